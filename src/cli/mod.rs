@@ -1,0 +1,112 @@
+//! Command-line definition. One file per subcommand; raw flags only, no syscalls.
+//!
+//! The types here are *raw* input: `spec::RunSpec::resolve` turns them into a
+//! validated plan before anything touches the system.
+
+pub mod check;
+pub mod docs;
+pub mod run;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// Rootless, daemonless OCI containers for one unprivileged user.
+#[derive(Debug, Parser)]
+#[command(
+    name = "coracle",
+    version,
+    about = "Rootless, daemonless OCI containers for one unprivileged user",
+    long_about = "coracle runs OCI containers as an ordinary user: no daemon, no root, \
+                  no setuid helper of its own. The command line follows Docker's."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create and run a new container
+    Run(Box<run::RunArgs>),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// Check the host for rootless containers and print what to fix
+    #[command(visible_alias = "info")]
+    Check(check::CheckArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// Create and run a new container
+    Run(Box<run::RunArgs>),
+}
+
+/// How Docker groups its commands in `docker --help`; every top-level
+/// subcommand must appear in exactly one group (a unit test checks).
+pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
+    ("Common Commands", &["run", "check"]),
+    ("Management Commands", &["container"]),
+];
+
+/// The clap command with Docker-style grouped help.
+pub fn command() -> clap::Command {
+    let cmd = Cli::command();
+    let mut groups = String::new();
+    for (heading, names) in COMMAND_GROUPS {
+        groups.push_str(&format!("{heading}:\n"));
+        for name in *names {
+            if let Some(sub) = cmd.get_subcommands().find(|s| s.get_name() == *name) {
+                let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+                let aliases: Vec<&str> = sub.get_visible_aliases().collect();
+                let label = if aliases.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{name}, {}", aliases.join(", "))
+                };
+                groups.push_str(&format!("  {label:<16}{about}\n"));
+            }
+        }
+        groups.push('\n');
+    }
+    let template = format!(
+        "{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{groups}Options:\n{{options}}{{after-help}}"
+    );
+    cmd.help_template(template)
+}
+
+/// Parse the process arguments with the grouped help.
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    let matches = command().get_matches();
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_is_in_one_group() {
+        let cmd = Cli::command();
+        for sub in cmd.get_subcommands() {
+            let n = COMMAND_GROUPS
+                .iter()
+                .filter(|(_, names)| names.contains(&sub.get_name()))
+                .count();
+            assert_eq!(n, 1, "subcommand {} must be in exactly one group", sub.get_name());
+        }
+        for (_, names) in COMMAND_GROUPS {
+            for name in *names {
+                assert!(cmd.find_subcommand(name).is_some(), "group lists unknown {name}");
+            }
+        }
+    }
+}

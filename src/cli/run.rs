@@ -1,0 +1,115 @@
+//! `coracle run`: raw flags, as Docker spells them.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Args)]
+#[command(
+    disable_help_flag = true,
+    about = "Create and run a new container",
+    after_help = "Images arrive in a later release: for now give the root file system with --rootfs DIR."
+)]
+pub struct RunArgs {
+    /// Root file system directory of the container (instead of an image)
+    #[arg(long, value_name = "DIR")]
+    pub rootfs: Option<PathBuf>,
+
+    /// Set environment variables (KEY=VALUE, or KEY to copy it from the caller)
+    #[arg(short = 'e', long = "env", value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+
+    /// Read environment variables from a file (one KEY=VALUE per line)
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+
+    /// Working directory inside the container (created if missing)
+    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+    pub workdir: Option<String>,
+
+    /// User to run as: name|uid[:group|gid]
+    #[arg(short = 'u', long = "user", value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+
+    /// Container host name
+    #[arg(short = 'h', long = "hostname", value_name = "NAME")]
+    pub hostname: Option<String>,
+
+    /// Bind mount a host path: HOST:CONTAINER[:ro|rw]
+    #[arg(short = 'v', long = "volume", value_name = "HOST:CONTAINER[:OPTS]")]
+    pub volume: Vec<String>,
+
+    /// Mount a tmpfs: PATH[:OPTIONS] (options as for mount, e.g. size=64m,mode=1777)
+    #[arg(long = "tmpfs", value_name = "PATH[:OPTS]")]
+    pub tmpfs: Vec<String>,
+
+    /// Mount the container's root file system read-only
+    #[arg(long = "read-only")]
+    pub read_only: bool,
+
+    /// Remove the container's state when it exits
+    #[arg(long = "rm")]
+    pub rm: bool,
+
+    /// Keep standard input open
+    #[arg(short = 'i', long = "interactive")]
+    pub interactive: bool,
+
+    /// Allocate a pseudo-terminal
+    #[arg(short = 't', long = "tty")]
+    pub tty: bool,
+
+    /// Run coracle's minimal init as pid 1: it reaps zombies and forwards signals
+    #[arg(long = "init")]
+    pub init: bool,
+
+    /// Override the entrypoint (the command's first word)
+    #[arg(long = "entrypoint", value_name = "CMD")]
+    pub entrypoint: Option<String>,
+
+    /// Add a capability (e.g. NET_ADMIN, or ALL)
+    #[arg(long = "cap-add", value_name = "CAP")]
+    pub cap_add: Vec<String>,
+
+    /// Drop a capability (e.g. CHOWN, or ALL)
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+
+    /// Give the container every capability of its user namespace and no masked paths
+    #[arg(long = "privileged")]
+    pub privileged: bool,
+
+    /// Network mode: none (loopback only) or host
+    #[arg(long = "network", alias = "net", value_enum, default_value_t = NetworkArg::None)]
+    pub network: NetworkArg,
+
+    /// User namespace mode: keep-id maps your own uid/gid to the same ids inside
+    #[arg(long = "userns", value_enum)]
+    pub userns: Option<UsernsArg>,
+
+    /// Print help
+    #[arg(long = "help", action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+
+    /// Command and arguments to run
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NetworkArg {
+    /// A network namespace of its own with only the loopback interface
+    None,
+    /// Share the caller's network namespace
+    Host,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UsernsArg {
+    /// Map the caller's uid and gid to the same ids inside the container
+    KeepId,
+}
+
+pub fn run(_args: RunArgs) -> anyhow::Result<i32> {
+    anyhow::bail!("run is being written")
+}

@@ -1,0 +1,6 @@
+#![deny(unsafe_code)]
+
+fn main() {
+    let code = coracle::run_cli();
+    std::process::exit(code);
+}

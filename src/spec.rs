@@ -1,0 +1,1 @@
+//! The resolved plan of one container.

@@ -1,0 +1,238 @@
+//! The only module with `unsafe`: small safe wrappers over raw syscalls that
+//! neither `std` nor `nix` offers. Each block carries a `// SAFETY:` comment.
+#![allow(unsafe_code)]
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use nix::unistd::Pid;
+
+fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// The result of [`clone3`].
+pub enum Forked {
+    /// In the parent: the child's pid and a pidfd for it.
+    Parent { pid: Pid, pidfd: OwnedFd },
+    /// In the child.
+    Child,
+}
+
+/// Number of threads of this process.
+pub fn thread_count() -> io::Result<usize> {
+    Ok(std::fs::read_dir("/proc/self/task")?.count())
+}
+
+/// `clone3(2)` like fork(2) (child continues on a copy of the stack), with
+/// `flags` (`CLONE_NEW*`) and always `CLONE_PIDFD`; the child's exit signal is
+/// SIGCHLD.
+///
+/// Refuses to run in a multi-threaded process: the child of a threaded
+/// process may only call async-signal-safe functions, and the sandbox child
+/// does much more than that.
+pub fn clone3(flags: u64) -> io::Result<Forked> {
+    let threads = thread_count()?;
+    if threads != 1 {
+        return Err(io::Error::other(format!(
+            "clone3 refused: the process has {threads} threads, it must have one"
+        )));
+    }
+    #[repr(C)]
+    #[derive(Default)]
+    struct CloneArgs {
+        flags: u64,
+        pidfd: u64,
+        child_tid: u64,
+        parent_tid: u64,
+        exit_signal: u64,
+        stack: u64,
+        stack_size: u64,
+        tls: u64,
+        set_tid: u64,
+        set_tid_size: u64,
+        cgroup: u64,
+    }
+    let mut pidfd: libc::c_int = -1;
+    let mut args = CloneArgs {
+        flags: flags | libc::CLONE_PIDFD as u64,
+        pidfd: &mut pidfd as *mut libc::c_int as u64,
+        exit_signal: libc::SIGCHLD as u64,
+        ..Default::default()
+    };
+    // SAFETY: `args` is a valid clone_args of the size passed; stack is 0, so
+    // the child runs on a copy-on-write copy of this stack exactly like
+    // fork(2). The process is single-threaded (checked above), so no lock can
+    // be held by a thread that does not exist in the child.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    match cvt(ret)? {
+        0 => Ok(Forked::Child),
+        pid => {
+            // SAFETY: the kernel stored a fresh pidfd that nothing else owns.
+            let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+            Ok(Forked::Parent { pid: Pid::from_raw(pid as i32), pidfd })
+        }
+    }
+}
+
+/// `pidfd_send_signal(2)`: signal a process by pidfd, immune to pid reuse.
+pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: i32) -> io::Result<()> {
+    // SAFETY: plain syscall with an fd we borrow and a null siginfo.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    cvt(ret).map(drop)
+}
+
+/// Marks every fd from `first` up close-on-exec (`close_range(2)` with
+/// `CLOSE_RANGE_CLOEXEC`), so that exec leaves only what is below `first`.
+pub fn cloexec_from(first: u32) -> io::Result<()> {
+    // SAFETY: close_range only changes fd flags; no memory is involved.
+    let ret = unsafe {
+        libc::syscall(libc::SYS_close_range, first, u32::MAX, libc::CLOSE_RANGE_CLOEXEC)
+    };
+    cvt(ret).map(drop)
+}
+
+/// Whether `path` carries file capabilities (`security.capability`).
+pub fn has_file_caps(path: &Path) -> bool {
+    let Ok(c) = CString::new(path.as_os_str().as_bytes()) else { return false };
+    // SAFETY: both strings are NUL-terminated; a null buffer of size 0 asks
+    // only for the attribute's size.
+    let ret = unsafe {
+        libc::getxattr(c.as_ptr(), c"security.capability".as_ptr(), std::ptr::null_mut(), 0)
+    };
+    ret > 0
+}
+
+/// Brings the loopback interface up in the current network namespace.
+pub fn loopback_up() -> io::Result<()> {
+    let sock = std::net::UdpSocket::bind("0.0.0.0:0").or_else(|_| {
+        // An empty network namespace still lets us create the socket; bind
+        // fails only when lo is down, which is fine: use an unbound one.
+        std::net::UdpSocket::bind("127.0.0.1:0")
+    });
+    let fd: OwnedFd = match sock {
+        Ok(s) => s.into(),
+        Err(_) => {
+            // SAFETY: socket(2) with constant arguments.
+            let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: a fresh fd that nothing else owns.
+            unsafe { OwnedFd::from_raw_fd(fd) }
+        }
+    };
+    // SAFETY: ifreq is plain old data; zeroed is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS reads into the ifreq we own.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the union member ifru_flags is the one SIOCGIFFLAGS filled.
+    unsafe {
+        req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+    }
+    // SAFETY: SIOCSIFFLAGS reads the ifreq we own.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCSIFFLAGS, &req) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Makes the terminal `fd` the controlling terminal of this (session leader) process.
+pub fn set_controlling_tty(fd: RawFd) -> io::Result<()> {
+    // SAFETY: TIOCSCTTY takes an int argument, no memory.
+    if unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Window size of a terminal: (rows, cols, xpixel, ypixel).
+pub fn get_winsize(fd: RawFd) -> io::Result<libc::winsize> {
+    // SAFETY: winsize is plain old data; TIOCGWINSZ fills it.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(ws)
+}
+
+/// Sets the window size of a terminal.
+pub fn set_winsize(fd: RawFd, ws: &libc::winsize) -> io::Result<()> {
+    // SAFETY: TIOCSWINSZ reads the winsize we borrow.
+    if unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, ws) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `pivot_root(".", ".")` in the directory `newroot`, then detaches the old
+/// root stacked under it: the fd-based pattern of runc and crun, which needs
+/// no temporary directory inside the rootfs.
+pub fn pivot_into(newroot: BorrowedFd<'_>) -> io::Result<()> {
+    use nix::mount::{mount, umount2, MntFlags, MsFlags};
+    let oldroot = nix::fcntl::open(
+        "/",
+        nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    // SAFETY: oldroot is a fresh fd that nothing else owns.
+    let oldroot = unsafe { OwnedFd::from_raw_fd(oldroot) };
+    nix::unistd::fchdir(newroot.as_raw_fd())?;
+    nix::unistd::pivot_root(".", ".")?;
+    nix::unistd::fchdir(oldroot.as_raw_fd())?;
+    // The old root must not propagate the unmount back to the host.
+    mount(None::<&str>, ".", None::<&str>, MsFlags::MS_SLAVE | MsFlags::MS_REC, None::<&str>)?;
+    umount2(".", MntFlags::MNT_DETACH)?;
+    nix::unistd::chdir("/")?;
+    Ok(())
+}
+
+/// Forks a child that only tries `unshare(CLONE_NEWUSER)` and reports the result.
+pub fn probe_userns() -> io::Result<()> {
+    match clone3(0)? {
+        Forked::Child => {
+            let ok = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER).is_ok();
+            // SAFETY: _exit is async-signal-safe and ends the child at once.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+        }
+        Forked::Parent { pid, .. } => {
+            match nix::sys::wait::waitpid(pid, None)? {
+                nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
+                _ => Err(io::Error::from_raw_os_error(libc::EPERM)),
+            }
+        }
+    }
+}
+
+/// Ends the process at once without running destructors or atexit handlers
+/// (the sandbox child must never return into the parent's code).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and touches no Rust state.
+    unsafe { libc::_exit(code) }
+}
