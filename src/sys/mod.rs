@@ -113,6 +113,14 @@ pub fn cloexec_from(first: u32) -> io::Result<()> {
     cvt(ret).map(drop)
 }
 
+/// `openat2(2)` returning an owned fd.
+pub fn openat2(dir: BorrowedFd<'_>, path: &Path, how: nix::fcntl::OpenHow) -> io::Result<OwnedFd> {
+    let fd = nix::fcntl::openat2(dir.as_raw_fd(), path, how)
+        .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+    // SAFETY: openat2 just returned this fd; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// Whether `path` carries file capabilities (`security.capability`).
 pub fn has_file_caps(path: &Path) -> bool {
     let Ok(c) = CString::new(path.as_os_str().as_bytes()) else { return false };

@@ -1,0 +1,617 @@
+//! The resolved plan of one container: raw `run` flags + facts about the host
+//! become an OCI runtime-spec configuration (what the sandbox executes) plus
+//! the few coracle-only options the runtime spec has no field for.
+//!
+//! Everything is validated here, before the first syscall that changes
+//! anything.
+
+pub mod options;
+pub mod userdb;
+
+use std::collections::HashMap;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use oci_spec::runtime::{
+    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxIdMapping, LinuxIdMappingBuilder,
+    LinuxNamespaceBuilder, LinuxNamespaceType, Mount, MountBuilder, ProcessBuilder, RootBuilder,
+    Spec, SpecBuilder, UserBuilder,
+};
+
+use crate::cli::run::{NetworkArg, RunArgs, UsernsArg};
+use crate::sandbox::idmap::{self, IdMapEntry, SubidRange, UsernsMode};
+
+/// Default PATH, as Docker sets it.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// What coracle needs to know about the caller and the host to plan a run.
+/// Gathered once by [`HostFacts::gather`]; tests build it by hand.
+#[derive(Debug, Clone)]
+pub struct HostFacts {
+    pub uid: u32,
+    pub gid: u32,
+    pub user_name: String,
+    pub subuids: Vec<SubidRange>,
+    pub subgids: Vec<SubidRange>,
+    /// newuidmap and newgidmap are installed and privileged.
+    pub have_idmap_helpers: bool,
+    /// `CAP_*` names the running kernel knows, in bit order.
+    pub known_caps: Vec<String>,
+    pub hosts: String,
+    pub resolv_conf: String,
+    pub hostname: String,
+    pub env: HashMap<String, String>,
+}
+
+impl HostFacts {
+    pub fn gather() -> anyhow::Result<Self> {
+        let uid = nix::unistd::getuid().as_raw();
+        let gid = nix::unistd::getgid().as_raw();
+        let user_name = nix::unistd::User::from_uid(uid.into())
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| uid.to_string());
+        let subuids = idmap::read_subid(Path::new("/etc/subuid"), &user_name, uid)
+            .context("read /etc/subuid")?;
+        let subgids = idmap::read_subid(Path::new("/etc/subgid"), &user_name, uid)
+            .context("read /etc/subgid")?;
+        let have_idmap_helpers =
+            idmap::find_helper("newuidmap").is_some() && idmap::find_helper("newgidmap").is_some();
+        let last: usize = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(40);
+        let mut known: Vec<(u8, String)> = caps::all()
+            .into_iter()
+            .filter(|c| (c.index() as usize) <= last)
+            .map(|c| (c.index(), c.to_string()))
+            .collect();
+        known.sort();
+        Ok(Self {
+            uid,
+            gid,
+            user_name,
+            subuids,
+            subgids,
+            have_idmap_helpers,
+            known_caps: known.into_iter().map(|(_, n)| n).collect(),
+            hosts: std::fs::read_to_string("/etc/hosts").unwrap_or_default(),
+            resolv_conf: std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
+            hostname: nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .unwrap_or_else(|| "localhost".into()),
+            env: std::env::vars().collect(),
+        })
+    }
+
+    /// Whether the full subordinate range can be used.
+    pub fn full_range(&self) -> bool {
+        self.have_idmap_helpers && !self.subuids.is_empty() && !self.subgids.is_empty()
+    }
+}
+
+/// Options of the sandbox that the runtime spec has no field for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxOptions {
+    /// Run coracle's minimal init as pid 1.
+    pub init: bool,
+    /// Keep stdin open (`-i`); otherwise the process reads /dev/null.
+    pub stdin: bool,
+}
+
+/// Files coracle generates for the container and bind-mounts over the
+/// rootfs's own (which stay untouched).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFiles {
+    pub hosts: String,
+    pub hostname: String,
+    pub resolv_conf: String,
+}
+
+/// A fully resolved container.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub id: String,
+    pub spec: Spec,
+    pub options: SandboxOptions,
+    pub files: GeneratedFiles,
+    /// Single-id mode: only one id is mapped.
+    pub single_id: bool,
+    pub remove: bool,
+}
+
+/// Names of the generated files inside the container directory.
+pub const HOSTS_FILE: &str = "hosts";
+pub const HOSTNAME_FILE: &str = "hostname";
+pub const RESOLV_FILE: &str = "resolv.conf";
+
+fn to_oci_map(m: &[IdMapEntry]) -> anyhow::Result<Vec<LinuxIdMapping>> {
+    m.iter()
+        .map(|e| {
+            LinuxIdMappingBuilder::default()
+                .container_id(e.container)
+                .host_id(e.host)
+                .size(e.size)
+                .build()
+                .context("build id mapping")
+        })
+        .collect()
+}
+
+fn from_oci_map(m: &[LinuxIdMapping]) -> Vec<IdMapEntry> {
+    m.iter()
+        .map(|e| IdMapEntry { container: e.container_id(), host: e.host_id(), size: e.size() })
+        .collect()
+}
+
+/// The id maps a spec asks for, as coracle's own type.
+pub fn id_maps(spec: &Spec) -> (Vec<IdMapEntry>, Vec<IdMapEntry>) {
+    let linux = spec.linux().as_ref();
+    let get = |m: Option<&Vec<LinuxIdMapping>>| m.map(|v| from_oci_map(v)).unwrap_or_default();
+    (
+        get(linux.and_then(|l| l.uid_mappings().as_ref())),
+        get(linux.and_then(|l| l.gid_mappings().as_ref())),
+    )
+}
+
+fn mount(dest: &str, typ: &str, source: &str, opts: &[&str]) -> anyhow::Result<Mount> {
+    MountBuilder::default()
+        .destination(dest)
+        .typ(typ)
+        .source(source)
+        .options(opts.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .build()
+        .with_context(|| format!("build mount {dest}"))
+}
+
+fn bind(source: &Path, dest: &Path, readonly: bool) -> anyhow::Result<Mount> {
+    let mut opts = vec!["rbind".to_string(), "rprivate".to_string()];
+    if readonly {
+        opts.push("ro".into());
+    }
+    MountBuilder::default()
+        .destination(dest)
+        .typ("bind")
+        .source(source)
+        .options(opts)
+        .build()
+        .with_context(|| format!("build bind mount {}", dest.display()))
+}
+
+/// A new random container id: 64 lowercase hex digits, like Docker's.
+pub fn new_id() -> anyhow::Result<String> {
+    let mut b = [0u8; 32];
+    let mut f = std::fs::File::open("/dev/urandom").context("open /dev/urandom")?;
+    std::io::Read::read_exact(&mut f, &mut b).context("read /dev/urandom")?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Resolves `coracle run` flags into a plan. `state_dir` is the container's
+/// own directory, where the generated files will be.
+pub fn resolve(args: &RunArgs, host: &HostFacts, id: &str, state_dir: &Path) -> anyhow::Result<Plan> {
+    let Some(rootfs) = &args.rootfs else {
+        bail!("no root file system given: images are not supported yet, so pass --rootfs DIR (a directory with the container's files, e.g. made by scripts/busybox-rootfs.sh)");
+    };
+    let rootfs = std::fs::canonicalize(rootfs)
+        .with_context(|| format!("root file system {}: cannot open it; pass an existing directory to --rootfs", rootfs.display()))?;
+    if !rootfs.is_dir() {
+        bail!("root file system {} is not a directory", rootfs.display());
+    }
+    let root_dir = std::fs::File::open(&rootfs).with_context(|| format!("open {}", rootfs.display()))?;
+
+    // Id maps.
+    let mode = match args.userns {
+        Some(UsernsArg::KeepId) => UsernsMode::KeepId,
+        None => UsernsMode::Default,
+    };
+    let full = host.full_range();
+    let (subu, subg): (&[SubidRange], &[SubidRange]) =
+        if full { (&host.subuids, &host.subgids) } else { (&[], &[]) };
+    let uid_map = idmap::compute_map(mode, host.uid, subu);
+    let gid_map = idmap::compute_map(mode, host.gid, subg);
+
+    // User.
+    let read_db = |p: &str| -> anyhow::Result<String> {
+        let bytes = crate::rootpath::read_in_root(root_dir.as_fd(), Path::new(p), 16 << 20)
+            .with_context(|| format!("read {p} in {}", rootfs.display()))?;
+        Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default())
+    };
+    let passwd = userdb::parse_passwd(&read_db("/etc/passwd")?);
+    let groups = userdb::parse_group(&read_db("/etc/group")?);
+    let keep_id_user = format!("{}:{}", host.uid, host.gid);
+    let user_spec = match (&args.user, mode) {
+        (Some(u), _) => Some(u.as_str()),
+        (None, UsernsMode::KeepId) => Some(keep_id_user.as_str()),
+        (None, UsernsMode::Default) => None,
+    };
+    let user = userdb::resolve(user_spec, &passwd, &groups)?;
+    let not_mapped = |what: &str, id: u32| {
+        let why = if full {
+            "it is outside the subordinate range of /etc/subuid and /etc/subgid".to_string()
+        } else {
+            format!(
+                "only one id is mapped because {} has no usable /etc/subuid and /etc/subgid range (single-id mode); \
+                 enable the full range with: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {}",
+                host.user_name, host.user_name
+            )
+        };
+        anyhow::anyhow!("{what} {id} is not mapped into the container's user namespace: {why}")
+    };
+    if idmap::to_host(&uid_map, user.uid).is_none() {
+        return Err(not_mapped("user", user.uid));
+    }
+    if idmap::to_host(&gid_map, user.gid).is_none() {
+        return Err(not_mapped("group", user.gid));
+    }
+    // Supplementary groups need setgroups(2), which only a privileged
+    // newgidmap allows; unmapped ones cannot be represented anyway.
+    let additional: Vec<u32> = if full {
+        user.additional_gids.iter().copied().filter(|g| idmap::to_host(&gid_map, *g).is_some()).collect()
+    } else {
+        Vec::new()
+    };
+
+    // Host name and generated files.
+    let hostname = match (&args.hostname, args.network) {
+        (Some(h), _) => options::hostname(h)?,
+        (None, NetworkArg::Host) => host.hostname.clone(),
+        (None, NetworkArg::None) => id[..12].to_string(),
+    };
+    let files = generated_files(args.network, host, &hostname);
+
+    // Environment: defaults, then env files, then -e.
+    let lookup = |k: &str| host.env.get(k).cloned();
+    let mut env: Vec<(String, String)> = vec![
+        ("PATH".into(), DEFAULT_PATH.into()),
+        ("HOSTNAME".into(), hostname.clone()),
+        ("container".into(), "coracle".into()),
+    ];
+    if args.tty {
+        env.push(("TERM".into(), "xterm".into()));
+    }
+    for f in &args.env_file {
+        let content = std::fs::read_to_string(f)
+            .with_context(|| format!("read env file {}", f.display()))?;
+        for (k, v) in options::env_file(&f.display().to_string(), &content, &lookup)? {
+            options::env_set(&mut env, &k, &v);
+        }
+    }
+    for e in &args.env {
+        if let Some((k, v)) = options::env_entry(e, &lookup)? {
+            options::env_set(&mut env, &k, &v);
+        }
+    }
+    if !env.iter().any(|(k, _)| k == "HOME") {
+        env.push(("HOME".into(), user.home.clone()));
+    }
+
+    // Command.
+    let mut argv: Vec<String> = Vec::new();
+    if let Some(ep) = &args.entrypoint {
+        if ep.is_empty() {
+            bail!("--entrypoint is empty: give the program to run");
+        }
+        argv.push(ep.clone());
+    }
+    argv.extend(args.command.iter().cloned());
+    if argv.is_empty() {
+        argv.push("/bin/sh".into());
+    }
+
+    let cwd = match &args.workdir {
+        Some(w) if !w.starts_with('/') => {
+            bail!("the working directory {w:?} is invalid: it must be an absolute path")
+        }
+        Some(w) => crate::rootpath::clean(Path::new(w)),
+        None => PathBuf::from("/"),
+    };
+
+    // Capabilities.
+    let caps = options::capabilities(args.privileged, &args.cap_add, &args.cap_drop, &host.known_caps)?;
+    let caps: std::collections::HashSet<Capability> = caps
+        .iter()
+        .filter_map(|c| c.strip_prefix("CAP_").and_then(|n| n.parse().ok()))
+        .collect();
+    let capabilities = LinuxCapabilitiesBuilder::default()
+        .bounding(caps.clone())
+        .effective(caps.clone())
+        .permitted(caps)
+        .inheritable(std::collections::HashSet::new())
+        .ambient(std::collections::HashSet::new())
+        .build()?;
+
+    let process = ProcessBuilder::default()
+        .terminal(args.tty)
+        .user(
+            UserBuilder::default()
+                .uid(user.uid)
+                .gid(user.gid)
+                .additional_gids(additional)
+                .build()?,
+        )
+        .args(argv)
+        .env(env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>())
+        .cwd(cwd)
+        .capabilities(capabilities)
+        .no_new_privileges(!args.privileged)
+        .build()?;
+
+    // Mounts, in the order they are made.
+    let gid5 = idmap::to_host(&gid_map, 5).is_some();
+    let pts_opts: Vec<&str> = if gid5 {
+        vec!["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]
+    } else {
+        vec!["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]
+    };
+    let mut mounts = vec![
+        mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
+        mount("/dev", "tmpfs", "tmpfs", &["nosuid", "strictatime", "mode=755", "size=65536k"])?,
+        mount("/dev/pts", "devpts", "devpts", &pts_opts)?,
+        mount("/dev/shm", "tmpfs", "shm", &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"])?,
+        mount("/dev/mqueue", "mqueue", "mqueue", &["nosuid", "noexec", "nodev"])?,
+    ];
+    mounts.push(match args.network {
+        // sysfs can only be mounted by the owner of the network namespace.
+        NetworkArg::Host => mount("/sys", "bind", "/sys", &["rbind", "nosuid", "noexec", "nodev", "ro"])?,
+        NetworkArg::None => mount("/sys", "sysfs", "sysfs", &["nosuid", "noexec", "nodev", "ro"])?,
+    });
+    for dev in ["null", "zero", "full", "random", "urandom", "tty"] {
+        let p = format!("/dev/{dev}");
+        mounts.push(mount(&p, "bind", &p, &["bind", "nosuid", "noexec"])?);
+    }
+    for (file, dest) in [(HOSTS_FILE, "/etc/hosts"), (HOSTNAME_FILE, "/etc/hostname"), (RESOLV_FILE, "/etc/resolv.conf")] {
+        mounts.push(bind(&state_dir.join(file), Path::new(dest), false)?);
+    }
+    for v in &args.volume {
+        let v = options::volume(v)?;
+        let source = std::fs::canonicalize(&v.source).with_context(|| {
+            format!("volume source {}: no such file or directory on the host; create it first", v.source.display())
+        })?;
+        let dest = options::clean_destination(&v.destination)?;
+        mounts.push(bind(&source, &dest, v.readonly)?);
+    }
+    for t in &args.tmpfs {
+        let t = options::tmpfs(t)?;
+        let dest = options::clean_destination(&t.destination)?;
+        let opts: Vec<&str> = t.options.iter().map(String::as_str).collect();
+        mounts.push(mount(&dest.display().to_string(), "tmpfs", "tmpfs", &opts)?);
+    }
+
+    let mut namespaces = vec![
+        LinuxNamespaceType::User,
+        LinuxNamespaceType::Mount,
+        LinuxNamespaceType::Pid,
+        LinuxNamespaceType::Uts,
+        LinuxNamespaceType::Ipc,
+        LinuxNamespaceType::Cgroup,
+    ];
+    if args.network == NetworkArg::None {
+        namespaces.push(LinuxNamespaceType::Network);
+    }
+    let namespaces = namespaces
+        .into_iter()
+        .map(|t| LinuxNamespaceBuilder::default().typ(t).build())
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let (masked, readonly): (Vec<String>, Vec<String>) = if args.privileged {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            options::MASKED_PATHS.iter().map(|s| s.to_string()).collect(),
+            options::READONLY_PATHS.iter().map(|s| s.to_string()).collect(),
+        )
+    };
+    let linux = LinuxBuilder::default()
+        .namespaces(namespaces)
+        .uid_mappings(to_oci_map(&uid_map)?)
+        .gid_mappings(to_oci_map(&gid_map)?)
+        .masked_paths(masked)
+        .readonly_paths(readonly)
+        .build()?;
+
+    let spec = SpecBuilder::default()
+        .version("1.2.0")
+        .root(RootBuilder::default().path(&rootfs).readonly(args.read_only).build()?)
+        .hostname(hostname)
+        .process(process)
+        .mounts(mounts)
+        .linux(linux)
+        .build()?;
+
+    Ok(Plan {
+        id: id.to_string(),
+        spec,
+        options: SandboxOptions { init: args.init, stdin: args.interactive },
+        files,
+        single_id: !full,
+        remove: args.rm,
+    })
+}
+
+fn generated_files(network: NetworkArg, host: &HostFacts, hostname: &str) -> GeneratedFiles {
+    let (hosts, resolv_conf) = match network {
+        NetworkArg::Host => {
+            let mut h = host.hosts.clone();
+            if !h.is_empty() && !h.ends_with('\n') {
+                h.push('\n');
+            }
+            h.push_str(&format!("127.0.1.1\t{hostname}\n"));
+            (h, host.resolv_conf.clone())
+        }
+        NetworkArg::None => {
+            let h = format!(
+                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n"
+            );
+            // The host's loopback resolvers are not reachable from here.
+            let r: String = host
+                .resolv_conf
+                .lines()
+                .filter(|l| {
+                    let mut w = l.split_whitespace();
+                    !(w.next() == Some("nameserver")
+                        && w.next().is_some_and(|a| a.starts_with("127.") || a == "::1"))
+                })
+                .map(|l| format!("{l}\n"))
+                .collect();
+            (h, r)
+        }
+    };
+    GeneratedFiles { hosts, hostname: format!("{hostname}\n"), resolv_conf }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn facts(full: bool) -> HostFacts {
+        HostFacts {
+            uid: 1000,
+            gid: 1000,
+            user_name: "me".into(),
+            subuids: if full { vec![SubidRange { start: 100000, count: 65536 }] } else { vec![] },
+            subgids: if full { vec![SubidRange { start: 100000, count: 65536 }] } else { vec![] },
+            have_idmap_helpers: true,
+            known_caps: caps::all().iter().map(|c| c.to_string()).collect(),
+            hosts: "127.0.0.1 localhost\n".into(),
+            resolv_conf: "nameserver 127.0.0.53\nnameserver 10.0.0.1\nsearch lan\n".into(),
+            hostname: "hosty".into(),
+            env: [("FROMHOST".to_string(), "yes".to_string())].into_iter().collect(),
+        }
+    }
+
+    fn rootfs() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("etc")).unwrap();
+        std::fs::write(d.path().join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n").unwrap();
+        std::fs::write(d.path().join("etc/group"), "root:x:0:\naudio:x:29:user\nuser:x:1000:\n").unwrap();
+        d
+    }
+
+    fn plan(args: &[&str], full: bool) -> anyhow::Result<Plan> {
+        let r = rootfs();
+        let mut v = vec!["t", "--rootfs", r.path().to_str().unwrap()];
+        v.extend_from_slice(args);
+        let t = T::try_parse_from(v).unwrap();
+        resolve(&t.run, &facts(full), &"ab".repeat(32), Path::new("/state"))
+    }
+
+    fn env_of(p: &Plan) -> Vec<String> {
+        p.spec.process().as_ref().unwrap().env().clone().unwrap()
+    }
+
+    #[test]
+    fn defaults_follow_docker() {
+        let p = plan(&[], true).unwrap();
+        let proc_ = p.spec.process().as_ref().unwrap();
+        assert_eq!(proc_.args().as_ref().unwrap(), &vec!["/bin/sh".to_string()]);
+        assert_eq!(p.spec.hostname().as_deref(), Some("abababababab"));
+        assert_eq!(proc_.user().uid(), 0);
+        assert_eq!(proc_.no_new_privileges(), Some(true));
+        let env = env_of(&p);
+        assert!(env.contains(&format!("PATH={DEFAULT_PATH}")));
+        assert!(env.contains(&"HOME=/root".to_string()));
+        assert!(env.contains(&"HOSTNAME=abababababab".to_string()));
+        let caps = proc_.capabilities().as_ref().unwrap();
+        assert_eq!(caps.bounding().as_ref().unwrap().len(), 14);
+        assert!(caps.inheritable().as_ref().unwrap().is_empty());
+        let ns = p.spec.linux().as_ref().unwrap().namespaces().as_ref().unwrap();
+        assert_eq!(ns.len(), 7);
+        assert!(!p.single_id);
+        assert!(p.files.resolv_conf.contains("10.0.0.1") && !p.files.resolv_conf.contains("127.0.0.53"));
+    }
+
+    #[test]
+    fn user_and_groups_resolve_in_full_mode() {
+        let p = plan(&["-u", "user"], true).unwrap();
+        let u = p.spec.process().as_ref().unwrap().user().clone();
+        assert_eq!((u.uid(), u.gid()), (1000, 1000));
+        assert_eq!(u.additional_gids().as_ref().unwrap(), &vec![29]);
+        assert!(env_of(&p).contains(&"HOME=/home/user".to_string()));
+    }
+
+    #[test]
+    fn single_id_refuses_unmapped_users_with_a_fix() {
+        let e = plan(&["-u", "user"], false).unwrap_err().to_string();
+        assert!(e.contains("user 1000 is not mapped"), "{e}");
+        assert!(e.contains("usermod --add-subuids"), "{e}");
+        let p = plan(&[], false).unwrap();
+        assert!(p.single_id);
+        let (u, _) = id_maps(&p.spec);
+        assert_eq!(u, vec![IdMapEntry { container: 0, host: 1000, size: 1 }]);
+    }
+
+    #[test]
+    fn keep_id_runs_as_the_caller() {
+        let p = plan(&["--userns", "keep-id"], false).unwrap();
+        assert_eq!(p.spec.process().as_ref().unwrap().user().uid(), 1000);
+    }
+
+    #[test]
+    fn env_order_and_sources() {
+        let p = plan(&["-e", "A=1", "-e", "FROMHOST", "-e", "PATH=/x", "-e", "MISSING", "-t"], true).unwrap();
+        let env = env_of(&p);
+        assert!(env.contains(&"A=1".to_string()));
+        assert!(env.contains(&"FROMHOST=yes".to_string()));
+        assert!(env.contains(&"PATH=/x".to_string()));
+        assert!(env.contains(&"TERM=xterm".to_string()));
+        assert!(!env.iter().any(|e| e.starts_with("MISSING")));
+    }
+
+    #[test]
+    fn entrypoint_and_command() {
+        let p = plan(&["--entrypoint", "/bin/echo", "a", "-n"], true).unwrap();
+        assert_eq!(p.spec.process().as_ref().unwrap().args().as_ref().unwrap(), &vec!["/bin/echo", "a", "-n"]);
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_reason() {
+        for (args, want) in [
+            (vec!["-w", "rel"], "must be an absolute path"),
+            (vec!["-h", "bad_name"], "invalid hostname"),
+            (vec!["-v", "/definitely/missing:/x"], "/definitely/missing"),
+            (vec!["-v", "vol:/x"], "named volumes"),
+            (vec!["--cap-add", "FLY"], "unknown capability"),
+            (vec!["-u", "ghost"], "unable to find user ghost"),
+        ] {
+            let e = format!("{:#}", plan(&args, true).unwrap_err());
+            assert!(e.contains(want), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn privileged_unmasks_and_grants_all() {
+        let p = plan(&["--privileged"], true).unwrap();
+        let l = p.spec.linux().as_ref().unwrap();
+        assert!(l.masked_paths().as_ref().unwrap().is_empty());
+        assert_eq!(p.spec.process().as_ref().unwrap().no_new_privileges(), Some(false));
+        let n = p.spec.process().as_ref().unwrap().capabilities().as_ref().unwrap().bounding().as_ref().unwrap().len();
+        assert!(n > 14);
+    }
+
+    #[test]
+    fn spec_round_trips_through_json() {
+        let p = plan(&["-v", "/tmp:/mnt:ro", "--tmpfs", "/s:size=1m"], true).unwrap();
+        let json = serde_json::to_string(&p.spec).unwrap();
+        let back: Spec = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p.spec);
+    }
+
+    #[test]
+    fn host_network_shares_the_host_name() {
+        let p = plan(&["--network", "host"], true).unwrap();
+        assert_eq!(p.spec.hostname().as_deref(), Some("hosty"));
+        let ns = p.spec.linux().as_ref().unwrap().namespaces().as_ref().unwrap();
+        assert!(!ns.iter().any(|n| n.typ() == LinuxNamespaceType::Network));
+    }
+}
