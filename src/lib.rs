@@ -23,7 +23,9 @@ pub fn run_cli() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            let code = e.downcast_ref::<error::ExitError>().map_or(error::EXIT_CORACLE, |x| x.code);
+            let code = e
+                .downcast_ref::<error::ExitError>()
+                .map_or(error::EXIT_CORACLE, |x| x.code);
             eprintln!("coracle: {e:#}");
             code
         }

@@ -32,7 +32,11 @@ fn to_io(e: nix::Error) -> io::Error {
 /// Opens `path` (absolute or relative, interpreted inside `root`).
 pub fn open_in_root(root: BorrowedFd<'_>, path: &Path, flags: OFlag) -> io::Result<OwnedFd> {
     let rel = relative(path);
-    let p: &Path = if rel.as_os_str().is_empty() { Path::new(".") } else { &rel };
+    let p: &Path = if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &rel
+    };
     crate::sys::openat2(root, p, how(flags))
 }
 
@@ -118,12 +122,20 @@ fn ensure_depth(root: BorrowedFd<'_>, path: &Path, kind: Kind, depth: u32) -> io
         }
     }
     let made = match kind {
-        Kind::Dir => nix::sys::stat::mkdirat(Some(pfd.as_raw_fd()), name, Mode::from_bits_truncate(0o755)),
+        Kind::Dir => {
+            nix::sys::stat::mkdirat(Some(pfd.as_raw_fd()), name, Mode::from_bits_truncate(0o755))
+        }
         Kind::File => crate::sys::openat2(
             pfd.as_fd(),
             Path::new(name),
             OpenHow::new()
-                .flags(OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW)
+                .flags(
+                    OFlag::O_CREAT
+                        | OFlag::O_EXCL
+                        | OFlag::O_WRONLY
+                        | OFlag::O_CLOEXEC
+                        | OFlag::O_NOFOLLOW,
+                )
                 .mode(Mode::from_bits_truncate(0o644)),
         )
         .map(drop)
@@ -182,7 +194,10 @@ mod tests {
         let made = ensure_in_root(fd.as_fd(), Path::new("/evil/x"), Kind::Dir).unwrap();
         assert!(is_dir(made.as_fd()).unwrap());
         // Created under the root, at the link target's path, not outside.
-        let inside = d.path().join(outside.path().strip_prefix("/").unwrap()).join("x");
+        let inside = d
+            .path()
+            .join(outside.path().strip_prefix("/").unwrap())
+            .join("x");
         assert!(inside.is_dir(), "{} missing", inside.display());
         assert!(!outside.path().join("x").exists());
     }
@@ -191,7 +206,11 @@ mod tests {
     fn relative_symlink_escape_is_clamped() {
         let (d, fd) = root();
         std::fs::create_dir(d.path().join("etc")).unwrap();
-        symlink("../../../../../../tmp/victim-file", d.path().join("etc/hosts")).unwrap();
+        symlink(
+            "../../../../../../tmp/victim-file",
+            d.path().join("etc/hosts"),
+        )
+        .unwrap();
         ensure_in_root(fd.as_fd(), Path::new("/etc/hosts"), Kind::File).unwrap();
         assert!(d.path().join("tmp/victim-file").is_file());
     }
@@ -200,7 +219,8 @@ mod tests {
     fn magic_links_are_refused() {
         // With the host root as the root, /proc/self/fd/N is a real magic link.
         let fd: OwnedFd = std::fs::File::open("/").unwrap().into();
-        let err = open_in_root(fd.as_fd(), Path::new("/proc/self/fd/0"), OFlag::O_PATH).unwrap_err();
+        let err =
+            open_in_root(fd.as_fd(), Path::new("/proc/self/fd/0"), OFlag::O_PATH).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::ELOOP));
         let err = open_in_root(fd.as_fd(), Path::new("/proc/self/exe"), OFlag::O_PATH).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::ELOOP));
@@ -210,8 +230,15 @@ mod tests {
     fn read_in_root_limits_size_and_reports_missing() {
         let (d, fd) = root();
         std::fs::write(d.path().join("f"), b"0123456789").unwrap();
-        assert_eq!(read_in_root(fd.as_fd(), Path::new("/f"), 10).unwrap().unwrap(), b"0123456789");
+        assert_eq!(
+            read_in_root(fd.as_fd(), Path::new("/f"), 10)
+                .unwrap()
+                .unwrap(),
+            b"0123456789"
+        );
         assert!(read_in_root(fd.as_fd(), Path::new("/f"), 9).is_err());
-        assert!(read_in_root(fd.as_fd(), Path::new("/nope"), 9).unwrap().is_none());
+        assert!(read_in_root(fd.as_fd(), Path::new("/nope"), 9)
+            .unwrap()
+            .is_none());
     }
 }

@@ -12,5 +12,9 @@ fn main() {
         eprintln!("coracle-gendoc: {e:#}");
         std::process::exit(1);
     }
-    println!("wrote {}/man and {}/completions", root.display(), root.display());
+    println!(
+        "wrote {}/man and {}/completions",
+        root.display(),
+        root.display()
+    );
 }

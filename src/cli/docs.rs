@@ -32,7 +32,10 @@ pub fn generate(dir: &Path) -> anyhow::Result<()> {
 
 /// One page per command, `coracle-container-run.1` style, recursively.
 fn write_man(cmd: &clap::Command, name: &str, dir: &Path) -> anyhow::Result<()> {
-    let cmd = cmd.clone().name(name.to_string()).bin_name(name.replace('-', " "));
+    let cmd = cmd
+        .clone()
+        .name(name.to_string())
+        .bin_name(name.replace('-', " "));
     let mut buf = Vec::new();
     clap_mangen::Man::new(cmd.clone())
         .render(&mut buf)
@@ -66,11 +69,18 @@ mod tests {
                 .map(|rd| rd.map(|e| e.unwrap().file_name()).collect())
                 .unwrap_or_default();
             have.sort();
-            assert_eq!(want, have, "{sub}/ is stale: run `cargo run --bin coracle-gendoc`");
+            assert_eq!(
+                want, have,
+                "{sub}/ is stale: run `cargo run --bin coracle-gendoc`"
+            );
             for f in want {
                 let a = std::fs::read(tmp.path().join(sub).join(&f)).unwrap();
                 let b = std::fs::read(root.join(sub).join(&f)).unwrap();
-                assert!(a == b, "{sub}/{} is stale: run `cargo run --bin coracle-gendoc`", f.to_string_lossy());
+                assert!(
+                    a == b,
+                    "{sub}/{} is stale: run `cargo run --bin coracle-gendoc`",
+                    f.to_string_lossy()
+                );
             }
         }
     }

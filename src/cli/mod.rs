@@ -101,11 +101,19 @@ mod tests {
                 .iter()
                 .filter(|(_, names)| names.contains(&sub.get_name()))
                 .count();
-            assert_eq!(n, 1, "subcommand {} must be in exactly one group", sub.get_name());
+            assert_eq!(
+                n,
+                1,
+                "subcommand {} must be in exactly one group",
+                sub.get_name()
+            );
         }
         for (_, names) in COMMAND_GROUPS {
             for name in *names {
-                assert!(cmd.find_subcommand(name).is_some(), "group lists unknown {name}");
+                assert!(
+                    cmd.find_subcommand(name).is_some(),
+                    "group lists unknown {name}"
+                );
             }
         }
     }

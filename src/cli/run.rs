@@ -92,7 +92,11 @@ pub struct RunArgs {
     pub help: Option<bool>,
 
     /// Command and arguments to run
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
     pub command: Vec<String>,
 }
 
@@ -110,6 +114,74 @@ pub enum UsernsArg {
     KeepId,
 }
 
-pub fn run(_args: RunArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("run is being written")
+/// `coracle run`: plan, record, execute, record the exit.
+pub fn run(args: RunArgs) -> anyhow::Result<i32> {
+    use crate::container::{ContainerDir, Status};
+    use crate::spec;
+
+    let host = spec::HostFacts::gather()?;
+    let id = spec::new_id()?;
+    let dir = ContainerDir::create(&id)?;
+    let result = (|| -> anyhow::Result<i32> {
+        let plan = spec::resolve(&args, &host, &id, &dir.path)?;
+        dir.write_file(spec::HOSTS_FILE, &plan.files.hosts)?;
+        dir.write_file(spec::HOSTNAME_FILE, &plan.files.hostname)?;
+        dir.write_file(spec::RESOLV_FILE, &plan.files.resolv_conf)?;
+        crate::container::write_atomic(
+            &dir.path.join("config.json"),
+            &serde_json::to_vec_pretty(&plan.spec)?,
+        )?;
+        if plan.single_id {
+            single_id_notice(&host);
+        }
+        let mut rec = Recorder { dir: &dir };
+        let exit = crate::sandbox::run(&plan.spec, &plan.options, &mut rec)?;
+        Ok(exit.code)
+    })();
+    let mut dir = dir;
+    if args.rm {
+        dir.remove()?;
+    } else {
+        dir.state.status = Status::Exited;
+        dir.state.pid = None;
+        dir.state.exit_code = Some(*result.as_ref().unwrap_or(&crate::error::EXIT_CORACLE));
+        dir.state.finished_at = Some(crate::container::now());
+        dir.save_state()?;
+    }
+    result
+}
+
+struct Recorder<'a> {
+    dir: &'a crate::container::ContainerDir,
+}
+
+impl crate::sandbox::Observer for Recorder<'_> {
+    fn started(&mut self, pid: i32) {
+        let mut st = self.dir.state.clone();
+        st.status = crate::container::Status::Running;
+        st.pid = Some(pid);
+        st.started_at = Some(crate::container::now());
+        if let Ok(json) = serde_json::to_vec_pretty(&st) {
+            let _ = crate::container::write_atomic(&self.dir.path.join("state.json"), &json);
+        }
+    }
+}
+
+/// Says once per user what single-id mode limits and how to leave it.
+fn single_id_notice(host: &crate::spec::HostFacts) {
+    let Ok(data) = crate::container::data_dir() else {
+        return;
+    };
+    let marker = data.join("single-id-notice-shown");
+    if marker.exists() {
+        return;
+    }
+    eprintln!(
+        "coracle: note: single-id mode: only your own id is mapped (container root = you), so files owned by \
+         other users and `-u` with other ids will not work. For the full range: \
+         sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {} (and install uidmap). \
+         This note is shown once.",
+        host.user_name
+    );
+    let _ = std::fs::write(marker, b"");
 }

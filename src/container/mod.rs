@@ -1,1 +1,215 @@
-//! Container state on disk.
+//! Container state on disk: one directory per container under the runtime
+//! directory, holding its OCI config, its state and the files coracle
+//! generates for it. Every write is atomic (temp file + rename).
+
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+/// `$XDG_RUNTIME_DIR/coracle`, or a private `/tmp/coracle-UID` (0700, ours).
+pub fn runtime_dir() -> anyhow::Result<PathBuf> {
+    let uid = nix::unistd::getuid().as_raw();
+    if let Some(x) = std::env::var_os("XDG_RUNTIME_DIR").filter(|x| !x.is_empty()) {
+        let base = PathBuf::from(x);
+        if base.is_dir() {
+            let d = base.join("coracle");
+            ensure_private_dir(&d, uid)?;
+            return Ok(d);
+        }
+    }
+    let d = PathBuf::from(format!("/tmp/coracle-{uid}"));
+    ensure_private_dir(&d, uid)?;
+    Ok(d)
+}
+
+/// `$XDG_DATA_HOME/coracle`, default `~/.local/share/coracle`.
+pub fn data_dir() -> anyhow::Result<PathBuf> {
+    let base = match std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        Some(x) => PathBuf::from(x),
+        None => {
+            let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).context(
+                "neither XDG_DATA_HOME nor HOME is set: set one of them to say where coracle keeps its data",
+            )?;
+            PathBuf::from(home).join(".local/share")
+        }
+    };
+    let d = base.join("coracle");
+    std::fs::create_dir_all(&d).with_context(|| format!("create {}", d.display()))?;
+    Ok(d)
+}
+
+/// Creates `d` mode 0700 if missing, and refuses one that someone else owns
+/// or others can reach (a shared /tmp is hostile ground).
+fn ensure_private_dir(d: &Path, uid: u32) -> anyhow::Result<()> {
+    match std::fs::DirBuilder::new()
+        .mode(0o700)
+        .recursive(false)
+        .create(d)
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("create {}", d.display())),
+    }
+    let md = std::fs::symlink_metadata(d).with_context(|| format!("stat {}", d.display()))?;
+    if !md.is_dir() || md.uid() != uid || md.mode() & 0o077 != 0 {
+        bail!(
+            "{} must be a directory owned by you with mode 0700; remove it or set XDG_RUNTIME_DIR",
+            d.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes `data` to `path` atomically.
+pub fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
+    f.write_all(data)
+        .with_context(|| format!("write {}", tmp.display()))?;
+    f.sync_data().ok();
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("rename {} to {}", tmp.display(), path.display()))?;
+    Ok(())
+}
+
+/// RFC 3339 UTC time of a Unix timestamp, as Docker prints times.
+pub fn rfc3339(secs: i64, nanos: u32) -> String {
+    let days = secs.div_euclid(86400);
+    let rem = secs.rem_euclid(86400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+pub fn now() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    rfc3339(t.as_secs() as i64, t.subsec_nanos())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Running,
+    Exited,
+}
+
+/// `state.json` of a container.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    pub id: String,
+    pub status: Status,
+    pub pid: Option<i32>,
+    pub exit_code: Option<i32>,
+    pub created: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+/// The directory of one container.
+pub struct ContainerDir {
+    pub path: PathBuf,
+    pub state: State,
+}
+
+impl ContainerDir {
+    pub fn create(id: &str) -> anyhow::Result<Self> {
+        let base = runtime_dir()?.join("containers");
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .recursive(true)
+            .create(&base)
+            .with_context(|| format!("create {}", base.display()))?;
+        let path = base.join(id);
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .with_context(|| format!("create {}", path.display()))?;
+        let state = State {
+            id: id.to_string(),
+            status: Status::Created,
+            pid: None,
+            exit_code: None,
+            created: now(),
+            started_at: None,
+            finished_at: None,
+        };
+        let dir = Self { path, state };
+        dir.save_state()?;
+        Ok(dir)
+    }
+
+    /// Writes a generated file readable inside the container.
+    pub fn write_file(&self, name: &str, data: &str) -> anyhow::Result<PathBuf> {
+        let p = self.path.join(name);
+        write_atomic(&p, data.as_bytes())?;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("chmod {}", p.display()))?;
+        Ok(p)
+    }
+
+    pub fn save_state(&self) -> anyhow::Result<()> {
+        let json = serde_json::to_vec_pretty(&self.state)?;
+        write_atomic(&self.path.join("state.json"), &json)
+    }
+
+    pub fn remove(self) -> anyhow::Result<()> {
+        std::fs::remove_dir_all(&self.path)
+            .with_context(|| format!("remove {}", self.path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_dates() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(rfc3339(951782400, 5), "2000-02-29T00:00:00.000000005Z");
+        assert_eq!(rfc3339(1795363200, 0), "2026-11-23T00:00:00.000000000Z");
+    }
+
+    #[test]
+    fn atomic_write_replaces() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn private_dir_refuses_open_modes() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x");
+        let uid = nix::unistd::getuid().as_raw();
+        ensure_private_dir(&p, uid).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(ensure_private_dir(&p, uid).is_err());
+    }
+}

@@ -87,7 +87,11 @@ pub fn compute_map(mode: UsernsMode, own: u32, subs: &[SubidRange]) -> Vec<IdMap
         UsernsMode::Default => (0, 1),
         UsernsMode::KeepId => (own, 0),
     };
-    let mut out = vec![IdMapEntry { container: own_inside, host: own, size: 1 }];
+    let mut out = vec![IdMapEntry {
+        container: own_inside,
+        host: own,
+        size: 1,
+    }];
     let mut next: u64 = first_free;
     for r in subs {
         let mut host = r.start as u64;
@@ -107,7 +111,11 @@ pub fn compute_map(mode: UsernsMode, own: u32, subs: &[SubidRange]) -> Vec<IdMap
             if size == 0 {
                 break;
             }
-            out.push(IdMapEntry { container: next as u32, host: host as u32, size: size as u32 });
+            out.push(IdMapEntry {
+                container: next as u32,
+                host: host as u32,
+                size: size as u32,
+            });
             next += size;
             host += size;
             left -= size;
@@ -137,13 +145,17 @@ pub fn find_helper(name: &str) -> Option<PathBuf> {
     for d in ["/usr/bin", "/bin", "/usr/sbin", "/sbin"] {
         dirs.push(PathBuf::from(d));
     }
-    dirs.into_iter().map(|d| d.join(name)).find(|p| helper_is_privileged(p))
+    dirs.into_iter()
+        .map(|d| d.join(name))
+        .find(|p| helper_is_privileged(p))
 }
 
 /// A helper works only when setuid root or carrying file capabilities.
 pub fn helper_is_privileged(p: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
-    let Ok(md) = std::fs::metadata(p) else { return false };
+    let Ok(md) = std::fs::metadata(p) else {
+        return false;
+    };
     if !md.is_file() || md.mode() & 0o111 == 0 {
         return false;
     }
@@ -155,15 +167,31 @@ pub fn helper_is_privileged(p: &Path) -> bool {
 mod tests {
     use super::*;
 
-    const FILE: &str = "# comment\nalice:100000:65536\nbob:165536:65536\n1000:300000:10\nbad:line\ncarol:5:0\n";
+    const FILE: &str =
+        "# comment\nalice:100000:65536\nbob:165536:65536\n1000:300000:10\nbad:line\ncarol:5:0\n";
 
     #[test]
     fn parses_by_name_and_by_id() {
         assert_eq!(
             parse_subid(FILE, "alice", 1000),
-            vec![SubidRange { start: 100000, count: 65536 }, SubidRange { start: 300000, count: 10 }]
+            vec![
+                SubidRange {
+                    start: 100000,
+                    count: 65536
+                },
+                SubidRange {
+                    start: 300000,
+                    count: 10
+                }
+            ]
         );
-        assert_eq!(parse_subid(FILE, "bob", 1001), vec![SubidRange { start: 165536, count: 65536 }]);
+        assert_eq!(
+            parse_subid(FILE, "bob", 1001),
+            vec![SubidRange {
+                start: 165536,
+                count: 65536
+            }]
+        );
         assert!(parse_subid(FILE, "carol", 1002).is_empty());
         assert!(parse_subid(FILE, "nobody", 65534).is_empty());
     }
@@ -176,12 +204,27 @@ mod tests {
 
     #[test]
     fn default_full_range_maps_root_to_caller() {
-        let m = compute_map(UsernsMode::Default, 1000, &[SubidRange { start: 100000, count: 65536 }]);
+        let m = compute_map(
+            UsernsMode::Default,
+            1000,
+            &[SubidRange {
+                start: 100000,
+                count: 65536,
+            }],
+        );
         assert_eq!(
             m,
             vec![
-                IdMapEntry { container: 0, host: 1000, size: 1 },
-                IdMapEntry { container: 1, host: 100000, size: 65536 }
+                IdMapEntry {
+                    container: 0,
+                    host: 1000,
+                    size: 1
+                },
+                IdMapEntry {
+                    container: 1,
+                    host: 100000,
+                    size: 65536
+                }
             ]
         );
         assert_eq!(to_host(&m, 0), Some(1000));
@@ -193,19 +236,45 @@ mod tests {
     #[test]
     fn single_id_maps_only_root() {
         let m = compute_map(UsernsMode::Default, 1000, &[]);
-        assert_eq!(m, vec![IdMapEntry { container: 0, host: 1000, size: 1 }]);
+        assert_eq!(
+            m,
+            vec![IdMapEntry {
+                container: 0,
+                host: 1000,
+                size: 1
+            }]
+        );
         assert_eq!(render_map(&m), "0 1000 1\n");
     }
 
     #[test]
     fn keep_id_fills_around_the_caller() {
-        let m = compute_map(UsernsMode::KeepId, 1000, &[SubidRange { start: 100000, count: 65536 }]);
+        let m = compute_map(
+            UsernsMode::KeepId,
+            1000,
+            &[SubidRange {
+                start: 100000,
+                count: 65536,
+            }],
+        );
         assert_eq!(
             m,
             vec![
-                IdMapEntry { container: 0, host: 100000, size: 1000 },
-                IdMapEntry { container: 1000, host: 1000, size: 1 },
-                IdMapEntry { container: 1001, host: 101000, size: 64536 },
+                IdMapEntry {
+                    container: 0,
+                    host: 100000,
+                    size: 1000
+                },
+                IdMapEntry {
+                    container: 1000,
+                    host: 1000,
+                    size: 1
+                },
+                IdMapEntry {
+                    container: 1001,
+                    host: 101000,
+                    size: 64536
+                },
             ]
         );
         assert_eq!(to_host(&m, 0), Some(100000));
@@ -218,15 +287,40 @@ mod tests {
         let m = compute_map(
             UsernsMode::KeepId,
             5,
-            &[SubidRange { start: 100, count: 3 }, SubidRange { start: 200, count: 4 }],
+            &[
+                SubidRange {
+                    start: 100,
+                    count: 3,
+                },
+                SubidRange {
+                    start: 200,
+                    count: 4,
+                },
+            ],
         );
         assert_eq!(
             m,
             vec![
-                IdMapEntry { container: 0, host: 100, size: 3 },
-                IdMapEntry { container: 3, host: 200, size: 2 },
-                IdMapEntry { container: 5, host: 5, size: 1 },
-                IdMapEntry { container: 6, host: 202, size: 2 },
+                IdMapEntry {
+                    container: 0,
+                    host: 100,
+                    size: 3
+                },
+                IdMapEntry {
+                    container: 3,
+                    host: 200,
+                    size: 2
+                },
+                IdMapEntry {
+                    container: 5,
+                    host: 5,
+                    size: 1
+                },
+                IdMapEntry {
+                    container: 6,
+                    host: 202,
+                    size: 2
+                },
             ]
         );
     }
@@ -234,6 +328,13 @@ mod tests {
     #[test]
     fn keep_id_single() {
         let m = compute_map(UsernsMode::KeepId, 1000, &[]);
-        assert_eq!(m, vec![IdMapEntry { container: 1000, host: 1000, size: 1 }]);
+        assert_eq!(
+            m,
+            vec![IdMapEntry {
+                container: 1000,
+                host: 1000,
+                size: 1
+            }]
+        );
     }
 }

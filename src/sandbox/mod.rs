@@ -1,1 +1,305 @@
+//! The sandbox: turns an OCI runtime spec into a running, confined process.
+//!
+//! Process model: the caller clones one child into new namespaces (user,
+//! mount, pid, uts, ipc, cgroup, network as the spec lists). The parent
+//! writes the id maps (directly for a single id, through newuidmap and
+//! newgidmap for a range), then releases the child, which mounts, pivots,
+//! confines itself and execs. Setup errors travel back over a sync socket.
+//! The parent forwards signals and relays the terminal until the child exits.
+
+pub mod caps;
+pub mod channel;
+pub mod child;
 pub mod idmap;
+pub mod init;
+pub mod mounts;
+pub mod tty;
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::process::Command;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sched::CloneFlags;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+
+use self::channel::Msg;
+use self::idmap::IdMapEntry;
+use crate::error::{ExitError, EXIT_CORACLE};
+use crate::spec::SandboxOptions;
+
+/// A setup error inside the child, with the exit status coracle ends with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupError {
+    pub code: i32,
+    pub message: String,
+}
+
+impl SetupError {
+    pub fn setup(message: String) -> Self {
+        Self {
+            code: EXIT_CORACLE,
+            message,
+        }
+    }
+}
+
+/// Signals `coracle run` passes on to the container (and init to the command).
+pub const FORWARDED_SIGNALS: &[Signal] = &[
+    Signal::SIGHUP,
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGTERM,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGALRM,
+    Signal::SIGCONT,
+    Signal::SIGWINCH,
+];
+
+fn clone_flags(spec: &Spec) -> CloneFlags {
+    let mut f = CloneFlags::empty();
+    let ns = spec.linux().as_ref().and_then(|l| l.namespaces().as_ref());
+    for n in ns.into_iter().flatten().filter(|n| n.path().is_none()) {
+        f |= match n.typ() {
+            LinuxNamespaceType::User => CloneFlags::CLONE_NEWUSER,
+            LinuxNamespaceType::Mount => CloneFlags::CLONE_NEWNS,
+            LinuxNamespaceType::Pid => CloneFlags::CLONE_NEWPID,
+            LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
+            LinuxNamespaceType::Ipc => CloneFlags::CLONE_NEWIPC,
+            LinuxNamespaceType::Cgroup => CloneFlags::CLONE_NEWCGROUP,
+            LinuxNamespaceType::Network => CloneFlags::CLONE_NEWNET,
+            LinuxNamespaceType::Time => CloneFlags::empty(),
+        };
+    }
+    f
+}
+
+/// What happened to the container's process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit {
+    /// The status coracle ends with: the code, or 128+N for signal N.
+    pub code: i32,
+    pub pid: i32,
+}
+
+/// Hooks the caller gets at the moments it records state.
+pub trait Observer {
+    /// The command is running as `pid` (host pid).
+    fn started(&mut self, pid: i32);
+}
+
+/// Runs the spec's process to completion.
+pub fn run(
+    spec: &Spec,
+    opts: &SandboxOptions,
+    observer: &mut dyn Observer,
+) -> anyhow::Result<Exit> {
+    let (psock, csock) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| anyhow::anyhow!("create the sync socket: {e}"))?;
+
+    // Block the forwarded signals before the clone so none is lost; the
+    // child unblocks them right before exec.
+    let mut mask = SigSet::empty();
+    for s in FORWARDED_SIGNALS {
+        mask.add(*s);
+    }
+    mask.add(Signal::SIGCHLD);
+    let mut old = SigSet::empty();
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))?;
+    let restore = RestoreMask(old);
+
+    let forked = crate::sys::clone3(clone_flags(spec).bits() as u64).map_err(|e| {
+        let hint = if e.raw_os_error() == Some(libc::EPERM) || e.raw_os_error() == Some(libc::ENOSPC) {
+            ": unprivileged user namespaces are disabled or exhausted; run `coracle check` for the fix"
+        } else {
+            ""
+        };
+        anyhow::anyhow!("create the container namespaces: {e}{hint}")
+    })?;
+    let (pid, pidfd) = match forked {
+        crate::sys::Forked::Child => {
+            drop(psock);
+            child::main(spec, opts, csock)
+        }
+        crate::sys::Forked::Parent { pid, pidfd } => (pid, pidfd),
+    };
+    drop(csock);
+
+    let (uid_map, gid_map) = crate::spec::id_maps(spec);
+    if let Err(e) = write_id_maps(pid, &uid_map, &gid_map) {
+        let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+        let _ = waitpid(pid, None);
+        return Err(e);
+    }
+    channel::send(psock.as_fd(), &Msg::Go, None)?;
+
+    let mut master: Option<OwnedFd> = None;
+    let mut failure: Option<(i32, String)> = None;
+    loop {
+        match channel::recv(psock.as_fd()) {
+            Ok(None) => break,
+            Ok(Some((Msg::Pty, fd))) => master = fd,
+            Ok(Some((Msg::Error { code, message }, _))) => failure = Some((code, message)),
+            Ok(Some((Msg::Go, _))) => {}
+            Err(e) => {
+                failure.get_or_insert((EXIT_CORACLE, format!("read from the sandbox: {e}")));
+                break;
+            }
+        }
+    }
+    drop(psock);
+    if let Some((code, message)) = failure {
+        let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+        let _ = waitpid(pid, None);
+        return Err(ExitError::new(code, message).into());
+    }
+    observer.started(pid.as_raw());
+
+    let tty_state = match &master {
+        Some(m) => {
+            let guard = tty::RawGuard::enter();
+            tty::sync_winsize(m);
+            let out = tty::relay(m, opts.stdin)?;
+            Some((guard, out))
+        }
+        None => None,
+    };
+
+    let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
+    let status = loop {
+        let mut fds = [
+            PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
+            PollFd::new(pidfd.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::Error::EINTR) => continue,
+            Err(e) => return Err(anyhow::anyhow!("wait for the container: {e}")),
+            Ok(_) => {}
+        }
+        if fds[1].any().unwrap_or(false) {
+            break waitpid(pid, None)?;
+        }
+        while let Ok(Some(info)) = sfd.read_signal() {
+            let Ok(sig) = Signal::try_from(info.ssi_signo as i32) else {
+                continue;
+            };
+            match sig {
+                Signal::SIGCHLD => {}
+                Signal::SIGWINCH => {
+                    if let Some(m) = &master {
+                        tty::sync_winsize(m);
+                    }
+                }
+                _ => {
+                    let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), sig as i32);
+                }
+            }
+        }
+    };
+    if let Some((guard, out)) = tty_state {
+        let _ = out.join();
+        drop(guard);
+    }
+    drop(restore);
+    let code = match status {
+        WaitStatus::Exited(_, c) => c,
+        WaitStatus::Signaled(_, s, _) => 128 + s as i32,
+        other => return Err(anyhow::anyhow!("unexpected wait status {other:?}")),
+    };
+    Ok(Exit {
+        code,
+        pid: pid.as_raw(),
+    })
+}
+
+struct RestoreMask(SigSet);
+
+impl Drop for RestoreMask {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.0), None);
+    }
+}
+
+/// Whether a map is the caller's own id alone, which needs no helper.
+fn is_self_only(map: &[IdMapEntry], own: u32) -> bool {
+    map.len() == 1 && map[0].size == 1 && map[0].host == own
+}
+
+fn write_id_maps(pid: Pid, uid_map: &[IdMapEntry], gid_map: &[IdMapEntry]) -> anyhow::Result<()> {
+    let uid = nix::unistd::getuid().as_raw();
+    let gid = nix::unistd::getgid().as_raw();
+    let proc_ = format!("/proc/{pid}");
+    if is_self_only(uid_map, uid) && is_self_only(gid_map, gid) {
+        let w = |file: &str, data: &str| -> anyhow::Result<()> {
+            std::fs::write(format!("{proc_}/{file}"), data)
+                .map_err(|e| anyhow::anyhow!("write {proc_}/{file}: {e}"))
+        };
+        w("setgroups", "deny")?;
+        w("uid_map", &idmap::render_map(uid_map))?;
+        w("gid_map", &idmap::render_map(gid_map))?;
+        return Ok(());
+    }
+    for (helper, map, file) in [
+        ("newuidmap", uid_map, "/etc/subuid"),
+        ("newgidmap", gid_map, "/etc/subgid"),
+    ] {
+        let path = idmap::find_helper(helper).ok_or_else(|| {
+            anyhow::anyhow!("{helper} is not installed (or not setuid): install the uidmap package, or remove your {file} entry to use a single id")
+        })?;
+        let mut cmd = Command::new(&path);
+        cmd.arg(pid.as_raw().to_string());
+        for e in map {
+            cmd.args([
+                e.container.to_string(),
+                e.host.to_string(),
+                e.size.to_string(),
+            ]);
+        }
+        let out = cmd
+            .output()
+            .map_err(|e| anyhow::anyhow!("run {}: {e}", path.display()))?;
+        if !out.status.success() {
+            return Err(anyhow::anyhow!(
+                "{helper} refused the map {}: {}; check your entry in {file} (`coracle check` shows it)",
+                map.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_only_maps_need_no_helper() {
+        let one = [IdMapEntry {
+            container: 0,
+            host: 1000,
+            size: 1,
+        }];
+        assert!(is_self_only(&one, 1000));
+        assert!(!is_self_only(&one, 1001));
+        let two = [
+            one[0],
+            IdMapEntry {
+                container: 1,
+                host: 100000,
+                size: 65536,
+            },
+        ];
+        assert!(!is_self_only(&two, 1000));
+    }
+}

@@ -144,7 +144,11 @@ fn to_oci_map(m: &[IdMapEntry]) -> anyhow::Result<Vec<LinuxIdMapping>> {
 
 fn from_oci_map(m: &[LinuxIdMapping]) -> Vec<IdMapEntry> {
     m.iter()
-        .map(|e| IdMapEntry { container: e.container_id(), host: e.host_id(), size: e.size() })
+        .map(|e| IdMapEntry {
+            container: e.container_id(),
+            host: e.host_id(),
+            size: e.size(),
+        })
         .collect()
 }
 
@@ -192,16 +196,26 @@ pub fn new_id() -> anyhow::Result<String> {
 
 /// Resolves `coracle run` flags into a plan. `state_dir` is the container's
 /// own directory, where the generated files will be.
-pub fn resolve(args: &RunArgs, host: &HostFacts, id: &str, state_dir: &Path) -> anyhow::Result<Plan> {
+pub fn resolve(
+    args: &RunArgs,
+    host: &HostFacts,
+    id: &str,
+    state_dir: &Path,
+) -> anyhow::Result<Plan> {
     let Some(rootfs) = &args.rootfs else {
         bail!("no root file system given: images are not supported yet, so pass --rootfs DIR (a directory with the container's files, e.g. made by scripts/busybox-rootfs.sh)");
     };
-    let rootfs = std::fs::canonicalize(rootfs)
-        .with_context(|| format!("root file system {}: cannot open it; pass an existing directory to --rootfs", rootfs.display()))?;
+    let rootfs = std::fs::canonicalize(rootfs).with_context(|| {
+        format!(
+            "root file system {}: cannot open it; pass an existing directory to --rootfs",
+            rootfs.display()
+        )
+    })?;
     if !rootfs.is_dir() {
         bail!("root file system {} is not a directory", rootfs.display());
     }
-    let root_dir = std::fs::File::open(&rootfs).with_context(|| format!("open {}", rootfs.display()))?;
+    let root_dir =
+        std::fs::File::open(&rootfs).with_context(|| format!("open {}", rootfs.display()))?;
 
     // Id maps.
     let mode = match args.userns {
@@ -209,8 +223,11 @@ pub fn resolve(args: &RunArgs, host: &HostFacts, id: &str, state_dir: &Path) -> 
         None => UsernsMode::Default,
     };
     let full = host.full_range();
-    let (subu, subg): (&[SubidRange], &[SubidRange]) =
-        if full { (&host.subuids, &host.subgids) } else { (&[], &[]) };
+    let (subu, subg): (&[SubidRange], &[SubidRange]) = if full {
+        (&host.subuids, &host.subgids)
+    } else {
+        (&[], &[])
+    };
     let uid_map = idmap::compute_map(mode, host.uid, subu);
     let gid_map = idmap::compute_map(mode, host.gid, subg);
 
@@ -218,7 +235,9 @@ pub fn resolve(args: &RunArgs, host: &HostFacts, id: &str, state_dir: &Path) -> 
     let read_db = |p: &str| -> anyhow::Result<String> {
         let bytes = crate::rootpath::read_in_root(root_dir.as_fd(), Path::new(p), 16 << 20)
             .with_context(|| format!("read {p} in {}", rootfs.display()))?;
-        Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default())
+        Ok(bytes
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default())
     };
     let passwd = userdb::parse_passwd(&read_db("/etc/passwd")?);
     let groups = userdb::parse_group(&read_db("/etc/group")?);
@@ -250,7 +269,11 @@ pub fn resolve(args: &RunArgs, host: &HostFacts, id: &str, state_dir: &Path) -> 
     // Supplementary groups need setgroups(2), which only a privileged
     // newgidmap allows; unmapped ones cannot be represented anyway.
     let additional: Vec<u32> = if full {
-        user.additional_gids.iter().copied().filter(|g| idmap::to_host(&gid_map, *g).is_some()).collect()
+        user.additional_gids
+            .iter()
+            .copied()
+            .filter(|g| idmap::to_host(&gid_map, *g).is_some())
+            .collect()
     } else {
         Vec::new()
     };
@@ -274,8 +297,8 @@ pub fn resolve(args: &RunArgs, host: &HostFacts, id: &str, state_dir: &Path) -> 
         env.push(("TERM".into(), "xterm".into()));
     }
     for f in &args.env_file {
-        let content = std::fs::read_to_string(f)
-            .with_context(|| format!("read env file {}", f.display()))?;
+        let content =
+            std::fs::read_to_string(f).with_context(|| format!("read env file {}", f.display()))?;
         for (k, v) in options::env_file(&f.display().to_string(), &content, &lookup)? {
             options::env_set(&mut env, &k, &v);
         }
@@ -311,7 +334,12 @@ pub fn resolve(args: &RunArgs, host: &HostFacts, id: &str, state_dir: &Path) -> 
     };
 
     // Capabilities.
-    let caps = options::capabilities(args.privileged, &args.cap_add, &args.cap_drop, &host.known_caps)?;
+    let caps = options::capabilities(
+        args.privileged,
+        &args.cap_add,
+        &args.cap_drop,
+        &host.known_caps,
+    )?;
     let caps: std::collections::HashSet<Capability> = caps
         .iter()
         .filter_map(|c| c.strip_prefix("CAP_").and_then(|n| n.parse().ok()))
@@ -334,7 +362,11 @@ pub fn resolve(args: &RunArgs, host: &HostFacts, id: &str, state_dir: &Path) -> 
                 .build()?,
         )
         .args(argv)
-        .env(env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>())
+        .env(
+            env.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>(),
+        )
         .cwd(cwd)
         .capabilities(capabilities)
         .no_new_privileges(!args.privileged)
@@ -343,33 +375,78 @@ pub fn resolve(args: &RunArgs, host: &HostFacts, id: &str, state_dir: &Path) -> 
     // Mounts, in the order they are made.
     let gid5 = idmap::to_host(&gid_map, 5).is_some();
     let pts_opts: Vec<&str> = if gid5 {
-        vec!["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]
+        vec![
+            "nosuid",
+            "noexec",
+            "newinstance",
+            "ptmxmode=0666",
+            "mode=0620",
+            "gid=5",
+        ]
     } else {
-        vec!["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]
+        vec![
+            "nosuid",
+            "noexec",
+            "newinstance",
+            "ptmxmode=0666",
+            "mode=0620",
+        ]
     };
     let mut mounts = vec![
         mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
-        mount("/dev", "tmpfs", "tmpfs", &["nosuid", "strictatime", "mode=755", "size=65536k"])?,
+        mount(
+            "/dev",
+            "tmpfs",
+            "tmpfs",
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        )?,
         mount("/dev/pts", "devpts", "devpts", &pts_opts)?,
-        mount("/dev/shm", "tmpfs", "shm", &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"])?,
-        mount("/dev/mqueue", "mqueue", "mqueue", &["nosuid", "noexec", "nodev"])?,
+        mount(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        )?,
+        mount(
+            "/dev/mqueue",
+            "mqueue",
+            "mqueue",
+            &["nosuid", "noexec", "nodev"],
+        )?,
     ];
     mounts.push(match args.network {
         // sysfs can only be mounted by the owner of the network namespace.
-        NetworkArg::Host => mount("/sys", "bind", "/sys", &["rbind", "nosuid", "noexec", "nodev", "ro"])?,
-        NetworkArg::None => mount("/sys", "sysfs", "sysfs", &["nosuid", "noexec", "nodev", "ro"])?,
+        NetworkArg::Host => mount(
+            "/sys",
+            "bind",
+            "/sys",
+            &["rbind", "nosuid", "noexec", "nodev", "ro"],
+        )?,
+        NetworkArg::None => mount(
+            "/sys",
+            "sysfs",
+            "sysfs",
+            &["nosuid", "noexec", "nodev", "ro"],
+        )?,
     });
     for dev in ["null", "zero", "full", "random", "urandom", "tty"] {
         let p = format!("/dev/{dev}");
         mounts.push(mount(&p, "bind", &p, &["bind", "nosuid", "noexec"])?);
     }
-    for (file, dest) in [(HOSTS_FILE, "/etc/hosts"), (HOSTNAME_FILE, "/etc/hostname"), (RESOLV_FILE, "/etc/resolv.conf")] {
+    for (file, dest) in [
+        (HOSTS_FILE, "/etc/hosts"),
+        (HOSTNAME_FILE, "/etc/hostname"),
+        (RESOLV_FILE, "/etc/resolv.conf"),
+    ] {
         mounts.push(bind(&state_dir.join(file), Path::new(dest), false)?);
     }
     for v in &args.volume {
         let v = options::volume(v)?;
         let source = std::fs::canonicalize(&v.source).with_context(|| {
-            format!("volume source {}: no such file or directory on the host; create it first", v.source.display())
+            format!(
+                "volume source {}: no such file or directory on the host; create it first",
+                v.source.display()
+            )
         })?;
         let dest = options::clean_destination(&v.destination)?;
         mounts.push(bind(&source, &dest, v.readonly)?);
@@ -401,8 +478,14 @@ pub fn resolve(args: &RunArgs, host: &HostFacts, id: &str, state_dir: &Path) -> 
         (Vec::new(), Vec::new())
     } else {
         (
-            options::MASKED_PATHS.iter().map(|s| s.to_string()).collect(),
-            options::READONLY_PATHS.iter().map(|s| s.to_string()).collect(),
+            options::MASKED_PATHS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            options::READONLY_PATHS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         )
     };
     let linux = LinuxBuilder::default()
@@ -415,7 +498,12 @@ pub fn resolve(args: &RunArgs, host: &HostFacts, id: &str, state_dir: &Path) -> 
 
     let spec = SpecBuilder::default()
         .version("1.2.0")
-        .root(RootBuilder::default().path(&rootfs).readonly(args.read_only).build()?)
+        .root(
+            RootBuilder::default()
+                .path(&rootfs)
+                .readonly(args.read_only)
+                .build()?,
+        )
         .hostname(hostname)
         .process(process)
         .mounts(mounts)
@@ -425,7 +513,10 @@ pub fn resolve(args: &RunArgs, host: &HostFacts, id: &str, state_dir: &Path) -> 
     Ok(Plan {
         id: id.to_string(),
         spec,
-        options: SandboxOptions { init: args.init, stdin: args.interactive },
+        options: SandboxOptions {
+            init: args.init,
+            stdin: args.interactive,
+        },
         files,
         single_id: !full,
         remove: args.rm,
@@ -453,14 +544,19 @@ fn generated_files(network: NetworkArg, host: &HostFacts, hostname: &str) -> Gen
                 .filter(|l| {
                     let mut w = l.split_whitespace();
                     !(w.next() == Some("nameserver")
-                        && w.next().is_some_and(|a| a.starts_with("127.") || a == "::1"))
+                        && w.next()
+                            .is_some_and(|a| a.starts_with("127.") || a == "::1"))
                 })
                 .map(|l| format!("{l}\n"))
                 .collect();
             (h, r)
         }
     };
-    GeneratedFiles { hosts, hostname: format!("{hostname}\n"), resolv_conf }
+    GeneratedFiles {
+        hosts,
+        hostname: format!("{hostname}\n"),
+        resolv_conf,
+    }
 }
 
 #[cfg(test)]
@@ -479,22 +575,46 @@ mod tests {
             uid: 1000,
             gid: 1000,
             user_name: "me".into(),
-            subuids: if full { vec![SubidRange { start: 100000, count: 65536 }] } else { vec![] },
-            subgids: if full { vec![SubidRange { start: 100000, count: 65536 }] } else { vec![] },
+            subuids: if full {
+                vec![SubidRange {
+                    start: 100000,
+                    count: 65536,
+                }]
+            } else {
+                vec![]
+            },
+            subgids: if full {
+                vec![SubidRange {
+                    start: 100000,
+                    count: 65536,
+                }]
+            } else {
+                vec![]
+            },
             have_idmap_helpers: true,
             known_caps: caps::all().iter().map(|c| c.to_string()).collect(),
             hosts: "127.0.0.1 localhost\n".into(),
             resolv_conf: "nameserver 127.0.0.53\nnameserver 10.0.0.1\nsearch lan\n".into(),
             hostname: "hosty".into(),
-            env: [("FROMHOST".to_string(), "yes".to_string())].into_iter().collect(),
+            env: [("FROMHOST".to_string(), "yes".to_string())]
+                .into_iter()
+                .collect(),
         }
     }
 
     fn rootfs() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir(d.path().join("etc")).unwrap();
-        std::fs::write(d.path().join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n").unwrap();
-        std::fs::write(d.path().join("etc/group"), "root:x:0:\naudio:x:29:user\nuser:x:1000:\n").unwrap();
+        std::fs::write(
+            d.path().join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("etc/group"),
+            "root:x:0:\naudio:x:29:user\nuser:x:1000:\n",
+        )
+        .unwrap();
         d
     }
 
@@ -525,10 +645,19 @@ mod tests {
         let caps = proc_.capabilities().as_ref().unwrap();
         assert_eq!(caps.bounding().as_ref().unwrap().len(), 14);
         assert!(caps.inheritable().as_ref().unwrap().is_empty());
-        let ns = p.spec.linux().as_ref().unwrap().namespaces().as_ref().unwrap();
+        let ns = p
+            .spec
+            .linux()
+            .as_ref()
+            .unwrap()
+            .namespaces()
+            .as_ref()
+            .unwrap();
         assert_eq!(ns.len(), 7);
         assert!(!p.single_id);
-        assert!(p.files.resolv_conf.contains("10.0.0.1") && !p.files.resolv_conf.contains("127.0.0.53"));
+        assert!(
+            p.files.resolv_conf.contains("10.0.0.1") && !p.files.resolv_conf.contains("127.0.0.53")
+        );
     }
 
     #[test]
@@ -548,7 +677,14 @@ mod tests {
         let p = plan(&[], false).unwrap();
         assert!(p.single_id);
         let (u, _) = id_maps(&p.spec);
-        assert_eq!(u, vec![IdMapEntry { container: 0, host: 1000, size: 1 }]);
+        assert_eq!(
+            u,
+            vec![IdMapEntry {
+                container: 0,
+                host: 1000,
+                size: 1
+            }]
+        );
     }
 
     #[test]
@@ -559,7 +695,13 @@ mod tests {
 
     #[test]
     fn env_order_and_sources() {
-        let p = plan(&["-e", "A=1", "-e", "FROMHOST", "-e", "PATH=/x", "-e", "MISSING", "-t"], true).unwrap();
+        let p = plan(
+            &[
+                "-e", "A=1", "-e", "FROMHOST", "-e", "PATH=/x", "-e", "MISSING", "-t",
+            ],
+            true,
+        )
+        .unwrap();
         let env = env_of(&p);
         assert!(env.contains(&"A=1".to_string()));
         assert!(env.contains(&"FROMHOST=yes".to_string()));
@@ -571,7 +713,10 @@ mod tests {
     #[test]
     fn entrypoint_and_command() {
         let p = plan(&["--entrypoint", "/bin/echo", "a", "-n"], true).unwrap();
-        assert_eq!(p.spec.process().as_ref().unwrap().args().as_ref().unwrap(), &vec!["/bin/echo", "a", "-n"]);
+        assert_eq!(
+            p.spec.process().as_ref().unwrap().args().as_ref().unwrap(),
+            &vec!["/bin/echo", "a", "-n"]
+        );
     }
 
     #[test]
@@ -594,8 +739,22 @@ mod tests {
         let p = plan(&["--privileged"], true).unwrap();
         let l = p.spec.linux().as_ref().unwrap();
         assert!(l.masked_paths().as_ref().unwrap().is_empty());
-        assert_eq!(p.spec.process().as_ref().unwrap().no_new_privileges(), Some(false));
-        let n = p.spec.process().as_ref().unwrap().capabilities().as_ref().unwrap().bounding().as_ref().unwrap().len();
+        assert_eq!(
+            p.spec.process().as_ref().unwrap().no_new_privileges(),
+            Some(false)
+        );
+        let n = p
+            .spec
+            .process()
+            .as_ref()
+            .unwrap()
+            .capabilities()
+            .as_ref()
+            .unwrap()
+            .bounding()
+            .as_ref()
+            .unwrap()
+            .len();
         assert!(n > 14);
     }
 
@@ -611,7 +770,14 @@ mod tests {
     fn host_network_shares_the_host_name() {
         let p = plan(&["--network", "host"], true).unwrap();
         assert_eq!(p.spec.hostname().as_deref(), Some("hosty"));
-        let ns = p.spec.linux().as_ref().unwrap().namespaces().as_ref().unwrap();
+        let ns = p
+            .spec
+            .linux()
+            .as_ref()
+            .unwrap()
+            .namespaces()
+            .as_ref()
+            .unwrap();
         assert!(!ns.iter().any(|n| n.typ() == LinuxNamespaceType::Network));
     }
 }

@@ -8,10 +8,16 @@ use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum OptionError {
-    #[error("invalid environment variable {0:?}: the name must not be empty or contain whitespace")]
+    #[error(
+        "invalid environment variable {0:?}: the name must not be empty or contain whitespace"
+    )]
     EnvName(String),
     #[error("{file}:{line}: invalid environment variable {name:?}: the name must not be empty or contain whitespace")]
-    EnvFileName { file: String, line: usize, name: String },
+    EnvFileName {
+        file: String,
+        line: usize,
+        name: String,
+    },
     #[error("invalid volume {0:?}: expected HOST-PATH:CONTAINER-PATH[:ro|rw]")]
     VolumeSyntax(String),
     #[error("invalid volume {0:?}: named volumes are not available yet; give an absolute host path (e.g. -v \"$PWD/data:/data\")")]
@@ -113,11 +119,18 @@ pub fn volume(spec: &str) -> Result<BindVolume, OptionError> {
             "ro" => readonly = true,
             "rw" => readonly = false,
             _ => {
-                return Err(OptionError::VolumeOption { spec: spec.to_string(), opt: o.to_string() })
+                return Err(OptionError::VolumeOption {
+                    spec: spec.to_string(),
+                    opt: o.to_string(),
+                })
             }
         }
     }
-    Ok(BindVolume { source: PathBuf::from(src), destination: PathBuf::from(dst), readonly })
+    Ok(BindVolume {
+        source: PathBuf::from(src),
+        destination: PathBuf::from(dst),
+        readonly,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,21 +146,30 @@ pub fn tmpfs(spec: &str) -> Result<TmpfsMount, OptionError> {
     if !path.starts_with('/') {
         return Err(OptionError::Destination(path.to_string()));
     }
-    let err = |why: String| OptionError::Tmpfs { spec: spec.to_string(), why };
-    let mut options: Vec<String> =
-        ["rw", "noexec", "nosuid", "nodev"].iter().map(|s| s.to_string()).collect();
+    let err = |why: String| OptionError::Tmpfs {
+        spec: spec.to_string(),
+        why,
+    };
+    let mut options: Vec<String> = ["rw", "noexec", "nosuid", "nodev"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for o in opts.split(',').filter(|o| !o.is_empty()) {
         let (key, val) = o.split_once('=').unwrap_or((o, ""));
         match key {
             "size" | "nr_inodes" | "nr_blocks" => {
                 let digits = val.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G', '%']);
                 if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(err(format!("{key} needs a number with an optional k/m/g suffix, got {val:?}")));
+                    return Err(err(format!(
+                        "{key} needs a number with an optional k/m/g suffix, got {val:?}"
+                    )));
                 }
             }
             "mode" => {
                 if val.is_empty() || u32::from_str_radix(val, 8).map_or(true, |m| m > 0o7777) {
-                    return Err(err(format!("mode needs an octal permission like 1777, got {val:?}")));
+                    return Err(err(format!(
+                        "mode needs an octal permission like 1777, got {val:?}"
+                    )));
                 }
             }
             "uid" | "gid" => {
@@ -165,7 +187,10 @@ pub fn tmpfs(spec: &str) -> Result<TmpfsMount, OptionError> {
         options.retain(|x| x != o);
         options.push(o.to_string());
     }
-    Ok(TmpfsMount { destination: PathBuf::from(path), options })
+    Ok(TmpfsMount {
+        destination: PathBuf::from(path),
+        options,
+    })
 }
 
 fn opposite(o: &str) -> Option<&'static str> {
@@ -237,7 +262,11 @@ pub const DEFAULT_CAPS: &[&str] = &[
 /// checking it against `known` (all `CAP_*` names this kernel has).
 pub fn cap_name(name: &str, known: &[String]) -> Result<String, OptionError> {
     let up = name.trim().to_ascii_uppercase();
-    let full = if up.starts_with("CAP_") { up } else { format!("CAP_{up}") };
+    let full = if up.starts_with("CAP_") {
+        up
+    } else {
+        format!("CAP_{up}")
+    };
     if known.iter().any(|k| *k == full) {
         Ok(full)
     } else {
@@ -275,7 +304,10 @@ pub fn capabilities(
     }
     for d in drop.iter().filter(|d| !is_all(d)) {
         let c = cap_name(d, known)?;
-        if !add.iter().any(|a| cap_name(a, known).ok().as_ref() == Some(&c)) {
+        if !add
+            .iter()
+            .any(|a| cap_name(a, known).ok().as_ref() == Some(&c))
+        {
             set.retain(|x| *x != c);
         }
     }
@@ -317,8 +349,13 @@ pub const MASKED_PATHS: &[&str] = &[
 ];
 
 /// Docker's read-only paths.
-pub const READONLY_PATHS: &[&str] =
-    &["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+pub const READONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
 
 /// Whether `p` is absolute and free of `..` (mount destinations).
 pub fn clean_destination(p: &Path) -> Result<PathBuf, OptionError> {
@@ -337,18 +374,43 @@ mod tests {
     }
 
     fn known() -> Vec<String> {
-        ["CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
-         "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE", "NET_ADMIN", "SYS_ADMIN"]
-            .iter()
-            .map(|c| format!("CAP_{c}"))
-            .collect()
+        [
+            "CHOWN",
+            "DAC_OVERRIDE",
+            "FSETID",
+            "FOWNER",
+            "MKNOD",
+            "NET_RAW",
+            "SETGID",
+            "SETUID",
+            "SETFCAP",
+            "SETPCAP",
+            "NET_BIND_SERVICE",
+            "SYS_CHROOT",
+            "KILL",
+            "AUDIT_WRITE",
+            "NET_ADMIN",
+            "SYS_ADMIN",
+        ]
+        .iter()
+        .map(|c| format!("CAP_{c}"))
+        .collect()
     }
 
     #[test]
     fn env_entries() {
-        assert_eq!(env_entry("A=1=2", &host).unwrap(), Some(("A".into(), "1=2".into())));
-        assert_eq!(env_entry("A=", &host).unwrap(), Some(("A".into(), "".into())));
-        assert_eq!(env_entry("HOME", &host).unwrap(), Some(("HOME".into(), "/home/me".into())));
+        assert_eq!(
+            env_entry("A=1=2", &host).unwrap(),
+            Some(("A".into(), "1=2".into()))
+        );
+        assert_eq!(
+            env_entry("A=", &host).unwrap(),
+            Some(("A".into(), "".into()))
+        );
+        assert_eq!(
+            env_entry("HOME", &host).unwrap(),
+            Some(("HOME".into(), "/home/me".into()))
+        );
         assert_eq!(env_entry("NOPE", &host).unwrap(), None);
         assert!(env_entry("=x", &host).is_err());
         assert!(env_entry("A B=x", &host).is_err());
@@ -356,7 +418,12 @@ mod tests {
 
     #[test]
     fn env_files() {
-        let got = env_file("f", "# c\n\nA=1\n  B=two words\nHOME\nNOPE\nC=\"q\"\n", &host).unwrap();
+        let got = env_file(
+            "f",
+            "# c\n\nA=1\n  B=two words\nHOME\nNOPE\nC=\"q\"\n",
+            &host,
+        )
+        .unwrap();
         assert_eq!(
             got,
             vec![
@@ -374,15 +441,28 @@ mod tests {
     fn volumes() {
         assert_eq!(
             volume("/a:/b:ro").unwrap(),
-            BindVolume { source: "/a".into(), destination: "/b".into(), readonly: true }
+            BindVolume {
+                source: "/a".into(),
+                destination: "/b".into(),
+                readonly: true
+            }
         );
         assert!(!volume("/a:/b").unwrap().readonly);
         assert!(!volume("/a:/b:ro,rw").unwrap().readonly);
-        assert!(matches!(volume("data:/b"), Err(OptionError::NamedVolume(_))));
+        assert!(matches!(
+            volume("data:/b"),
+            Err(OptionError::NamedVolume(_))
+        ));
         assert!(matches!(volume("/a:b"), Err(OptionError::Destination(_))));
         assert!(matches!(volume("/a"), Err(OptionError::VolumeSyntax(_))));
-        assert!(matches!(volume("/a:/b:z"), Err(OptionError::VolumeOption { .. })));
-        assert!(matches!(volume("/a:/b:ro:x"), Err(OptionError::VolumeSyntax(_))));
+        assert!(matches!(
+            volume("/a:/b:z"),
+            Err(OptionError::VolumeOption { .. })
+        ));
+        assert!(matches!(
+            volume("/a:/b:ro:x"),
+            Err(OptionError::VolumeSyntax(_))
+        ));
     }
 
     #[test]
@@ -390,7 +470,10 @@ mod tests {
         let t = tmpfs("/scratch").unwrap();
         assert_eq!(t.options, vec!["rw", "noexec", "nosuid", "nodev"]);
         let t = tmpfs("/s:size=1m,exec,mode=1777").unwrap();
-        assert_eq!(t.options, vec!["rw", "nosuid", "nodev", "size=1m", "exec", "mode=1777"]);
+        assert_eq!(
+            t.options,
+            vec!["rw", "nosuid", "nodev", "size=1m", "exec", "mode=1777"]
+        );
         assert!(tmpfs("s").is_err());
         assert!(tmpfs("/s:size=lots").is_err());
         assert!(tmpfs("/s:mode=999").is_err());
@@ -405,11 +488,22 @@ mod tests {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         let c = capabilities(false, &s(&["net_admin"]), &s(&["CAP_CHOWN"]), &k).unwrap();
         assert!(c.contains(&"CAP_NET_ADMIN".into()) && !c.contains(&"CAP_CHOWN".into()));
-        assert!(capabilities(false, &[], &s(&["ALL"]), &k).unwrap().is_empty());
-        assert_eq!(capabilities(false, &s(&["KILL"]), &s(&["all"]), &k).unwrap(), vec!["CAP_KILL"]);
-        assert_eq!(capabilities(false, &s(&["ALL"]), &[], &k).unwrap().len(), k.len());
+        assert!(capabilities(false, &[], &s(&["ALL"]), &k)
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            capabilities(false, &s(&["KILL"]), &s(&["all"]), &k).unwrap(),
+            vec!["CAP_KILL"]
+        );
+        assert_eq!(
+            capabilities(false, &s(&["ALL"]), &[], &k).unwrap().len(),
+            k.len()
+        );
         assert_eq!(capabilities(true, &[], &[], &k).unwrap().len(), k.len());
-        assert!(matches!(capabilities(false, &s(&["FLY"]), &[], &k), Err(OptionError::Capability(_))));
+        assert!(matches!(
+            capabilities(false, &s(&["FLY"]), &[], &k),
+            Err(OptionError::Capability(_))
+        ));
     }
 
     #[test]

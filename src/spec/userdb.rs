@@ -73,7 +73,11 @@ pub fn parse_group(content: &str) -> Vec<GroupEntry> {
             Some(GroupEntry {
                 name: f[0].to_string(),
                 gid: f[2].parse().ok()?,
-                members: f[3].split(',').filter(|m| !m.is_empty()).map(str::to_string).collect(),
+                members: f[3]
+                    .split(',')
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_string)
+                    .collect(),
             })
         })
         .collect()
@@ -131,7 +135,10 @@ pub fn resolve(
     let mut additional = Vec::new();
     if let Some(e) = &entry {
         for g in groups {
-            if g.members.iter().any(|m| *m == e.name) && g.gid != gid && !additional.contains(&g.gid) {
+            if g.members.iter().any(|m| *m == e.name)
+                && g.gid != gid
+                && !additional.contains(&g.gid)
+            {
                 additional.push(g.gid);
             }
         }
@@ -141,7 +148,10 @@ pub fn resolve(
         gid,
         additional_gids: additional,
         name: entry.as_ref().map(|e| e.name.clone()),
-        home: entry.map(|e| e.home).filter(|h| !h.is_empty()).unwrap_or_else(|| "/".into()),
+        home: entry
+            .map(|e| e.home)
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "/".into()),
     })
 }
 
@@ -199,7 +209,10 @@ mod tests {
     #[test]
     fn errors_name_what_is_missing() {
         assert_eq!(r(Some("nosuch")), Err(UserError::NoUser("nosuch".into())));
-        assert_eq!(r(Some("user:nosuch")), Err(UserError::NoGroup("nosuch".into())));
+        assert_eq!(
+            r(Some("user:nosuch")),
+            Err(UserError::NoGroup("nosuch".into()))
+        );
         assert!(matches!(r(Some(":")), Err(UserError::Invalid(_))));
         assert!(matches!(r(Some("user:")), Err(UserError::Invalid(_))));
         assert!(matches!(r(Some("a b")), Err(UserError::Invalid(_))));
@@ -207,7 +220,13 @@ mod tests {
 
     #[test]
     fn parsers_never_panic_on_garbage() {
-        for s in ["", ":::::::", "\0\0:\n", "a:b:c:d:e:f:g:h", "::99999999999:1:::"] {
+        for s in [
+            "",
+            ":::::::",
+            "\0\0:\n",
+            "a:b:c:d:e:f:g:h",
+            "::99999999999:1:::",
+        ] {
             let _ = parse_passwd(s);
             let _ = parse_group(s);
         }

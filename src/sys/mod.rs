@@ -83,7 +83,10 @@ pub fn clone3(flags: u64) -> io::Result<Forked> {
         pid => {
             // SAFETY: the kernel stored a fresh pidfd that nothing else owns.
             let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-            Ok(Forked::Parent { pid: Pid::from_raw(pid as i32), pidfd })
+            Ok(Forked::Parent {
+                pid: Pid::from_raw(pid as i32),
+                pidfd,
+            })
         }
     }
 }
@@ -108,7 +111,12 @@ pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: i32) -> io::Result<()> {
 pub fn cloexec_from(first: u32) -> io::Result<()> {
     // SAFETY: close_range only changes fd flags; no memory is involved.
     let ret = unsafe {
-        libc::syscall(libc::SYS_close_range, first, u32::MAX, libc::CLOSE_RANGE_CLOEXEC)
+        libc::syscall(
+            libc::SYS_close_range,
+            first,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
     };
     cvt(ret).map(drop)
 }
@@ -123,11 +131,18 @@ pub fn openat2(dir: BorrowedFd<'_>, path: &Path, how: nix::fcntl::OpenHow) -> io
 
 /// Whether `path` carries file capabilities (`security.capability`).
 pub fn has_file_caps(path: &Path) -> bool {
-    let Ok(c) = CString::new(path.as_os_str().as_bytes()) else { return false };
+    let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
     // SAFETY: both strings are NUL-terminated; a null buffer of size 0 asks
     // only for the attribute's size.
     let ret = unsafe {
-        libc::getxattr(c.as_ptr(), c"security.capability".as_ptr(), std::ptr::null_mut(), 0)
+        libc::getxattr(
+            c.as_ptr(),
+            c"security.capability".as_ptr(),
+            std::ptr::null_mut(),
+            0,
+        )
     };
     ret > 0
 }
@@ -143,7 +158,8 @@ pub fn loopback_up() -> io::Result<()> {
         Ok(s) => s.into(),
         Err(_) => {
             // SAFETY: socket(2) with constant arguments.
-            let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+            let fd =
+                unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
             if fd < 0 {
                 return Err(io::Error::last_os_error());
             }
@@ -204,18 +220,18 @@ pub fn set_winsize(fd: RawFd, ws: &libc::winsize) -> io::Result<()> {
 /// no temporary directory inside the rootfs.
 pub fn pivot_into(newroot: BorrowedFd<'_>) -> io::Result<()> {
     use nix::mount::{mount, umount2, MntFlags, MsFlags};
-    let oldroot = nix::fcntl::open(
-        "/",
-        nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    )?;
-    // SAFETY: oldroot is a fresh fd that nothing else owns.
-    let oldroot = unsafe { OwnedFd::from_raw_fd(oldroot) };
+    let oldroot = std::fs::File::open("/")?;
     nix::unistd::fchdir(newroot.as_raw_fd())?;
     nix::unistd::pivot_root(".", ".")?;
     nix::unistd::fchdir(oldroot.as_raw_fd())?;
     // The old root must not propagate the unmount back to the host.
-    mount(None::<&str>, ".", None::<&str>, MsFlags::MS_SLAVE | MsFlags::MS_REC, None::<&str>)?;
+    mount(
+        None::<&str>,
+        ".",
+        None::<&str>,
+        MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        None::<&str>,
+    )?;
     umount2(".", MntFlags::MNT_DETACH)?;
     nix::unistd::chdir("/")?;
     Ok(())
@@ -229,12 +245,10 @@ pub fn probe_userns() -> io::Result<()> {
             // SAFETY: _exit is async-signal-safe and ends the child at once.
             unsafe { libc::_exit(if ok { 0 } else { 1 }) }
         }
-        Forked::Parent { pid, .. } => {
-            match nix::sys::wait::waitpid(pid, None)? {
-                nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
-                _ => Err(io::Error::from_raw_os_error(libc::EPERM)),
-            }
-        }
+        Forked::Parent { pid, .. } => match nix::sys::wait::waitpid(pid, None)? {
+            nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
+            _ => Err(io::Error::from_raw_os_error(libc::EPERM)),
+        },
     }
 }
 
@@ -243,4 +257,68 @@ pub fn probe_userns() -> io::Result<()> {
 pub fn exit_now(code: i32) -> ! {
     // SAFETY: _exit never returns and touches no Rust state.
     unsafe { libc::_exit(code) }
+}
+
+/// Restores the default disposition of a signal.
+pub fn reset_signal(sig: nix::sys::signal::Signal) -> io::Result<()> {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet};
+    let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: installing SIG_DFL runs no code of ours in signal context.
+    unsafe { sigaction(sig, &dfl) }
+        .map(drop)
+        .map_err(|e| io::Error::from_raw_os_error(e as i32))
+}
+
+/// Sends one datagram, optionally carrying an fd (SCM_RIGHTS).
+pub fn send_with_fd(
+    sock: BorrowedFd<'_>,
+    data: &[u8],
+    fd: Option<BorrowedFd<'_>>,
+) -> io::Result<()> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    let iov = [io::IoSlice::new(data)];
+    let fds = fd.map(|f| [f.as_raw_fd()]);
+    let cmsgs: Vec<ControlMessage<'_>> = fds
+        .as_ref()
+        .map(|f| ControlMessage::ScmRights(f))
+        .into_iter()
+        .collect();
+    sendmsg::<()>(sock.as_raw_fd(), &iov, &cmsgs, MsgFlags::MSG_NOSIGNAL, None)
+        .map(drop)
+        .map_err(|e| io::Error::from_raw_os_error(e as i32))
+}
+
+/// Receives one datagram into `buf` and the fd it carries, if any.
+/// Returns 0 bytes at end of stream.
+pub fn recv_with_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<(usize, Option<OwnedFd>)> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    let mut cmsg = nix::cmsg_space!([RawFd; 1]);
+    let mut iov = [io::IoSliceMut::new(buf)];
+    let msg = loop {
+        match recvmsg::<()>(
+            sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Err(nix::Error::EINTR) => continue,
+            r => break r.map_err(|e| io::Error::from_raw_os_error(e as i32))?,
+        }
+    };
+    let mut fd = None;
+    for c in msg
+        .cmsgs()
+        .map_err(|e| io::Error::from_raw_os_error(e as i32))?
+    {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            for raw in fds {
+                // SAFETY: the kernel installed these fds for us just now.
+                let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+                if fd.is_none() {
+                    fd = Some(owned);
+                }
+            }
+        }
+    }
+    Ok((msg.bytes, fd))
 }

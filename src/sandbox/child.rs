@@ -1,0 +1,287 @@
+//! The sandbox child: runs inside the new namespaces, sets the container up
+//! and execs the command. It never returns: on error it sends the error to
+//! the parent over the sync socket and exits.
+
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
+
+use super::channel::{self, Msg};
+use super::{caps, init, mounts, SetupError};
+use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND};
+use crate::spec::SandboxOptions;
+
+/// Entry point of the cloned child.
+pub fn main(spec: &Spec, opts: &SandboxOptions, sock: OwnedFd) -> ! {
+    let e = match setup_and_exec(spec, opts, &sock) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    let _ = channel::send(
+        sock.as_fd(),
+        &Msg::Error {
+            code: e.code,
+            message: e.message.clone(),
+        },
+        None,
+    );
+    crate::sys::exit_now(e.code)
+}
+
+fn has_ns(spec: &Spec, t: LinuxNamespaceType) -> bool {
+    spec.linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
+        .is_some_and(|ns| ns.iter().any(|n| n.typ() == t && n.path().is_none()))
+}
+
+fn setup_and_exec(
+    spec: &Spec,
+    opts: &SandboxOptions,
+    sock: &OwnedFd,
+) -> Result<std::convert::Infallible, SetupError> {
+    let sys = |op: &'static str| {
+        move |e: nix::Error| SetupError::setup(format!("{op}: {}", e.desc().to_lowercase()))
+    };
+    // Nothing in the container may reach this process through /proc/PID.
+    nix::sys::prctl::set_dumpable(false).map_err(sys("make the process non-dumpable"))?;
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(sys("set the parent-death signal"))?;
+
+    // Wait until the parent has written the id maps.
+    match channel::recv(sock.as_fd()) {
+        Ok(Some((Msg::Go, _))) => {}
+        _ => crate::sys::exit_now(crate::error::EXIT_CORACLE),
+    }
+    let process = spec
+        .process()
+        .as_ref()
+        .ok_or_else(|| SetupError::setup("the spec has no process".into()))?;
+
+    if has_ns(spec, LinuxNamespaceType::Uts) {
+        if let Some(h) = spec.hostname() {
+            nix::unistd::sethostname(h).map_err(sys("set the host name"))?;
+        }
+    }
+    if has_ns(spec, LinuxNamespaceType::Network) {
+        crate::sys::loopback_up()
+            .map_err(|e| SetupError::setup(format!("bring up the loopback interface: {e}")))?;
+    }
+
+    let rootfd = mounts::prepare_root(spec)?;
+    crate::sys::pivot_into(rootfd.as_fd())
+        .map_err(|e| SetupError::setup(format!("pivot_root into the root file system: {e}")))?;
+    drop(rootfd);
+    mounts::dev_links()?;
+    if let Some(l) = spec.linux() {
+        mounts::mask_paths(l.masked_paths().as_deref().unwrap_or_default())?;
+        mounts::readonly_paths(l.readonly_paths().as_deref().unwrap_or_default())?;
+    }
+
+    if process.terminal().unwrap_or(false) {
+        setup_tty(sock)?;
+    } else {
+        nix::unistd::setsid().map_err(sys("start a new session"))?;
+        if !opts.stdin {
+            let null = std::fs::File::open("/dev/null")
+                .map_err(|e| SetupError::setup(format!("open /dev/null: {e}")))?;
+            nix::unistd::dup2(null.as_raw_fd(), 0).map_err(sys("redirect stdin"))?;
+        }
+    }
+
+    enter_workdir(process)?;
+    if spec
+        .root()
+        .as_ref()
+        .is_some_and(|r| r.readonly().unwrap_or(false))
+    {
+        mounts::readonly_root()?;
+    }
+
+    caps::apply(process)?;
+
+    if opts.init {
+        match crate::sys::clone3(0)
+            .map_err(|e| SetupError::setup(format!("fork the command under init: {e}")))?
+        {
+            crate::sys::Forked::Parent { pid, .. } => {
+                // Init holds no capabilities and nothing of the setup.
+                let _ = caps::clear_all();
+                init::run(pid, process.terminal().unwrap_or(false))
+            }
+            crate::sys::Forked::Child => {
+                nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0))
+                    .map_err(sys("create a process group"))?;
+                if process.terminal().unwrap_or(false) {
+                    nix::unistd::tcsetpgrp(std::io::stdin(), nix::unistd::getpid())
+                        .map_err(sys("make the command the terminal's foreground"))?;
+                }
+            }
+        }
+    }
+    exec(process)
+}
+
+/// Opens a terminal on the container's own devpts, hands the master to the
+/// parent and makes the slave this session's controlling terminal and stdio.
+fn setup_tty(sock: &OwnedFd) -> Result<(), SetupError> {
+    use nix::fcntl::OFlag;
+    let e = |op: &'static str| {
+        move |e: nix::Error| SetupError::setup(format!("{op}: {}", e.desc().to_lowercase()))
+    };
+    let master = nix::pty::posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
+        .map_err(e("open /dev/ptmx"))?;
+    nix::pty::grantpt(&master).map_err(e("grantpt"))?;
+    nix::pty::unlockpt(&master).map_err(e("unlockpt"))?;
+    let name = nix::pty::ptsname_r(&master).map_err(e("ptsname"))?;
+    let slave: OwnedFd = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(&name)
+        .map_err(|err| SetupError::setup(format!("open {name}: {err}")))?
+        .into();
+    // /dev/console is the terminal, as in every container runtime.
+    if crate::rootpath::ensure_in_root(
+        std::fs::File::open("/")
+            .map_err(|err| SetupError::setup(format!("open /: {err}")))?
+            .as_fd(),
+        Path::new("/dev/console"),
+        crate::rootpath::Kind::File,
+    )
+    .is_ok()
+    {
+        nix::mount::mount(
+            Some(name.as_str()),
+            "/dev/console",
+            None::<&str>,
+            nix::mount::MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .map_err(e("bind the terminal to /dev/console"))?;
+    }
+    channel::send(sock.as_fd(), &Msg::Pty, Some(master.as_fd()))
+        .map_err(|err| SetupError::setup(format!("send the terminal to coracle: {err}")))?;
+    drop(master);
+    nix::unistd::setsid().map_err(e("start a new session"))?;
+    crate::sys::set_controlling_tty(slave.as_raw_fd())
+        .map_err(|err| SetupError::setup(format!("set the controlling terminal: {err}")))?;
+    for fd in 0..3 {
+        nix::unistd::dup2(slave.as_raw_fd(), fd).map_err(e("attach the terminal to stdio"))?;
+    }
+    Ok(())
+}
+
+use std::os::unix::fs::OpenOptionsExt;
+
+/// Creates and enters the working directory, then checks that the process
+/// really is inside the container root (CVE-2024-21626 class: a cwd through
+/// a leaked host fd).
+fn enter_workdir(process: &Process) -> Result<(), SetupError> {
+    let cwd = process.cwd();
+    if !cwd.is_absolute() {
+        return Err(SetupError::setup(format!(
+            "working directory {} is not absolute",
+            cwd.display()
+        )));
+    }
+    let root: OwnedFd = std::fs::File::open("/")
+        .map_err(|e| SetupError::setup(format!("open /: {e}")))?
+        .into();
+    let dir = crate::rootpath::ensure_in_root(root.as_fd(), cwd, crate::rootpath::Kind::Dir)
+        .map_err(|e| {
+            SetupError::setup(format!("create working directory {}: {e}", cwd.display()))
+        })?;
+    if !crate::rootpath::is_dir(dir.as_fd()).unwrap_or(false) {
+        return Err(SetupError::setup(format!(
+            "working directory {} is not a directory",
+            cwd.display()
+        )));
+    }
+    nix::unistd::fchdir(dir.as_raw_fd()).map_err(|e| {
+        SetupError::setup(format!("enter working directory {}: {e}", cwd.display()))
+    })?;
+    match std::env::current_dir() {
+        Ok(p) if p.is_absolute() => Ok(()),
+        _ => Err(SetupError::setup(format!(
+            "working directory {} is outside the container",
+            cwd.display()
+        ))),
+    }
+}
+
+/// Finds the program as execvp(3) would, in the container's PATH.
+fn find_program(arg0: &str, env: &[String]) -> Result<PathBuf, SetupError> {
+    if arg0.contains('/') {
+        return Ok(PathBuf::from(arg0));
+    }
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(crate::spec::DEFAULT_PATH);
+    let mut denied = None;
+    for dir in path.split(':').filter(|d| !d.is_empty()) {
+        let cand = Path::new(dir).join(arg0);
+        if let Ok(md) = std::fs::metadata(&cand) {
+            if md.is_file() {
+                if nix::unistd::access(&cand, nix::unistd::AccessFlags::X_OK).is_ok() {
+                    return Ok(cand);
+                }
+                denied.get_or_insert(cand);
+            }
+        }
+    }
+    match denied {
+        Some(p) => Ok(p),
+        None => Err(SetupError {
+            code: EXIT_NOT_FOUND,
+            message: format!("exec {arg0:?}: executable file not found in $PATH"),
+        }),
+    }
+}
+
+fn exec(process: &Process) -> Result<std::convert::Infallible, SetupError> {
+    let args = process.args().as_deref().unwrap_or_default();
+    let arg0 = args
+        .first()
+        .ok_or_else(|| SetupError::setup("no command given".into()))?;
+    let env = process.env().as_deref().unwrap_or_default();
+    let prog = find_program(arg0, env)?;
+    let cstr = |s: &[u8]| {
+        CString::new(s)
+            .map_err(|_| SetupError::setup("a command argument contains a NUL byte".into()))
+    };
+    let cprog = cstr(prog.as_os_str().as_bytes())?;
+    let cargs = args
+        .iter()
+        .map(|a| cstr(a.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cenv = env
+        .iter()
+        .map(|a| cstr(a.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    // Only stdio survives exec; signals start from their defaults.
+    crate::sys::cloexec_from(3)
+        .map_err(|e| SetupError::setup(format!("close inherited descriptors: {e}")))?;
+    for sig in Signal::iterator() {
+        if sig != Signal::SIGKILL && sig != Signal::SIGSTOP {
+            let _ = crate::sys::reset_signal(sig);
+        }
+    }
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
+        .map_err(|e| SetupError::setup(format!("unblock signals: {e}")))?;
+
+    let e = nix::unistd::execve(&cprog, &cargs, &cenv).unwrap_err();
+    let code = match e {
+        nix::Error::ENOENT | nix::Error::ENOTDIR => EXIT_NOT_FOUND,
+        _ => EXIT_CANNOT_EXEC,
+    };
+    Err(SetupError {
+        code,
+        message: format!("exec {}: {}", prog.display(), e.desc().to_lowercase()),
+    })
+}

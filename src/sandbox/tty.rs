@@ -1,0 +1,97 @@
+//! The caller's side of `-t`: raw mode on the caller's terminal, copying
+//! between it and the container's pty master, window size on SIGWINCH, and
+//! the terminal restored on every way out.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+use nix::sys::termios::{self, SetArg, Termios};
+
+/// Restores the caller's terminal mode when dropped.
+pub struct RawGuard {
+    saved: Option<Termios>,
+}
+
+impl RawGuard {
+    /// Puts stdin into raw mode when it is a terminal.
+    pub fn enter() -> Self {
+        let stdin = std::io::stdin();
+        if !nix::unistd::isatty(stdin.as_raw_fd()).unwrap_or(false) {
+            return Self { saved: None };
+        }
+        let Ok(saved) = termios::tcgetattr(stdin.as_fd()) else {
+            return Self { saved: None };
+        };
+        let mut raw = saved.clone();
+        termios::cfmakeraw(&mut raw);
+        if termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &raw).is_err() {
+            return Self { saved: None };
+        }
+        Self { saved: Some(saved) }
+    }
+}
+
+impl Drop for RawGuard {
+    fn drop(&mut self) {
+        if let Some(t) = &self.saved {
+            let _ = termios::tcsetattr(std::io::stdin().as_fd(), SetArg::TCSADRAIN, t);
+        }
+    }
+}
+
+/// Copies the caller's window size to the pty.
+pub fn sync_winsize(master: &OwnedFd) {
+    for fd in [0, 1, 2] {
+        if let Ok(ws) = crate::sys::get_winsize(fd) {
+            let _ = crate::sys::set_winsize(master.as_raw_fd(), &ws);
+            return;
+        }
+    }
+}
+
+/// Starts the copy threads; the returned handle finishes when the container
+/// side of the pty is closed (all its processes are gone).
+pub fn relay(master: &OwnedFd, stdin: bool) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let mut out = std::fs::File::from(master.try_clone()?);
+    if stdin {
+        let mut inp = std::fs::File::from(master.try_clone()?);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            let mut stdin = std::io::stdin().lock();
+            loop {
+                match stdin.read(&mut buf) {
+                    Ok(0) => {
+                        // End of input: send the terminal's EOF character.
+                        let _ = inp.write_all(&[4]);
+                        break;
+                    }
+                    Ok(n) => {
+                        if inp.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        });
+    }
+    Ok(std::thread::spawn(move || {
+        let mut buf = [0u8; 16384];
+        let mut stdout = std::io::stdout().lock();
+        loop {
+            match out.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if stdout.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    let _ = stdout.flush();
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // EIO: every slave fd is closed.
+                Err(_) => break,
+            }
+        }
+    }))
+}

@@ -1,1 +1,0 @@
-//! The resolved plan of one container.
