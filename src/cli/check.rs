@@ -34,7 +34,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
     } else {
         render_text(&items)
     };
-    print!("{out}");
+    // `coracle check | head` must not panic on the closed pipe.
+    match io::Write::write_all(&mut io::stdout().lock(), out.as_bytes()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        r => r.context("write the report to stdout")?,
+    }
     Ok(exit_code(&items))
 }
 
@@ -217,6 +221,15 @@ impl Env {
         }
     }
 
+    /// The home directory from the password database, for a fix that sets HOME.
+    fn home_guess(&self) -> String {
+        nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(self.uid))
+            .ok()
+            .flatten()
+            .map(|u| u.dir.display().to_string())
+            .unwrap_or_else(|| format!("/home/{}", self.user))
+    }
+
     fn is_root(&self) -> bool {
         self.euid == 0
     }
@@ -245,14 +258,18 @@ pub fn collect(paths: &HostPaths, env: &Env) -> Vec<Item> {
         Err(e) => Item::warn("kernel", format!("{e:#}")),
     });
 
-    items.push(match read_userns_sysctls(&paths.proc) {
-        Ok(sysctls) => {
-            let label = read_apparmor_label(&paths.proc);
-            let probe = crate::sys::probe_userns();
-            userns_item(&probe, &sysctls, label.as_deref(), nested.as_deref(), env)
-        }
-        Err(e) => Item::fail("user namespaces", format!("{e:#}")),
-    });
+    // Probe even when the sysctls are unreadable: the probe is what counts.
+    let (sysctls, sysctl_err) = match read_userns_sysctls(&paths.proc) {
+        Ok(s) => (s, None),
+        Err(e) => (UsernsSysctls::default(), Some(e)),
+    };
+    let label = read_apparmor_label(&paths.proc);
+    let probe = crate::sys::probe_userns();
+    let mut userns = userns_item(&probe, &sysctls, label.as_deref(), nested.as_deref(), env);
+    if let (Some(e), Status::Fail) = (sysctl_err, userns.status) {
+        let _ = write!(userns.detail, " (and {e:#})");
+    }
+    items.push(userns);
 
     items.push(subid_check(paths, env));
     items.push(helpers_item(
@@ -302,13 +319,45 @@ pub fn user_item(env: &Env) -> Item {
     match (env.is_root(), &env.sudo_user) {
         (true, Some(by)) => Item::ok(
             "user",
-            format!("{who} via sudo: the checks below are root's; run `coracle check` as {by} for theirs"),
+            format!(
+                "{who} via sudo: the checks below are root's; run `coracle check` as {by} \
+                 for theirs"
+            ),
         ),
         (true, None) => Item::ok(
             "user",
-            format!("{who}: the checks below are root's; run `coracle check` as the user who runs containers"),
+            format!(
+                "{who}: the checks below are root's; run `coracle check` as the user who \
+                 runs containers"
+            ),
         ),
         _ => Item::ok("user", who),
+    }
+}
+
+/// Quotes `s` for a POSIX shell when it holds anything but safe characters.
+pub fn shell_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+:,=@%".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// A path, quoted for a shell command line.
+fn q(p: &Path) -> String {
+    shell_quote(&p.display().to_string())
+}
+
+/// An io error as a lowercase message without the `(os error N)` suffix.
+pub fn short_err(e: &io::Error) -> String {
+    let s = e.to_string();
+    let s = s.split(" (os error").next().unwrap_or(&s).to_string();
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => s,
     }
 }
 
@@ -420,7 +469,8 @@ pub fn read_apparmor_label(proc: &Path) -> Option<String> {
 /// The command that sets a sysctl now and on every boot.
 pub fn sysctl_fix(name: &str, value: i64, sudo: &str) -> String {
     format!(
-        "{sudo}sysctl -w {name}={value} && echo {name}={value} | {sudo}tee /etc/sysctl.d/90-coracle-{}.conf",
+        "{sudo}sysctl -w {name}={value} && echo {name}={value} \
+         | {sudo}tee /etc/sysctl.d/90-coracle-{}.conf",
         name.rsplit('.').next().unwrap_or(name).replace('_', "-")
     )
 }
@@ -470,9 +520,10 @@ pub fn apparmor_unconfined(label: Option<&str>) -> bool {
 /// the coracle binary only (the alternative to lifting the restriction).
 pub fn apparmor_profile_fix(exe: &Path, sudo: &str) -> String {
     format!(
-        "printf 'abi <abi/4.0>,\\ninclude <tunables/global>\\nprofile coracle {} flags=(unconfined) {{\\n  userns,\\n}}\\n' \
-         | {sudo}tee /etc/apparmor.d/coracle && {sudo}apparmor_parser -r /etc/apparmor.d/coracle",
-        exe.display()
+        "printf 'abi <abi/4.0>,\\ninclude <tunables/global>\\nprofile coracle %s \
+         flags=(unconfined) {{\\n  userns,\\n}}\\n' {} | {sudo}tee /etc/apparmor.d/coracle \
+         && {sudo}apparmor_parser -r /etc/apparmor.d/coracle",
+        q(exe)
     )
 }
 
@@ -515,9 +566,10 @@ pub fn userns_item(
         Err(e) => {
             let detail = if let (true, Some(map)) = (blockers.is_empty(), nested) {
                 format!(
-                    "cannot create a user namespace: {e}; coracle already runs inside one (uid_map \
+                    "cannot create a user namespace: {}; coracle already runs inside one (uid_map \
                      {map}) whose creator forbids nesting (a container's seccomp profile, \
-                     bwrap --disable-userns, a nesting limit): run coracle outside it"
+                     bwrap --disable-userns, a nesting limit): run coracle outside it",
+                    short_err(e)
                 )
             } else if blockers.is_empty() {
                 let limit = match sysctls.max_user_namespaces {
@@ -525,8 +577,9 @@ pub fn userns_item(
                     None => String::new(),
                 };
                 format!(
-                    "cannot create a user namespace: {e}{limit}; no sysctl explains it: inside a \
-                     container, its seccomp profile or missing privileges may forbid them"
+                    "cannot create a user namespace: {}{limit}; no sysctl explains it: inside a \
+                     container, its seccomp profile or missing privileges may forbid them",
+                    short_err(e)
                 )
             } else {
                 format!("cannot create a user namespace: {}", causes(&blockers))
@@ -941,7 +994,13 @@ pub fn helpers_item(
                 list.join(" and ")
             ),
         )
-        .with_fix(format!("{sudo}chmod 4755 {}", list.join(" ")));
+        .with_fix(format!(
+            "{sudo}chmod 4755 {}",
+            list.iter()
+                .map(|p| shell_quote(p))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
     }
     Item::warn(NAME, format!("not installed: {consequence}"))
         .with_fix(distro.install_command(Package::Uidmap, sudo))
@@ -977,12 +1036,16 @@ pub fn device_item(
         Err(e) if e.kind() == io::ErrorKind::PermissionDenied => Item::warn(
             name,
             format!(
-                "{} is not accessible to you ({e}): {purpose}",
-                path.display()
+                "{} is not accessible to you ({}): {purpose}",
+                path.display(),
+                short_err(&e)
             ),
         )
-        .with_fix(format!("{sudo}chmod 0666 {}", path.display())),
-        Err(e) => Item::warn(name, format!("open {}: {e}: {purpose}", path.display())),
+        .with_fix(format!("{sudo}chmod 0666 {}", q(path))),
+        Err(e) => Item::warn(
+            name,
+            format!("open {}: {}: {purpose}", path.display(), short_err(&e)),
+        ),
     }
 }
 
@@ -1049,7 +1112,7 @@ pub fn runtime_dir_item(f: &RuntimeFacts<'_>, sudo: &str) -> Item {
                     fb.display()
                 ),
             )
-            .with_fix(format!("chmod 0700 {}", fb.display()))
+            .with_fix(format!("chmod 0700 {}", q(fb)))
         }),
         _ => Some(
             Item::fail(
@@ -1060,7 +1123,7 @@ pub fn runtime_dir_item(f: &RuntimeFacts<'_>, sudo: &str) -> Item {
                     fb.display()
                 ),
             )
-            .with_fix(format!("{sudo}rm -rf {}", fb.display())),
+            .with_fix(format!("{sudo}rm -rf {}", q(fb))),
         ),
     };
     match f.xdg {
@@ -1092,7 +1155,7 @@ pub fn runtime_dir_item(f: &RuntimeFacts<'_>, sudo: &str) -> Item {
                         session.display()
                     ),
                 )
-                .with_fix(format!("export XDG_RUNTIME_DIR={}", session.display()));
+                .with_fix(format!("export XDG_RUNTIME_DIR={}", q(session)));
             }
             fallback_problem.unwrap_or_else(|| {
                 Item::ok(NAME, format!("XDG_RUNTIME_DIR is not set: {fallback_note}"))
@@ -1121,38 +1184,62 @@ pub fn data_dir(xdg_data_home: Option<&Path>, home: Option<&Path>) -> Option<Pat
     }
 }
 
-fn data_dir_check(env: &Env) -> Item {
+/// Interprets whether the data directory (or, while it does not exist yet,
+/// its nearest existing ancestor `existing`) is writable for `uid`/`gid`.
+pub fn data_dir_item(
+    dir: &Path,
+    existing: &Path,
+    writable: Result<(), String>,
+    home: Option<&Path>,
+    (uid, gid): (u32, u32),
+    sudo: &str,
+) -> Item {
     const NAME: &str = "data directory";
+    let Err(e) = writable else {
+        return Item::ok(NAME, dir.display().to_string());
+    };
+    let item = Item::fail(
+        NAME,
+        format!(
+            "{} cannot be created: {} is not writable for you ({e})",
+            dir.display(),
+            existing.display()
+        ),
+    );
+    // Taking over a directory is right only inside the user's own home.
+    match home {
+        Some(h) if existing.starts_with(h) && existing != Path::new("/") => {
+            item.with_fix(format!("{sudo}chown {uid}:{gid} {}", q(existing)))
+        }
+        _ => item.with_fix("export XDG_DATA_HOME=$HOME/.local/share"),
+    }
+}
+
+fn data_dir_check(env: &Env) -> Item {
     let Some(dir) = data_dir(env.xdg_data_home.as_deref(), env.home.as_deref()) else {
         return Item::fail(
-            NAME,
+            "data directory",
             "neither XDG_DATA_HOME nor HOME is set: nowhere to keep images",
         )
-        .with_fix("export HOME=/home/$(id -un)");
+        .with_fix(format!("export HOME={}", env.home_guess()));
     };
-    // The directory, or the nearest ancestor that exists, must be writable.
     let existing = dir
         .ancestors()
         .find(|p| p.exists())
         .unwrap_or(Path::new("/"));
-    match nix::unistd::access(
+    let writable = nix::unistd::access(
         existing,
         nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK,
-    ) {
-        Ok(()) => Item::ok(NAME, format!("{}", dir.display())),
-        Err(e) => Item::fail(
-            NAME,
-            format!(
-                "{} cannot be created: {} is not writable ({e})",
-                dir.display(),
-                existing.display()
-            ),
-        )
-        .with_fix(format!(
-            "sudo chown -R $(id -u):$(id -g) {}",
-            existing.display()
-        )),
-    }
+    )
+    .map_err(|e| e.desc().to_lowercase());
+    data_dir_item(
+        &dir,
+        existing,
+        writable,
+        env.home.as_deref(),
+        (env.uid, env.gid),
+        env.sudo(),
+    )
 }
 
 #[cfg(test)]
@@ -1253,8 +1340,9 @@ mod tests {
         assert_eq!(
             item.fix.as_deref(),
             Some(
-                "sudo sysctl -w user.max_user_namespaces=28633 && echo user.max_user_namespaces=28633 \
-                 | sudo tee /etc/sysctl.d/90-coracle-max-user-namespaces.conf"
+                "sudo sysctl -w user.max_user_namespaces=28633 && echo \
+                 user.max_user_namespaces=28633 | sudo tee \
+                 /etc/sysctl.d/90-coracle-max-user-namespaces.conf"
             )
         );
     }
@@ -1302,10 +1390,20 @@ mod tests {
             .starts_with("sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"));
         let alt = lines.next().unwrap();
         assert!(
-            alt.contains("profile coracle /home/alice/.local/bin/coracle flags=(unconfined)"),
+            alt.ends_with("sudo apparmor_parser -r /etc/apparmor.d/coracle"),
             "{alt}"
         );
-        assert!(alt.contains("sudo apparmor_parser -r /etc/apparmor.d/coracle"));
+        // The printf renders the profile (run it, without the tee).
+        let printf = alt.split(" | ").next().unwrap();
+        let out = std::process::Command::new("sh")
+            .args(["-c", printf])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "abi <abi/4.0>,\ninclude <tunables/global>\nprofile coracle \
+             /home/alice/.local/bin/coracle flags=(unconfined) {\n  userns,\n}\n"
+        );
         // Under a profile of its own, it works.
         let item = userns_item(&Ok(()), &s, Some("coracle (unconfined)"), None, &env(1000));
         assert_eq!(item.status, Status::Ok);
@@ -1716,6 +1814,75 @@ mod tests {
     }
 
     #[test]
+    fn data_dir_not_writable() {
+        let home = Path::new("/home/a");
+        let dir = Path::new("/home/a/.local/share/coracle");
+        let ok = data_dir_item(dir, home, Ok(()), Some(home), (1000, 1000), "sudo ");
+        assert_eq!(
+            ok,
+            Item::ok("data directory", "/home/a/.local/share/coracle")
+        );
+        let bad = data_dir_item(
+            dir,
+            Path::new("/home/a/.local"),
+            Err("permission denied".into()),
+            Some(home),
+            (1000, 1000),
+            "sudo ",
+        );
+        assert_eq!(bad.status, Status::Fail);
+        assert_eq!(
+            bad.fix.as_deref(),
+            Some("sudo chown 1000:1000 /home/a/.local")
+        );
+        // Never suggest taking over a directory outside the home.
+        let dir = Path::new("/srv/x/coracle");
+        let bad = data_dir_item(
+            dir,
+            Path::new("/srv"),
+            Err("x".into()),
+            Some(home),
+            (1000, 1000),
+            "",
+        );
+        assert_eq!(
+            bad.fix.as_deref(),
+            Some("export XDG_DATA_HOME=$HOME/.local/share")
+        );
+        let bad = data_dir_item(
+            dir,
+            Path::new("/"),
+            Err("x".into()),
+            Some(Path::new("/")),
+            (1, 1),
+            "",
+        );
+        assert_eq!(
+            bad.fix.as_deref(),
+            Some("export XDG_DATA_HOME=$HOME/.local/share")
+        );
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(
+            shell_quote("/usr/local/bin/coracle"),
+            "/usr/local/bin/coracle"
+        );
+        assert_eq!(shell_quote("/home/a b/it's"), "'/home/a b/it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn short_errors() {
+        assert_eq!(
+            short_err(&io::Error::from_raw_os_error(libc::EACCES)),
+            "permission denied"
+        );
+        assert_eq!(short_err(&io::Error::other("Plain")), "plain");
+    }
+
+    #[test]
     fn text_and_json_rendering() {
         let items = vec![
             Item::ok("user namespaces", "unprivileged user namespaces work"),
@@ -1739,7 +1906,11 @@ mod tests {
         let json: serde_json::Value = serde_json::to_value(&items).unwrap();
         assert_eq!(
             json[0],
-            serde_json::json!({"name": "user namespaces", "status": "ok", "detail": "unprivileged user namespaces work"})
+            serde_json::json!({
+                "name": "user namespaces",
+                "status": "ok",
+                "detail": "unprivileged user namespaces work",
+            })
         );
         assert_eq!(json[1]["status"], "warn");
         assert_eq!(json[1]["fix"], "sudo usermod x\nalternative");

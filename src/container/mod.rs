@@ -63,7 +63,8 @@ fn ensure_private_dir(d: &Path, uid: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `data` to `path` atomically.
+/// Writes `data` to `path` atomically (no fsync: runtime state lives on tmpfs
+/// and readers only need all-or-nothing).
 pub fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -74,7 +75,6 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
     let mut f = std::fs::File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
     f.write_all(data)
         .with_context(|| format!("write {}", tmp.display()))?;
-    f.sync_data().ok();
     std::fs::rename(&tmp, path)
         .with_context(|| format!("rename {} to {}", tmp.display(), path.display()))?;
     Ok(())

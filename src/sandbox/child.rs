@@ -47,15 +47,19 @@ fn setup_and_exec(
     let sys = |op: &'static str| {
         move |e: nix::Error| SetupError::setup(format!("{op}: {}", e.desc().to_lowercase()))
     };
-    // Nothing in the container may reach this process through /proc/PID.
-    nix::sys::prctl::set_dumpable(false).map_err(sys("make the process non-dumpable"))?;
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(sys("set the parent-death signal"))?;
 
-    // Wait until the parent has written the id maps.
+    // Wait until the parent has written the id maps (which needs this
+    // process dumpable: /proc/PID of a non-dumpable one belongs to root).
     match channel::recv(sock.as_fd()) {
         Ok(Some((Msg::Go, _))) => {}
         _ => crate::sys::exit_now(crate::error::EXIT_CORACLE),
     }
+    // From here on nothing in the container may reach this process (or
+    // coracle's init) through /proc/PID (CVE-2019-5736 class): its mm
+    // belongs to the host's user namespace, where the container has no
+    // CAP_SYS_PTRACE.
+    nix::sys::prctl::set_dumpable(false).map_err(sys("make the process non-dumpable"))?;
     let process = spec
         .process()
         .as_ref()

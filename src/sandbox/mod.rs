@@ -249,6 +249,9 @@ fn write_id_maps(pid: Pid, uid_map: &[IdMapEntry], gid_map: &[IdMapEntry]) -> an
         w("gid_map", &idmap::render_map(gid_map))?;
         return Ok(());
     }
+    // Both helpers run at once: each is a setuid exec, the slowest part of
+    // starting a container with a full range.
+    let mut running = Vec::new();
     for (helper, map, file) in [
         ("newuidmap", uid_map, "/etc/subuid"),
         ("newgidmap", gid_map, "/etc/subgid"),
@@ -257,7 +260,10 @@ fn write_id_maps(pid: Pid, uid_map: &[IdMapEntry], gid_map: &[IdMapEntry]) -> an
             anyhow::anyhow!("{helper} is not installed (or not setuid): install the uidmap package, or remove your {file} entry to use a single id")
         })?;
         let mut cmd = Command::new(&path);
-        cmd.arg(pid.as_raw().to_string());
+        cmd.arg(pid.as_raw().to_string())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
         for e in map {
             cmd.args([
                 e.container.to_string(),
@@ -265,9 +271,15 @@ fn write_id_maps(pid: Pid, uid_map: &[IdMapEntry], gid_map: &[IdMapEntry]) -> an
                 e.size.to_string(),
             ]);
         }
-        let out = cmd
-            .output()
+        let child = cmd
+            .spawn()
             .map_err(|e| anyhow::anyhow!("run {}: {e}", path.display()))?;
+        running.push((helper, map, file, child));
+    }
+    for (helper, map, file, child) in running {
+        let out = child
+            .wait_with_output()
+            .map_err(|e| anyhow::anyhow!("wait for {helper}: {e}"))?;
         if !out.status.success() {
             return Err(anyhow::anyhow!(
                 "{helper} refused the map {}: {}; check your entry in {file} (`coracle check` shows it)",
