@@ -17,18 +17,18 @@ use crate::spec::SandboxOptions;
 
 /// Entry point of the cloned child.
 pub fn main(spec: &Spec, opts: &SandboxOptions, sock: OwnedFd) -> ! {
-    let e = match setup_and_exec(spec, opts, &sock) {
+    let mut sock = Some(sock);
+    let e = match setup_and_exec(spec, opts, &mut sock) {
         Ok(never) => match never {},
         Err(e) => e,
     };
-    let _ = channel::send(
-        sock.as_fd(),
-        &Msg::Error {
+    if let Some(sock) = &sock {
+        let msg = Msg::Error {
             code: e.code,
             message: e.message.clone(),
-        },
-        None,
-    );
+        };
+        let _ = channel::send(sock.as_fd(), &msg, None);
+    }
     crate::sys::exit_now(e.code)
 }
 
@@ -42,8 +42,11 @@ fn has_ns(spec: &Spec, t: LinuxNamespaceType) -> bool {
 fn setup_and_exec(
     spec: &Spec,
     opts: &SandboxOptions,
-    sock: &OwnedFd,
+    sock_slot: &mut Option<OwnedFd>,
 ) -> Result<std::convert::Infallible, SetupError> {
+    let sock = sock_slot
+        .as_ref()
+        .ok_or_else(|| SetupError::setup("no sync socket".into()))?;
     let sys = |op: &'static str| {
         move |e: nix::Error| SetupError::setup(format!("{op}: {}", e.desc().to_lowercase()))
     };
@@ -112,6 +115,9 @@ fn setup_and_exec(
             .map_err(|e| SetupError::setup(format!("fork the command under init: {e}")))?
         {
             crate::sys::Forked::Parent { pid, .. } => {
+                // Only the command reports its exec to coracle: init lets go
+                // of the sync socket so that the command's exec ends it.
+                drop(sock_slot.take());
                 // Init holds no capabilities and nothing of the setup.
                 let _ = caps::clear_all();
                 init::run(pid, process.terminal().unwrap_or(false))
@@ -120,6 +126,12 @@ fn setup_and_exec(
                 nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0))
                     .map_err(sys("create a process group"))?;
                 if process.terminal().unwrap_or(false) {
+                    // From a background group tcsetpgrp raises SIGTTOU,
+                    // which would stop us; exec unblocks it again.
+                    let mut ttou = SigSet::empty();
+                    ttou.add(Signal::SIGTTOU);
+                    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&ttou), None)
+                        .map_err(sys("block SIGTTOU"))?;
                     nix::unistd::tcsetpgrp(std::io::stdin(), nix::unistd::getpid())
                         .map_err(sys("make the command the terminal's foreground"))?;
                 }
