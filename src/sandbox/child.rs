@@ -120,7 +120,7 @@ fn setup_and_exec(
                 drop(sock_slot.take());
                 // Init holds no capabilities and nothing of the setup.
                 let _ = caps::clear_all();
-                init::run(pid, process.terminal().unwrap_or(false))
+                init::run(pid)
             }
             crate::sys::Forked::Child => {
                 nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0))

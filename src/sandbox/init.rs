@@ -10,7 +10,7 @@ use nix::unistd::Pid;
 
 use super::FORWARDED_SIGNALS;
 
-pub fn run(child: Pid, _tty: bool) -> ! {
+pub fn run(child: Pid) -> ! {
     // The signals are blocked since before the clone (inherited mask), so
     // none is lost between fork and here.
     let mut mask = nix::sys::signal::SigSet::empty();
@@ -33,15 +33,12 @@ pub fn run(child: Pid, _tty: bool) -> ! {
                 Ok(_) => continue,
             }
         }
-        match sfd.read_signal() {
-            Ok(Some(info)) => {
-                if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
-                    if sig != Signal::SIGCHLD {
-                        let _ = kill(child, sig);
-                    }
+        if let Ok(Some(info)) = sfd.read_signal() {
+            if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
+                if sig != Signal::SIGCHLD {
+                    let _ = kill(child, sig);
                 }
             }
-            Ok(None) | Err(_) => {}
         }
     }
 }

@@ -267,7 +267,7 @@ pub fn cap_name(name: &str, known: &[String]) -> Result<String, OptionError> {
     } else {
         format!("CAP_{up}")
     };
-    if known.iter().any(|k| *k == full) {
+    if known.contains(&full) {
         Ok(full)
     } else {
         Err(OptionError::Capability(name.to_string()))

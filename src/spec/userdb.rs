@@ -135,10 +135,7 @@ pub fn resolve(
     let mut additional = Vec::new();
     if let Some(e) = &entry {
         for g in groups {
-            if g.members.iter().any(|m| *m == e.name)
-                && g.gid != gid
-                && !additional.contains(&g.gid)
-            {
+            if g.members.contains(&e.name) && g.gid != gid && !additional.contains(&g.gid) {
                 additional.push(g.gid);
             }
         }
