@@ -1,0 +1,89 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_coracle_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_coracle_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_coracle_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_coracle_using_subcommand
+    set -l cmd (__fish_coracle_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c coracle -n "__fish_coracle_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c coracle -n "__fish_coracle_needs_command" -s V -l version -d 'Print version'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "container" -d 'Manage containers'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "check" -d 'Check the host for rootless containers and print what to fix'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "info" -d 'Check the host for rootless containers and print what to fix'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l rootfs -d 'Root file system directory of the container (instead of an image)' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from the caller)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l env-file -d 'Read environment variables from a file (one KEY=VALUE per line)' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand run" -s w -l workdir -d 'Working directory inside the container (created if missing)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -s u -l user -d 'User to run as: name|uid[:group|gid]' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -s h -l hostname -d 'Container host name' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -s v -l volume -d 'Bind mount a host path: HOST:CONTAINER[:ro|rw]' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS] (options as for mount, e.g. size=64m,mode=1777)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l network -d 'Network mode: none (loopback only) or host' -r -f -a "none\t'A network namespace of its own with only the loopback interface'
+host\t'Share the caller\'s network namespace'"
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l userns -d 'User namespace mode: keep-id maps your own uid/gid to the same ids inside' -r -f -a "keep-id\t'Map the caller\'s uid and gid to the same ids inside the container'"
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l read-only -d 'Mount the container\'s root file system read-only'
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l rm -d 'Remove the container\'s state when it exits'
+complete -c coracle -n "__fish_coracle_using_subcommand run" -s i -l interactive -d 'Keep standard input open'
+complete -c coracle -n "__fish_coracle_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l init -d 'Run coracle\'s minimal init as pid 1: it reaps zombies and forwards signals'
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l privileged -d 'Give the container every capability of its user namespace and no masked paths'
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run help" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l rootfs -d 'Root file system directory of the container (instead of an image)' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from the caller)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l env-file -d 'Read environment variables from a file (one KEY=VALUE per line)' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s w -l workdir -d 'Working directory inside the container (created if missing)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s u -l user -d 'User to run as: name|uid[:group|gid]' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l hostname -d 'Container host name' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s v -l volume -d 'Bind mount a host path: HOST:CONTAINER[:ro|rw]' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS] (options as for mount, e.g. size=64m,mode=1777)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network mode: none (loopback only) or host' -r -f -a "none\t'A network namespace of its own with only the loopback interface'
+host\t'Share the caller\'s network namespace'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l userns -d 'User namespace mode: keep-id maps your own uid/gid to the same ids inside' -r -f -a "keep-id\t'Map the caller\'s uid and gid to the same ids inside the container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the container\'s root file system read-only'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container\'s state when it exits'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s i -l interactive -d 'Keep standard input open'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l init -d 'Run coracle\'s minimal init as pid 1: it reaps zombies and forwards signals'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l privileged -d 'Give the container every capability of its user namespace and no masked paths'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand check" -l json -d 'Print the report as JSON'
+complete -c coracle -n "__fish_coracle_using_subcommand check" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand info" -l json -d 'Print the report as JSON'
+complete -c coracle -n "__fish_coracle_using_subcommand info" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container check help" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container check help" -f -a "container" -d 'Manage containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container check help" -f -a "check" -d 'Check the host for rootless containers and print what to fix'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "run" -d 'Create and run a new container'
