@@ -77,10 +77,22 @@ pub fn command() -> clap::Command {
 /// Parse the process arguments with the grouped help.
 pub fn parse() -> Cli {
     use clap::FromArgMatches;
-    let matches = command().get_matches();
+    let matches = command()
+        .try_get_matches()
+        .unwrap_or_else(|e| exit_usage(e));
     match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => exit_usage(e),
+    }
+}
+
+/// Usage errors end with 125, as Docker's do; help and version with 0.
+fn exit_usage(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let _ = e.print();
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => std::process::exit(0),
+        _ => std::process::exit(crate::error::EXIT_CORACLE),
     }
 }
 

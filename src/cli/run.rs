@@ -92,11 +92,7 @@ pub struct RunArgs {
     pub help: Option<bool>,
 
     /// Command and arguments to run
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "COMMAND"
-    )]
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<String>,
 }
 
@@ -121,9 +117,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
 
     let host = spec::HostFacts::gather()?;
     let id = spec::new_id()?;
+    // Bad input leaves nothing behind: plan first, then create the directory.
+    let plan = spec::resolve(&args, &host, &id, &ContainerDir::path_of(&id)?)?;
     let dir = ContainerDir::create(&id)?;
     let result = (|| -> anyhow::Result<i32> {
-        let plan = spec::resolve(&args, &host, &id, &dir.path)?;
         dir.write_file(spec::HOSTS_FILE, &plan.files.hosts)?;
         dir.write_file(spec::HOSTNAME_FILE, &plan.files.hostname)?;
         dir.write_file(spec::RESOLV_FILE, &plan.files.resolv_conf)?;

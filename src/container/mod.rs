@@ -136,14 +136,19 @@ pub struct ContainerDir {
 }
 
 impl ContainerDir {
+    /// Where the directory of container `id` is (nothing is created).
+    pub fn path_of(id: &str) -> anyhow::Result<PathBuf> {
+        Ok(runtime_dir()?.join("containers").join(id))
+    }
+
     pub fn create(id: &str) -> anyhow::Result<Self> {
-        let base = runtime_dir()?.join("containers");
+        let path = Self::path_of(id)?;
+        let base = path.parent().unwrap_or(Path::new("/"));
         std::fs::DirBuilder::new()
             .mode(0o700)
             .recursive(true)
-            .create(&base)
+            .create(base)
             .with_context(|| format!("create {}", base.display()))?;
-        let path = base.join(id);
         std::fs::DirBuilder::new()
             .mode(0o700)
             .create(&path)
