@@ -200,20 +200,44 @@ find_cargo() {
     fi
 }
 
+# Debian 12's own cargo (0.66) is too old for coracle; its cargo-web package,
+# a current toolchain Debian keeps for building Firefox, provides
+# /usr/bin/cargo. Installs it when allowed; fails when not possible.
+debian_toolchain() {
+    [[ $(distro_family) == debian ]] && ((!no_deps)) && can_be_root || return 1
+    apt-cache show cargo-web >/dev/null 2>&1 || as_root apt-get update >/dev/null 2>&1 || true
+    apt-cache show cargo-web >/dev/null 2>&1 || return 1
+    say "installing Debian's current Rust toolchain (package cargo-web)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y cargo-web
+}
+
+# Whether the cargo at $1 is at least the crate's rust-version.
+cargo_new_enough() {
+    local need have
+    need=$(sed -n 's/^rust-version *= *"\([0-9.]*\)".*/\1/p' "$src/Cargo.toml" | head -n 1)
+    have=$("$1" --version 2>/dev/null | awk '{print $2}')
+    have=${have%%-*}
+    [[ -z $need || -z $have ]] || (($(version_number "$have") >= $(version_number "$need")))
+}
+
 build() {
-    local cargo need have target
-    cargo=$(find_cargo) || die "cargo not found: coracle is built from source with Rust's cargo.
+    local cargo target
+    cargo=$(find_cargo) || cargo=
+    if [[ -z $cargo ]] || ! cargo_new_enough "$cargo"; then
+        if debian_toolchain && cargo_new_enough /usr/bin/cargo; then
+            cargo=/usr/bin/cargo
+        fi
+    fi
+    [[ -n $cargo ]] || die "cargo not found: coracle is built from source with Rust's cargo.
   Install Rust with rustup (https://rustup.rs):
       curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh
-  or your distribution's cargo if it is new enough (Debian/Ubuntu: sudo apt-get install cargo;
+  or your distribution's cargo if it is new enough (Debian 12: sudo apt-get install cargo-web;
   Fedora: sudo dnf install cargo; Arch: sudo pacman -S rust),
   or install a prebuilt binary: $prog --binary PATH/TO/coracle"
-    need=$(sed -n 's/^rust-version *= *"\([0-9.]*\)".*/\1/p' "$src/Cargo.toml" | head -n 1)
-    have=$("$cargo" --version | awk '{print $2}')
-    have=${have%%-*}
-    if [[ -n $need && -n $have ]] && (($(version_number "$have") < $(version_number "$need"))); then
-        die "$cargo is version $have, coracle needs Rust $need or newer: install a current toolchain with rustup (https://rustup.rs), or use --binary PATH"
-    fi
+    cargo_new_enough "$cargo" ||
+        die "$cargo ($("$cargo" --version)) is older than the Rust coracle needs (rust-version in Cargo.toml):" \
+            "on Debian 12 install cargo-web (sudo apt-get install cargo-web), elsewhere a current toolchain" \
+            "with rustup (https://rustup.rs), or use --binary PATH"
     say "building coracle ($cargo build --release --locked)"
     (cd -- "$src" && "$cargo" build --release --locked) || die "build failed (see the cargo output above)"
     target=$(cd -- "$src" && "$cargo" metadata --format-version 1 --no-deps --offline 2>/dev/null |
