@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The test command: formatting, lints, unit and integration tests.
+#
+# As root (as CI runs it) it first installs the Debian packages the
+# integration tests need, if they are missing. The integration tests run
+# coracle as unprivileged users that they create themselves; without root,
+# they run it as the current user and skip what that user cannot do (under
+# CI=true a missing prerequisite is a failure instead of a skip).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+# Debian packages the integration tests use (keep this the only list).
+TEST_PACKAGES=(uidmap fuse3 busybox-static tmux util-linux iproute2 procps)
+
+missing=()
+for pkg in "${TEST_PACKAGES[@]}"; do
+    if ! dpkg -s "$pkg" >/dev/null 2>&1; then
+        missing+=("$pkg")
+    fi
+done
+
+if ((${#missing[@]})); then
+    if [[ $(id -u) -eq 0 ]]; then
+        echo "test.sh: installing test prerequisites: ${missing[*]}" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
+            apt-get update
+            apt-get install -y --no-install-recommends "${missing[@]}"
+        fi
+    else
+        echo "test.sh: not root, not installing missing test prerequisites: ${missing[*]}" >&2
+        echo "test.sh: (as root: apt-get install ${missing[*]}); the tests that need them will be skipped" >&2
+    fi
+fi
+
+locked=()
+if [[ -f Cargo.lock ]]; then
+    locked=(--locked)
+fi
+
+status=0
+run() {
+    echo "+ $*" >&2
+    if ! "$@"; then
+        echo "test.sh: FAILED: $*" >&2
+        status=1
+    fi
+}
+
+run cargo fmt --all --check
+run cargo clippy "${locked[@]}" --all-targets -- -D warnings
+run cargo test "${locked[@]}" --all-targets
+
+if ((status)); then
+    echo "test.sh: some checks failed" >&2
+else
+    echo "test.sh: all checks passed" >&2
+fi
+exit "$status"
