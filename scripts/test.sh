@@ -34,6 +34,18 @@ if ((${#missing[@]})); then
     fi
 fi
 
+# cargo from rustup when it is not on PATH (CI's environment may lack it);
+# on Debian 12 without rustup, cargo-web is a current toolchain.
+if ! command -v cargo >/dev/null 2>&1; then
+    if [[ -x ${CARGO_HOME:-$HOME/.cargo}/bin/cargo ]]; then
+        export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+    elif [[ $(id -u) -eq 0 ]]; then
+        echo "test.sh: no cargo found: installing Debian's cargo-web" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y cargo-web
+    fi
+fi
+command -v cargo >/dev/null 2>&1 || { echo "test.sh: cargo not found: install Rust (Debian 12: apt-get install cargo-web)" >&2; exit 1; }
+
 locked=()
 if [[ -f Cargo.lock ]]; then
     locked=(--locked)
