@@ -62,7 +62,7 @@ run() {
 
 run cargo fmt --all --check
 run cargo clippy "${locked[@]}" --all-targets -- -D warnings
-run cargo test "${locked[@]}" --all-targets
+run cargo test "${locked[@]}" --all-targets --no-fail-fast
 
 if ((status)); then
     echo "test.sh: some checks failed" >&2
