@@ -58,7 +58,8 @@ pub fn parse_subid(content: &str, user: &str, id: u32) -> Vec<SubidRange> {
             if owner != user && owner != id_str {
                 return None;
             }
-            start.checked_add(count - 1)?;
+            // The kernel refuses ranges that reach 2^32.
+            start.checked_add(count)?;
             Some(SubidRange { start, count })
         })
         .collect()
@@ -81,9 +82,12 @@ pub const MAX_MAP_LINES: usize = 340;
 /// `own` is the caller's host id; `subs` its subordinate ranges (empty means
 /// single-id mode: only one id is mapped).
 pub fn compute_map(mode: UsernsMode, own: u32, subs: &[SubidRange]) -> Vec<IdMapEntry> {
+    // The kernel refuses a range that reaches 2^32 on either side, so ids
+    // stay below u32::MAX (itself the invalid id -1).
+    const END: u64 = u32::MAX as u64;
     // Ids inside the container that the subordinate ranges fill, in order,
     // skipping the one id the caller itself takes.
-    let (own_inside, first_free) = match mode {
+    let (own_inside, mut next): (u32, u64) = match mode {
         UsernsMode::Default => (0, 1),
         UsernsMode::KeepId => (own, 0),
     };
@@ -92,24 +96,25 @@ pub fn compute_map(mode: UsernsMode, own: u32, subs: &[SubidRange]) -> Vec<IdMap
         host: own,
         size: 1,
     }];
-    let mut next: u64 = first_free;
-    for r in subs {
+    'ranges: for r in subs {
         let mut host = r.start as u64;
         let mut left = r.count as u64;
         while left > 0 && out.len() < MAX_MAP_LINES {
-            // The run must not cover the caller's own inside id.
-            let limit = if next <= own_inside as u64 && mode == UsernsMode::KeepId {
-                own_inside as u64 - next
-            } else {
-                u64::MAX
-            };
-            if limit == 0 {
-                next = own_inside as u64 + 1;
+            if next == own_inside as u64 {
+                next += 1;
                 continue;
             }
-            let size = left.min(limit).min(u32::MAX as u64 - next);
+            // A run stops before the caller's own inside id when that is ahead.
+            let stop = if next < own_inside as u64 {
+                own_inside as u64
+            } else {
+                END
+            };
+            let size = left
+                .min(stop.saturating_sub(next))
+                .min(END.saturating_sub(host));
             if size == 0 {
-                break;
+                break 'ranges;
             }
             out.push(IdMapEntry {
                 container: next as u32,
@@ -199,7 +204,8 @@ mod tests {
     #[test]
     fn rejects_overflowing_ranges() {
         assert!(parse_subid("a:4294967295:2\n", "a", 1).is_empty());
-        assert_eq!(parse_subid("a:4294967295:1\n", "a", 1).len(), 1);
+        assert!(parse_subid("a:4294967295:1\n", "a", 1).is_empty());
+        assert_eq!(parse_subid("a:4294967294:1\n", "a", 1).len(), 1);
     }
 
     #[test]
@@ -322,6 +328,42 @@ mod tests {
                     size: 2
                 },
             ]
+        );
+    }
+
+    /// Regression (found by the idmap fuzz target): keep-id with the caller
+    /// at the top of the id space overflowed while skipping its own id.
+    #[test]
+    fn keep_id_at_the_top_of_the_id_space_does_not_overflow() {
+        let subs = [
+            SubidRange {
+                start: 0,
+                count: 4294967294,
+            },
+            SubidRange { start: 0, count: 1 },
+        ];
+        let m = compute_map(UsernsMode::KeepId, u32::MAX, &subs);
+        for w in m.windows(2) {
+            assert!(w[0].container as u64 + w[0].size as u64 <= w[1].container as u64);
+        }
+        for e in &m[..m.len() - 1] {
+            assert!(e.container as u64 + e.size as u64 <= u32::MAX as u64);
+        }
+        let m = compute_map(
+            UsernsMode::Default,
+            1000,
+            &[SubidRange {
+                start: 4294967000,
+                count: 294,
+            }],
+        );
+        assert_eq!(
+            m[1],
+            IdMapEntry {
+                container: 1,
+                host: 4294967000,
+                size: 294
+            }
         );
     }
 
