@@ -374,27 +374,11 @@ mod tests {
     }
 
     fn known() -> Vec<String> {
-        [
-            "CHOWN",
-            "DAC_OVERRIDE",
-            "FSETID",
-            "FOWNER",
-            "MKNOD",
-            "NET_RAW",
-            "SETGID",
-            "SETUID",
-            "SETFCAP",
-            "SETPCAP",
-            "NET_BIND_SERVICE",
-            "SYS_CHROOT",
-            "KILL",
-            "AUDIT_WRITE",
-            "NET_ADMIN",
-            "SYS_ADMIN",
-        ]
-        .iter()
-        .map(|c| format!("CAP_{c}"))
-        .collect()
+        DEFAULT_CAPS
+            .iter()
+            .chain(&["NET_ADMIN", "SYS_ADMIN"])
+            .map(|c| format!("CAP_{c}"))
+            .collect()
     }
 
     #[test]

@@ -38,17 +38,19 @@ pub enum UserError {
     Invalid(String),
 }
 
-pub fn parse_passwd(content: &str) -> Vec<PasswdEntry> {
+/// The colon-separated records of a passwd-style file with at least
+/// `fields` fields and a name; comments and short lines are skipped.
+fn records(content: &str, fields: usize) -> impl Iterator<Item = Vec<&str>> {
     content
         .lines()
-        .filter_map(|l| {
-            if l.starts_with('#') {
-                return None;
-            }
-            let f: Vec<&str> = l.split(':').collect();
-            if f.len() < 7 || f[0].is_empty() {
-                return None;
-            }
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .filter(move |f| f.len() >= fields && !f[0].is_empty())
+}
+
+pub fn parse_passwd(content: &str) -> Vec<PasswdEntry> {
+    records(content, 7)
+        .filter_map(|f| {
             Some(PasswdEntry {
                 name: f[0].to_string(),
                 uid: f[2].parse().ok()?,
@@ -60,16 +62,8 @@ pub fn parse_passwd(content: &str) -> Vec<PasswdEntry> {
 }
 
 pub fn parse_group(content: &str) -> Vec<GroupEntry> {
-    content
-        .lines()
-        .filter_map(|l| {
-            if l.starts_with('#') {
-                return None;
-            }
-            let f: Vec<&str> = l.split(':').collect();
-            if f.len() < 4 || f[0].is_empty() {
-                return None;
-            }
+    records(content, 4)
+        .filter_map(|f| {
             Some(GroupEntry {
                 name: f[0].to_string(),
                 gid: f[2].parse().ok()?,
