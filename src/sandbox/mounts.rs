@@ -15,7 +15,16 @@ use crate::rootpath::{self, Kind};
 use crate::spec::options::mount_flag;
 
 fn err(op: String) -> impl FnOnce(nix::Error) -> SetupError {
-    move |e| SetupError::setup(format!("{op}: {}", e.desc().to_lowercase()))
+    move |e| {
+        let hint = match e {
+            nix::Error::EPERM | nix::Error::EACCES => {
+                " (the kernel refused it inside the user namespace; `coracle check` reports what the host allows)"
+            }
+            nix::Error::ENOENT | nix::Error::ENOTDIR => " (check that the path exists on the host and in the root file system)",
+            _ => "",
+        };
+        SetupError::setup(format!("{op}: {}{hint}", e.desc().to_lowercase()))
+    }
 }
 
 fn io_err(op: String) -> impl FnOnce(std::io::Error) -> SetupError {
