@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod container;
 pub mod error;
+pub mod image;
 pub mod rootpath;
 pub mod sandbox;
 pub mod spec;

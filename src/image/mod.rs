@@ -1,0 +1,4 @@
+//! Images: references, digests, the registry client, the content store and
+//! layer unpacking (OCI image and distribution specs).
+
+pub mod digest;
