@@ -2,3 +2,4 @@
 //! layer unpacking (OCI image and distribution specs).
 
 pub mod digest;
+pub mod store;
