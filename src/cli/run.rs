@@ -118,7 +118,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let host = spec::HostFacts::gather()?;
     let id = spec::new_id()?;
     // Bad input leaves nothing behind: plan first, then create the directory.
-    let plan = spec::resolve(&args, &host, &id, &ContainerDir::path_of(&id)?)?;
+    let src = spec::Source::from_rootfs(&args)?;
+    let plan = spec::resolve(&args, &src, &host, &id, &ContainerDir::path_of(&id)?)?;
     let dir = ContainerDir::create(&id)?;
     let result = (|| -> anyhow::Result<i32> {
         dir.write_file(spec::HOSTS_FILE, &plan.files.hosts)?;

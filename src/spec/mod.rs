@@ -196,19 +196,81 @@ pub fn new_id() -> anyhow::Result<String> {
 
 /// Resolves `coracle run` flags into a plan. `state_dir` is the container's
 /// own directory, where the generated files will be.
+/// Where the container's files come from, and what its image asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Source {
+    /// The root file system directory the sandbox pivots into.
+    pub rootfs: PathBuf,
+    /// The image's defaults, when the root comes from an image.
+    pub image: Option<ImageDefaults>,
+    /// The command given on the command line (after IMAGE, or all
+    /// positionals with --rootfs).
+    pub command: Vec<String>,
+}
+
+/// What an image's config says about running it (OCI `config` object).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageDefaults {
+    pub env: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+}
+
+impl Source {
+    /// `--rootfs DIR [COMMAND...]`.
+    pub fn from_rootfs(args: &RunArgs) -> anyhow::Result<Self> {
+        let Some(rootfs) = &args.rootfs else {
+            bail!("no image or root file system given: use `coracle run IMAGE [COMMAND]` or `coracle run --rootfs DIR [COMMAND]`");
+        };
+        Ok(Self {
+            rootfs: rootfs.clone(),
+            image: None,
+            command: args.command.clone(),
+        })
+    }
+}
+
+/// The command line of the process, by Docker's rules: `--entrypoint`
+/// replaces the image's entrypoint and drops its cmd; a command replaces the
+/// image's cmd. Without an image, `/bin/sh` is the default.
+fn command_line(args: &RunArgs, src: &Source) -> anyhow::Result<Vec<String>> {
+    let mut argv: Vec<String> = Vec::new();
+    match (&args.entrypoint, &src.image) {
+        (Some(ep), _) if ep.is_empty() => bail!("--entrypoint is empty: give the program to run"),
+        (Some(ep), _) => argv.push(ep.clone()),
+        (None, Some(img)) => argv.extend(img.entrypoint.iter().cloned()),
+        (None, None) => {}
+    }
+    if !src.command.is_empty() {
+        argv.extend(src.command.iter().cloned());
+    } else if let (None, Some(img)) = (&args.entrypoint, &src.image) {
+        argv.extend(img.cmd.iter().cloned());
+    }
+    if argv.is_empty() {
+        if src.image.is_some() {
+            bail!("no command specified: the image has no CMD or ENTRYPOINT, so give a command after the image name");
+        }
+        argv.push("/bin/sh".into());
+    }
+    Ok(argv)
+}
+
+/// Resolves `coracle run` flags and the container's source into a plan.
+/// `state_dir` is the container's own directory, where the generated files
+/// will be.
 pub fn resolve(
     args: &RunArgs,
+    src: &Source,
     host: &HostFacts,
     id: &str,
     state_dir: &Path,
 ) -> anyhow::Result<Plan> {
-    let Some(rootfs) = &args.rootfs else {
-        bail!("no root file system given: images are not supported yet, so pass --rootfs DIR (a directory with the container's files, e.g. made by scripts/busybox-rootfs.sh)");
-    };
-    let rootfs = std::fs::canonicalize(rootfs).with_context(|| {
+    let rootfs = std::fs::canonicalize(&src.rootfs).with_context(|| {
         format!(
             "root file system {}: cannot open it; pass an existing directory to --rootfs",
-            rootfs.display()
+            src.rootfs.display()
         )
     })?;
     if !rootfs.is_dir() {
@@ -242,8 +304,13 @@ pub fn resolve(
     let passwd = userdb::parse_passwd(&read_db("/etc/passwd")?);
     let groups = userdb::parse_group(&read_db("/etc/group")?);
     let keep_id_user = format!("{}:{}", host.uid, host.gid);
-    let user_spec = match (&args.user, mode) {
-        (Some(u), _) => Some(u.as_str()),
+    let image_user = src
+        .image
+        .as_ref()
+        .and_then(|i| i.user.as_deref())
+        .filter(|u| !u.is_empty());
+    let user_spec = match (args.user.as_deref().or(image_user), mode) {
+        (Some(u), _) => Some(u),
         (None, UsernsMode::KeepId) => Some(keep_id_user.as_str()),
         (None, UsernsMode::Default) => None,
     };
@@ -288,11 +355,14 @@ pub fn resolve(
 
     // Environment: defaults, then env files, then -e.
     let lookup = |k: &str| host.env.get(k).cloned();
-    let mut env: Vec<(String, String)> = vec![
-        ("PATH".into(), DEFAULT_PATH.into()),
-        ("HOSTNAME".into(), hostname.clone()),
-        ("container".into(), "coracle".into()),
-    ];
+    let mut env: Vec<(String, String)> = vec![("PATH".into(), DEFAULT_PATH.into())];
+    for e in src.image.iter().flat_map(|i| &i.env) {
+        if let Some((k, v)) = e.split_once('=') {
+            options::env_set(&mut env, k, v);
+        }
+    }
+    options::env_set(&mut env, "HOSTNAME", &hostname);
+    options::env_set(&mut env, "container", "coracle");
     if args.tty {
         env.push(("TERM".into(), "xterm".into()));
     }
@@ -312,20 +382,14 @@ pub fn resolve(
         env.push(("HOME".into(), user.home.clone()));
     }
 
-    // Command.
-    let mut argv: Vec<String> = Vec::new();
-    if let Some(ep) = &args.entrypoint {
-        if ep.is_empty() {
-            bail!("--entrypoint is empty: give the program to run");
-        }
-        argv.push(ep.clone());
-    }
-    argv.extend(args.command.iter().cloned());
-    if argv.is_empty() {
-        argv.push("/bin/sh".into());
-    }
+    let argv = command_line(args, src)?;
 
-    let cwd = match &args.workdir {
+    let image_workdir = src
+        .image
+        .as_ref()
+        .and_then(|i| i.workdir.as_ref())
+        .filter(|w| !w.is_empty());
+    let cwd = match args.workdir.as_ref().or(image_workdir) {
         Some(w) if !w.starts_with('/') => {
             bail!("the working directory {w:?} is invalid: it must be an absolute path")
         }
@@ -623,7 +687,74 @@ mod tests {
         let mut v = vec!["t", "--rootfs", r.path().to_str().unwrap()];
         v.extend_from_slice(args);
         let t = T::try_parse_from(v).unwrap();
-        resolve(&t.run, &facts(full), &"ab".repeat(32), Path::new("/state"))
+        let src = Source::from_rootfs(&t.run).unwrap();
+        resolve(
+            &t.run,
+            &src,
+            &facts(full),
+            &"ab".repeat(32),
+            Path::new("/state"),
+        )
+    }
+
+    fn image_plan(args: &[&str], image: ImageDefaults, command: &[&str]) -> anyhow::Result<Plan> {
+        let r = rootfs();
+        let mut v = vec!["t"];
+        v.extend_from_slice(args);
+        let t = T::try_parse_from(v).unwrap();
+        let src = Source {
+            rootfs: r.path().to_path_buf(),
+            image: Some(image),
+            command: command.iter().map(|s| s.to_string()).collect(),
+        };
+        resolve(
+            &t.run,
+            &src,
+            &facts(true),
+            &"ab".repeat(32),
+            Path::new("/state"),
+        )
+    }
+
+    fn args_of(p: &Plan) -> Vec<String> {
+        p.spec.process().as_ref().unwrap().args().clone().unwrap()
+    }
+
+    #[test]
+    fn image_defaults_follow_docker_rules() {
+        let img = ImageDefaults {
+            env: vec!["PATH=/opt/bin:/bin".into(), "LANG=C.UTF-8".into()],
+            entrypoint: vec!["/entry".into(), "--flag".into()],
+            cmd: vec!["serve".into()],
+            workdir: Some("/srv".into()),
+            user: Some("user".into()),
+        };
+        let p = image_plan(&[], img.clone(), &[]).unwrap();
+        assert_eq!(args_of(&p), vec!["/entry", "--flag", "serve"]);
+        let env = env_of(&p);
+        assert!(env.contains(&"PATH=/opt/bin:/bin".to_string()), "{env:?}");
+        assert!(env.contains(&"LANG=C.UTF-8".to_string()));
+        assert_eq!(p.spec.process().as_ref().unwrap().cwd(), Path::new("/srv"));
+        assert_eq!(p.spec.process().as_ref().unwrap().user().uid(), 1000);
+        // A command replaces CMD only.
+        assert_eq!(
+            args_of(&image_plan(&[], img.clone(), &["x"]).unwrap()),
+            vec!["/entry", "--flag", "x"]
+        );
+        // --entrypoint replaces ENTRYPOINT and drops CMD.
+        assert_eq!(
+            args_of(&image_plan(&["--entrypoint", "/bin/ls"], img.clone(), &[]).unwrap()),
+            vec!["/bin/ls"]
+        );
+        // Flags win over the image.
+        let p = image_plan(&["-u", "0", "-w", "/", "-e", "LANG=X"], img, &[]).unwrap();
+        assert_eq!(p.spec.process().as_ref().unwrap().user().uid(), 0);
+        assert!(env_of(&p).contains(&"LANG=X".to_string()));
+        // No command at all is an error with images.
+        let e = image_plan(&[], ImageDefaults::default(), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no command specified"), "{e}");
     }
 
     fn env_of(p: &Plan) -> Vec<String> {
