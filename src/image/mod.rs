@@ -2,4 +2,6 @@
 //! layer unpacking (OCI image and distribution specs).
 
 pub mod digest;
+pub mod reference;
+pub mod registry;
 pub mod store;
