@@ -175,3 +175,33 @@ fn tty_with_init() {
     t.type_line("echo rc=$?");
     t.wait_for("\nrc=4");
 }
+
+/// Regression: when the caller's terminal went away, `coracle run -it` kept
+/// a shell (pid 1, which ignores SIGHUP without a handler) and itself
+/// running forever. Now the container gets SIGHUP and, after a grace
+/// period, is killed.
+#[test]
+fn hangup_of_the_terminal_ends_the_container() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let Some(t) = start(&env, "") else { return };
+    let dirs = env.state_dirs();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let state = std::fs::read_to_string(
+        env.runtime
+            .join("coracle/containers")
+            .join(&dirs[0])
+            .join("state.json"),
+    )
+    .unwrap();
+    let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+    let pid = state["pid"]
+        .as_i64()
+        .expect("a running container records its pid");
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{pid}"));
+    assert!(proc_dir.exists());
+    drop(t); // kills the tmux server: the terminal hangs up
+    let gone = wait_until(|| !proc_dir.exists());
+    assert!(gone, "the container (pid {pid}) outlived its terminal");
+}

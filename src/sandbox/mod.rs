@@ -61,6 +61,10 @@ pub const FORWARDED_SIGNALS: &[Signal] = &[
     Signal::SIGWINCH,
 ];
 
+/// How long a container may take to end after a hangup before it is killed
+/// (Docker's default stop timeout).
+pub const HANGUP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn clone_flags(spec: &Spec) -> CloneFlags {
     let mut f = CloneFlags::empty();
     let ns = spec.linux().as_ref().and_then(|l| l.namespaces().as_ref());
@@ -176,18 +180,36 @@ pub fn run(
     };
 
     let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
+    // After a hangup (the caller's terminal is gone), the container gets
+    // SIGHUP and HANGUP_GRACE to end; then it is killed, so that nothing is
+    // left running without its terminal (a pid 1 without a SIGHUP handler
+    // would otherwise ignore it forever).
+    let mut kill_at: Option<std::time::Instant> = None;
     let status = loop {
         let mut fds = [
             PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
             PollFd::new(pidfd.as_fd(), PollFlags::POLLIN),
         ];
-        match poll(&mut fds, PollTimeout::NONE) {
+        let timeout = match kill_at {
+            None => PollTimeout::NONE,
+            Some(t) => {
+                let ms = t
+                    .saturating_duration_since(std::time::Instant::now())
+                    .as_millis();
+                PollTimeout::try_from(ms.min(60_000) as i32).unwrap_or(PollTimeout::ZERO)
+            }
+        };
+        match poll(&mut fds, timeout) {
             Err(nix::Error::EINTR) => continue,
             Err(e) => return Err(anyhow::anyhow!("wait for the container: {e}")),
             Ok(_) => {}
         }
         if fds[1].any().unwrap_or(false) {
             break waitpid(pid, None)?;
+        }
+        if kill_at.is_some_and(|t| std::time::Instant::now() >= t) {
+            let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            kill_at = None;
         }
         while let Ok(Some(info)) = sfd.read_signal() {
             let Ok(sig) = Signal::try_from(info.ssi_signo as i32) else {
@@ -202,6 +224,9 @@ pub fn run(
                 }
                 _ => {
                     let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), sig as i32);
+                    if sig == Signal::SIGHUP && kill_at.is_none() {
+                        kill_at = Some(std::time::Instant::now() + HANGUP_GRACE);
+                    }
                 }
             }
         }
