@@ -25,8 +25,17 @@ _coracle() {
             coracle,help)
                 cmd="coracle__subcmd__help"
                 ;;
+            coracle,image)
+                cmd="coracle__subcmd__image"
+                ;;
+            coracle,images)
+                cmd="coracle__subcmd__images"
+                ;;
             coracle,info)
                 cmd="coracle__subcmd__check"
+                ;;
+            coracle,pull)
+                cmd="coracle__subcmd__pull"
                 ;;
             coracle,run)
                 cmd="coracle__subcmd__run"
@@ -52,11 +61,47 @@ _coracle() {
             coracle__subcmd__help,help)
                 cmd="coracle__subcmd__help__subcmd__help"
                 ;;
+            coracle__subcmd__help,image)
+                cmd="coracle__subcmd__help__subcmd__image"
+                ;;
+            coracle__subcmd__help,images)
+                cmd="coracle__subcmd__help__subcmd__images"
+                ;;
+            coracle__subcmd__help,pull)
+                cmd="coracle__subcmd__help__subcmd__pull"
+                ;;
             coracle__subcmd__help,run)
                 cmd="coracle__subcmd__help__subcmd__run"
                 ;;
             coracle__subcmd__help__subcmd__container,run)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__run"
+                ;;
+            coracle__subcmd__help__subcmd__image,ls)
+                cmd="coracle__subcmd__help__subcmd__image__subcmd__ls"
+                ;;
+            coracle__subcmd__help__subcmd__image,pull)
+                cmd="coracle__subcmd__help__subcmd__image__subcmd__pull"
+                ;;
+            coracle__subcmd__image,help)
+                cmd="coracle__subcmd__image__subcmd__help"
+                ;;
+            coracle__subcmd__image,list)
+                cmd="coracle__subcmd__image__subcmd__ls"
+                ;;
+            coracle__subcmd__image,ls)
+                cmd="coracle__subcmd__image__subcmd__ls"
+                ;;
+            coracle__subcmd__image,pull)
+                cmd="coracle__subcmd__image__subcmd__pull"
+                ;;
+            coracle__subcmd__image__subcmd__help,help)
+                cmd="coracle__subcmd__image__subcmd__help__subcmd__help"
+                ;;
+            coracle__subcmd__image__subcmd__help,ls)
+                cmd="coracle__subcmd__image__subcmd__help__subcmd__ls"
+                ;;
+            coracle__subcmd__image__subcmd__help,pull)
+                cmd="coracle__subcmd__image__subcmd__help__subcmd__pull"
                 ;;
             *)
                 ;;
@@ -65,7 +110,7 @@ _coracle() {
 
     case "${cmd}" in
         coracle)
-            opts="-h -V --help --version run container check info help"
+            opts="-h -V --help --version run container pull images image check info help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -149,7 +194,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__run)
-            opts="-e -w -u -h -v -i -t --rootfs --env --env-file --workdir --user --hostname --volume --tmpfs --read-only --rm --interactive --tty --init --entrypoint --cap-add --cap-drop --privileged --network --userns --help"
+            opts="-e -w -u -h -v -i -t --rootfs --env --env-file --workdir --user --hostname --volume --tmpfs --read-only --rm --interactive --tty --init --entrypoint --cap-add --cap-drop --privileged --network --userns --pull --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -227,6 +272,14 @@ _coracle() {
                     COMPREPLY=($(compgen -W "keep-id" -- "${cur}"))
                     return 0
                     ;;
+                --pull)
+                    COMPREPLY=($(compgen -W "always missing never" -- "${cur}"))
+                    return 0
+                    ;;
+                --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -235,7 +288,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help)
-            opts="run container check help"
+            opts="run container pull images image check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -304,6 +357,76 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__help__subcmd__image)
+            opts="ls pull"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__image__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__image__subcmd__pull)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__images)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__pull)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -318,8 +441,158 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__image)
+            opts="-h --help ls list pull help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__image__subcmd__help)
+            opts="ls pull help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__image__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__image__subcmd__help__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__image__subcmd__help__subcmd__pull)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__image__subcmd__ls)
+            opts="-a -q -h --all --quiet --digests --no-trunc --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__image__subcmd__pull)
+            opts="-q -h --platform --quiet --tls-verify --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__images)
+            opts="-a -q -h --all --quiet --digests --no-trunc --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__pull)
+            opts="-q -h --platform --quiet --tls-verify --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__run)
-            opts="-e -w -u -h -v -i -t --rootfs --env --env-file --workdir --user --hostname --volume --tmpfs --read-only --rm --interactive --tty --init --entrypoint --cap-add --cap-drop --privileged --network --userns --help"
+            opts="-e -w -u -h -v -i -t --rootfs --env --env-file --workdir --user --hostname --volume --tmpfs --read-only --rm --interactive --tty --init --entrypoint --cap-add --cap-drop --privileged --network --userns --pull --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -395,6 +668,14 @@ _coracle() {
                     ;;
                 --userns)
                     COMPREPLY=($(compgen -W "keep-id" -- "${cur}"))
+                    return 0
+                    ;;
+                --pull)
+                    COMPREPLY=($(compgen -W "always missing never" -- "${cur}"))
+                    return 0
+                    ;;
+                --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

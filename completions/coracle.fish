@@ -28,6 +28,9 @@ complete -c coracle -n "__fish_coracle_needs_command" -s h -l help -d 'Print hel
 complete -c coracle -n "__fish_coracle_needs_command" -s V -l version -d 'Print version'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "run" -d 'Create and run a new container'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "container" -d 'Manage containers'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "pull" -d 'Download an image from a registry'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "images" -d 'List images'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "image" -d 'Manage images'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "check" -d 'Check the host for rootless containers and print what to fix'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "info" -d 'Check the host for rootless containers and print what to fix'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -45,6 +48,10 @@ complete -c coracle -n "__fish_coracle_using_subcommand run" -l cap-drop -d 'Dro
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l network -d 'Network mode: none (loopback only) or host' -r -f -a "none\t'A network namespace of its own with only the loopback interface'
 host\t'Share the caller\'s network namespace'"
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l userns -d 'User namespace mode: keep-id maps your own uid/gid to the same ids inside' -r -f -a "keep-id\t'Map the caller\'s uid and gid to the same ids inside the container'"
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l pull -d 'Pull the image: always, missing (when not in the store), or never' -r -f -a "always\t''
+missing\t''
+never\t''"
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l platform -d 'Platform of the image to pull: os/arch[/variant] (default: this host\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l read-only -d 'Mount the container\'s root file system read-only'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l rm -d 'Remove the container\'s state when it exits'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s i -l interactive -d 'Keep standard input open'
@@ -69,6 +76,10 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network mode: none (loopback only) or host' -r -f -a "none\t'A network namespace of its own with only the loopback interface'
 host\t'Share the caller\'s network namespace'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l userns -d 'User namespace mode: keep-id maps your own uid/gid to the same ids inside' -r -f -a "keep-id\t'Map the caller\'s uid and gid to the same ids inside the container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l pull -d 'Pull the image: always, missing (when not in the store), or never' -r -f -a "always\t''
+missing\t''
+never\t''"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l platform -d 'Platform of the image to pull: os/arch[/variant] (default: this host\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the container\'s root file system read-only'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container\'s state when it exits'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s i -l interactive -d 'Keep standard input open'
@@ -78,12 +89,56 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "run" -d 'Create and run a new container'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand pull" -l platform -d 'Platform to pull from a multi-platform image: os/arch[/variant] (default: this host\'s)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand pull" -l tls-verify -d 'Allow plain HTTP and unverified registries for this pull (like Podman\'s --tls-verify=false)' -r -f -a "true\t''
+false\t''"
+complete -c coracle -n "__fish_coracle_using_subcommand pull" -s q -l quiet -d 'Print only the image name'
+complete -c coracle -n "__fish_coracle_using_subcommand pull" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand images" -l format -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c coracle -n "__fish_coracle_using_subcommand images" -s a -l all -d 'Show all images (coracle keeps no intermediate images, so the same as without)'
+complete -c coracle -n "__fish_coracle_using_subcommand images" -s q -l quiet -d 'Only show image ids'
+complete -c coracle -n "__fish_coracle_using_subcommand images" -l digests -d 'Show digests'
+complete -c coracle -n "__fish_coracle_using_subcommand images" -l no-trunc -d 'Don\'t truncate ids'
+complete -c coracle -n "__fish_coracle_using_subcommand images" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and not __fish_seen_subcommand_from ls list pull help" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and not __fish_seen_subcommand_from ls list pull help" -f -a "ls" -d 'List images'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and not __fish_seen_subcommand_from ls list pull help" -f -a "list" -d 'List images'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and not __fish_seen_subcommand_from ls list pull help" -f -a "pull" -d 'Download an image from a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and not __fish_seen_subcommand_from ls list pull help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -l format -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show all images (coracle keeps no intermediate images, so the same as without)'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only show image ids'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -l digests -d 'Show digests'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Don\'t truncate ids'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from list" -s a -l all -d 'Show all images (coracle keeps no intermediate images, so the same as without)'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only show image ids'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from list" -l digests -d 'Show digests'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from list" -l no-trunc -d 'Don\'t truncate ids'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from pull" -l platform -d 'Platform to pull from a multi-platform image: os/arch[/variant] (default: this host\'s)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from pull" -l tls-verify -d 'Allow plain HTTP and unverified registries for this pull (like Podman\'s --tls-verify=false)' -r -f -a "true\t''
+false\t''"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from pull" -s q -l quiet -d 'Print only the image name'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from pull" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List images'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "pull" -d 'Download an image from a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand check" -l json -d 'Print the report as JSON'
 complete -c coracle -n "__fish_coracle_using_subcommand check" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -l json -d 'Print the report as JSON'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -s h -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container check help" -f -a "run" -d 'Create and run a new container'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container check help" -f -a "container" -d 'Manage containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container check help" -f -a "check" -d 'Check the host for rootless containers and print what to fix'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image check help" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image check help" -f -a "container" -d 'Manage containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image check help" -f -a "pull" -d 'Download an image from a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image check help" -f -a "images" -d 'List images'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image check help" -f -a "image" -d 'Manage images'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image check help" -f -a "check" -d 'Check the host for rootless containers and print what to fix'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "ls" -d 'List images'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "pull" -d 'Download an image from a registry'

@@ -20,6 +20,12 @@ pub fn run_cli() -> i32 {
             cli::run::run(*args)
         }
         cli::Command::Check(args) => cli::check::run(&args),
+        cli::Command::Pull(args) | cli::Command::Image(cli::ImageCommand::Pull(args)) => {
+            cli::image::pull(&args)
+        }
+        cli::Command::Images(args) | cli::Command::Image(cli::ImageCommand::Ls(args)) => {
+            cli::image::images(&args)
+        }
     };
     match result {
         Ok(code) => code,

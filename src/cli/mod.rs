@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod docs;
+pub mod image;
 pub mod run;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -30,6 +31,13 @@ pub enum Command {
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
+    /// Download an image from a registry
+    Pull(image::PullArgs),
+    /// List images
+    Images(image::ImagesArgs),
+    /// Manage images
+    #[command(subcommand)]
+    Image(ImageCommand),
     /// Check the host for rootless containers and print what to fix
     #[command(visible_alias = "info")]
     Check(check::CheckArgs),
@@ -41,11 +49,20 @@ pub enum ContainerCommand {
     Run(Box<run::RunArgs>),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// List images
+    #[command(visible_alias = "list")]
+    Ls(image::ImagesArgs),
+    /// Download an image from a registry
+    Pull(image::PullArgs),
+}
+
 /// How Docker groups its commands in `docker --help`; every top-level
 /// subcommand must appear in exactly one group (a unit test checks).
 pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
-    ("Common Commands", &["run", "check"]),
-    ("Management Commands", &["container"]),
+    ("Common Commands", &["run", "pull", "images", "check"]),
+    ("Management Commands", &["container", "image"]),
 ];
 
 /// The clap command with Docker-style grouped help.

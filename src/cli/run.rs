@@ -87,12 +87,20 @@ pub struct RunArgs {
     #[arg(long = "userns", value_enum)]
     pub userns: Option<UsernsArg>,
 
+    /// Pull the image: always, missing (when not in the store), or never
+    #[arg(long = "pull", value_enum, default_value_t = PullPolicy::Missing)]
+    pub pull: PullPolicy,
+
+    /// Platform of the image to pull: os/arch[/variant] (default: this host's)
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+
     /// Print help
     #[arg(long = "help", action = clap::ArgAction::Help)]
     pub help: Option<bool>,
 
-    /// Command and arguments to run
-    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
+    /// The image, then the command and its arguments (with --rootfs: only the command)
+    #[arg(trailing_var_arg = true, value_name = "IMAGE] [COMMAND")]
     pub command: Vec<String>,
 }
 
@@ -102,6 +110,13 @@ pub enum NetworkArg {
     None,
     /// Share the caller's network namespace
     Host,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PullPolicy {
+    Always,
+    Missing,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -117,9 +132,28 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
 
     let host = spec::HostFacts::gather()?;
     let id = spec::new_id()?;
+    // With an image, the container gets a root of its own (removed with the
+    // container); bad input removes it again.
+    let (src, image_root) = match &args.rootfs {
+        Some(_) => (spec::Source::from_rootfs(&args)?, None),
+        None => {
+            let (src, root) = image_source(&args, &id)?;
+            (src, Some(root))
+        }
+    };
+    let cleanup_root = |root: &Option<std::path::PathBuf>| {
+        if let Some(r) = root.as_ref().and_then(|r| r.parent()) {
+            let _ = crate::image::store::remove(r);
+        }
+    };
     // Bad input leaves nothing behind: plan first, then create the directory.
-    let src = spec::Source::from_rootfs(&args)?;
-    let plan = spec::resolve(&args, &src, &host, &id, &ContainerDir::path_of(&id)?)?;
+    let plan = match spec::resolve(&args, &src, &host, &id, &ContainerDir::path_of(&id)?) {
+        Ok(p) => p,
+        Err(e) => {
+            cleanup_root(&image_root);
+            return Err(e);
+        }
+    };
     let dir = ContainerDir::create(&id)?;
     let result = (|| -> anyhow::Result<i32> {
         dir.write_file(spec::HOSTS_FILE, &plan.files.hosts)?;
@@ -138,6 +172,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     })();
     let mut dir = dir;
     if args.rm {
+        cleanup_root(&image_root);
         dir.remove()?;
     } else {
         dir.state.status = Status::Exited;
@@ -147,6 +182,60 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         dir.save_state()?;
     }
     result
+}
+
+/// Finds (or pulls, by `--pull`) the image named first in the positionals
+/// and builds the container's root from it. Returns the source and the root.
+fn image_source(
+    args: &RunArgs,
+    id: &str,
+) -> anyhow::Result<(crate::spec::Source, std::path::PathBuf)> {
+    use crate::image::store::Store;
+    let Some((image, command)) = args.command.split_first() else {
+        anyhow::bail!("no image given: use `coracle run IMAGE [COMMAND]` or `coracle run --rootfs DIR [COMMAND]`");
+    };
+    let store = Store::open_default()?;
+    let found = {
+        let _lock = store.lock_index(false)?;
+        store.read_index()?.find(image).cloned()
+    };
+    let record = match (args.pull, found) {
+        (PullPolicy::Always, _) | (PullPolicy::Missing, None) => {
+            let platform = super::image::platform(args.platform.as_deref())?;
+            super::image::pull_image(&store, image, platform, false, true)?
+        }
+        (_, Some(r)) => r,
+        (PullPolicy::Never, None) => anyhow::bail!(
+            "image {image} is not in the store and --pull=never was given: pull it first with `coracle pull {image}`"
+        ),
+    };
+    let config = store.read_blob(&record.id, crate::image::pull::MAX_CONFIG_BYTES)?;
+    let config: oci_spec::image::ImageConfiguration = serde_json::from_slice(&config)
+        .map_err(|e| anyhow::anyhow!("the config of image {image} is not valid: {e}"))?;
+    let c = config.config().clone().unwrap_or_default();
+    let defaults = crate::spec::ImageDefaults {
+        env: c.env().clone().unwrap_or_default(),
+        entrypoint: c.entrypoint().clone().unwrap_or_default(),
+        cmd: c.cmd().clone().unwrap_or_default(),
+        workdir: c.working_dir().clone(),
+        user: c.user().clone(),
+    };
+    let base = crate::container::data_dir()?.join("containers").join(id);
+    std::fs::create_dir_all(&base)
+        .map_err(|e| anyhow::anyhow!("create {}: {e}", base.display()))?;
+    let root = base.join("rootfs");
+    if let Err(e) = crate::image::rootfs::build(&store, &record, &root) {
+        let _ = crate::image::store::remove(&base);
+        return Err(e);
+    }
+    Ok((
+        crate::spec::Source {
+            rootfs: root.clone(),
+            image: Some(defaults),
+            command: command.to_vec(),
+        },
+        root,
+    ))
 }
 
 struct Recorder<'a> {

@@ -2,6 +2,9 @@
 //! layer unpacking (OCI image and distribution specs).
 
 pub mod digest;
+pub mod pull;
 pub mod reference;
 pub mod registry;
+pub mod rootfs;
 pub mod store;
+pub mod unpack;

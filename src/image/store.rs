@@ -29,7 +29,11 @@ pub struct LayerRecord {
     pub blob: Digest,
     pub diff_id: Digest,
     pub media_type: String,
+    /// Size of the blob as distributed.
     pub size: u64,
+    /// Bytes of file content once unpacked (what `images` shows, as Docker).
+    #[serde(default)]
+    pub unpacked: u64,
 }
 
 /// An image in the store. Its id is the digest of its config blob.
@@ -71,6 +75,39 @@ impl Index {
             .filter(|(_, v)| *v == id)
             .map(|(k, _)| k.clone())
             .collect()
+    }
+
+    /// Finds an image by name (`busybox`, `localhost:5000/x:1`, normalised
+    /// as Docker does), by `name@digest`, or by a unique prefix of its id
+    /// (with or without `sha256:`).
+    pub fn find(&self, s: &str) -> Option<&ImageRecord> {
+        if let Ok(r) = s.parse::<super::reference::Reference>() {
+            if r.digest.is_none() {
+                if let Some(img) = self
+                    .tags
+                    .get(&r.to_string())
+                    .and_then(|id| self.images.get(id))
+                {
+                    return Some(img);
+                }
+            } else if let Some(img) = self.images.values().find(|i| {
+                r.digest.as_ref() == Some(&i.manifest)
+                    && i.repo_digests
+                        .iter()
+                        .any(|rd| rd.starts_with(&format!("{}@", r.name())))
+            }) {
+                return Some(img);
+            }
+        }
+        let hex = s.strip_prefix("sha256:").unwrap_or(s);
+        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let mut hits = self.images.values().filter(|i| i.id.hex().starts_with(hex));
+        match (hits.next(), hits.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
     }
 
     /// Blobs and layers that some image in the index uses.
@@ -260,6 +297,22 @@ impl Store {
     }
 }
 
+/// Bytes of file content under `p` (not following symlinks).
+pub fn dir_size(p: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![p.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) if t.is_file() => total += e.metadata().map_or(0, |m| m.len()),
+                _ => {}
+            }
+        }
+    }
+    total
+}
+
 fn read_dir(p: &Path) -> anyhow::Result<Vec<fs::DirEntry>> {
     Ok(fs::read_dir(p)
         .with_context(|| format!("read {}", p.display()))?
@@ -312,6 +365,7 @@ mod tests {
                     diff_id: Digest::of(u),
                     media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
                     size: b.len() as u64,
+                    unpacked: u.len() as u64,
                 })
                 .collect(),
             added: crate::container::now(),

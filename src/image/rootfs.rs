@@ -1,0 +1,27 @@
+//! A container's root file system from an image, by copying its layers in
+//! order (the "vfs" way: every container gets its own full copy). The
+//! copy-on-write drivers of the storage issue will replace this where the
+//! host allows them.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::store::{ImageRecord, Store};
+
+/// Builds `dest` (created, must not exist) from the image's layers.
+pub fn build(store: &Store, image: &ImageRecord, dest: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir(dest).with_context(|| format!("create {}", dest.display()))?;
+    for layer in &image.layers {
+        let dir = store.layer_path(&layer.diff_id);
+        anyhow::ensure!(
+            dir.is_dir(),
+            "layer {} of image {} is missing from the store; pull the image again",
+            layer.diff_id,
+            image.id
+        );
+        super::unpack::apply_layer(&dir, dest)
+            .with_context(|| format!("copy layer {} into {}", layer.diff_id, dest.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! Images end to end, as the unprivileged user: `coracle pull` from a real
+//! registry (Debian's docker-registry on loopback), `images`, and
+//! `coracle run IMAGE` with the image's config.
+
+mod common;
+#[path = "common/images.rs"]
+mod images_fixture;
+#[path = "common/registry.rs"]
+mod registry_fixture;
+
+use common::*;
+use images_fixture::{layer, push};
+use registry_fixture::RegistryServer;
+
+/// A registry with `busybox` (one layer from the busybox-static root, CMD
+/// echo) and `layered` (busybox plus a layer that deletes /etc/group with a
+/// whiteout and adds /etc/motd).
+fn registry_with_images(env: &Env) -> RegistryServer {
+    let reg = RegistryServer::start(None).expect("registry");
+    let root = env.dir.join("image-root");
+    env.build_rootfs(&root);
+    let base = layer(Some(&root), &[]);
+    push(
+        &reg.host,
+        "busybox",
+        std::slice::from_ref(&base),
+        &["echo", "hello from cmd"],
+        &["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "IMAGE_VAR=set"],
+    );
+    let top = layer(
+        None,
+        &[("etc/.wh.group", b""), ("etc/motd", b"second layer\n")],
+    );
+    push(
+        &reg.host,
+        "layered",
+        &[layer(Some(&root), &[]), top],
+        &["sh"],
+        &[],
+    );
+    reg
+}
+
+#[test]
+fn pull_images_and_run_an_image() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let reg = registry_with_images(&env);
+    let name = format!("{}/busybox", reg.host);
+
+    let out = env.coracle(["pull", name.as_str()]).run();
+    let full = format!("{name}:latest");
+    assert_eq!(out.expect_code(0).stdout.trim(), full, "{out}");
+    assert!(out.stderr.contains("Pull complete"), "{out}");
+
+    let out = env.coracle(["images"]).run();
+    let s = out.expect_code(0).stdout.clone();
+    assert!(s.lines().next().unwrap().starts_with("REPOSITORY"), "{out}");
+    assert!(s.contains(&name) && s.contains("latest"), "{out}");
+    let ids = env.coracle(["images", "-q"]).run();
+    assert_eq!(ids.expect_code(0).stdout.lines().count(), 1, "{ids}");
+
+    // The image's CMD and ENV.
+    let out = env.coracle(["run", "--rm", name.as_str()]).run();
+    assert_eq!(out.expect_code(0).stdout, "hello from cmd\n", "{out}");
+    let out = env
+        .coracle([
+            "run",
+            "--rm",
+            name.as_str(),
+            "sh",
+            "-c",
+            "echo $IMAGE_VAR; id -u",
+        ])
+        .run();
+    assert_eq!(out.expect_code(0).stdout, "set\n0\n", "{out}");
+
+    // A second pull finds everything in place.
+    let out = env.coracle(["pull", name.as_str()]).run();
+    assert!(out.expect_code(0).stderr.contains("up to date"), "{out}");
+}
+
+#[test]
+fn whiteouts_of_upper_layers_apply() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let reg = registry_with_images(&env);
+    let name = format!("{}/layered", reg.host);
+    let out = env
+        .coracle([
+            "run",
+            "--rm",
+            name.as_str(),
+            "sh",
+            "-c",
+            "cat /etc/motd; ls /etc",
+        ])
+        .run();
+    let s = out.expect_code(0).stdout.clone();
+    assert!(s.starts_with("second layer\n"), "{out}");
+    assert!(
+        s.contains("passwd") && !s.contains("group"),
+        "whiteout must remove /etc/group\n{out}"
+    );
+}
+
+#[test]
+fn run_with_pull_never_names_the_missing_image() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let out = env
+        .coracle(["run", "--rm", "--pull", "never", "127.0.0.1:9/none", "true"])
+        .run();
+    out.expect_code(125);
+    assert!(
+        out.stderr.contains("127.0.0.1:9/none") && out.stderr.contains("coracle pull"),
+        "{out}"
+    );
+}
+
+#[test]
+fn pulling_a_missing_image_fails_clearly_and_leaves_nothing() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let reg = RegistryServer::start(None).expect("registry");
+    let name = format!("{}/nothing-here", reg.host);
+    let out = env.coracle(["pull", name.as_str()]).run();
+    assert_ne!(out.code(), 0, "{out}");
+    assert!(out.stderr.contains("nothing-here"), "{out}");
+    let out = env.coracle(["images", "-q"]).run();
+    assert_eq!(out.expect_code(0).stdout, "", "{out}");
+}
+
+#[test]
+fn concurrent_pulls_of_one_image_both_succeed() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let reg = registry_with_images(&env);
+    let name = format!("{}/layered", reg.host);
+    let a = env.coracle(["pull", "-q", name.as_str()]).spawn();
+    let b = env.coracle(["pull", "-q", name.as_str()]).spawn();
+    let (a, b) = (a.wait(), b.wait());
+    a.expect_code(0);
+    b.expect_code(0);
+    let out = env
+        .coracle(["run", "--rm", name.as_str(), "cat", "/etc/motd"])
+        .run();
+    assert_eq!(out.expect_code(0).stdout, "second layer\n", "{out}");
+}
