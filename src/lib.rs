@@ -26,6 +26,31 @@ pub fn run_cli() -> i32 {
         cli::Command::Images(args) | cli::Command::Image(cli::ImageCommand::Ls(args)) => {
             cli::image::images(&args)
         }
+        cli::Command::Tag(args) | cli::Command::Image(cli::ImageCommand::Tag(args)) => {
+            cli::image::tag(&args)
+        }
+        cli::Command::Rmi(args) | cli::Command::Image(cli::ImageCommand::Rm(args)) => {
+            cli::image::rmi(&args)
+        }
+        cli::Command::History(args) | cli::Command::Image(cli::ImageCommand::History(args)) => {
+            cli::image::history(&args)
+        }
+        cli::Command::Image(cli::ImageCommand::Inspect(args)) => cli::image::inspect(&args),
+        cli::Command::Image(cli::ImageCommand::Prune(args)) => cli::image::prune(&args),
+        cli::Command::Push(args) | cli::Command::Image(cli::ImageCommand::Push(args)) => {
+            cli::image::push(&args)
+        }
+        cli::Command::Save(args) | cli::Command::Image(cli::ImageCommand::Save(args)) => {
+            cli::archive::save(&args)
+        }
+        cli::Command::Load(args) | cli::Command::Image(cli::ImageCommand::Load(args)) => {
+            cli::archive::load(&args)
+        }
+        cli::Command::Import(args) | cli::Command::Image(cli::ImageCommand::Import(args)) => {
+            cli::archive::import(&args)
+        }
+        cli::Command::Login(args) => cli::image::login(&args),
+        cli::Command::Logout(args) => cli::image::logout(&args),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 //! The types here are *raw* input: `spec::RunSpec::resolve` turns them into a
 //! validated plan before anything touches the system.
 
+pub mod archive;
 pub mod check;
 pub mod docs;
 pub mod image;
@@ -38,6 +39,24 @@ pub enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Upload an image to a registry
+    Push(image::PushArgs),
+    /// Log in to a registry
+    Login(image::LoginArgs),
+    /// Log out from a registry
+    Logout(image::LogoutArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(image::TagArgs),
+    /// Remove one or more images
+    Rmi(image::RmiArgs),
+    /// Show the history of an image
+    History(image::HistoryArgs),
+    /// Save images to a tar archive (docker-archive or oci-archive)
+    Save(archive::SaveArgs),
+    /// Load images from a tar archive
+    Load(archive::LoadArgs),
+    /// Create an image from a root file system tarball
+    Import(archive::ImportArgs),
     /// Check the host for rootless containers and print what to fix
     #[command(visible_alias = "info")]
     Check(check::CheckArgs),
@@ -56,13 +75,39 @@ pub enum ImageCommand {
     Ls(image::ImagesArgs),
     /// Download an image from a registry
     Pull(image::PullArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(image::TagArgs),
+    /// Remove one or more images
+    #[command(visible_alias = "remove")]
+    Rm(image::RmiArgs),
+    /// Display detailed information on one or more images
+    Inspect(image::InspectArgs),
+    /// Show the history of an image
+    History(image::HistoryArgs),
+    /// Remove unused images
+    Prune(image::PruneArgs),
+    /// Upload an image to a registry
+    Push(image::PushArgs),
+    /// Save images to a tar archive (docker-archive or oci-archive)
+    Save(archive::SaveArgs),
+    /// Load images from a tar archive
+    Load(archive::LoadArgs),
+    /// Create an image from a root file system tarball
+    Import(archive::ImportArgs),
 }
 
 /// How Docker groups its commands in `docker --help`; every top-level
 /// subcommand must appear in exactly one group (a unit test checks).
 pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
-    ("Common Commands", &["run", "pull", "images", "check"]),
+    (
+        "Common Commands",
+        &["run", "pull", "push", "images", "login", "logout", "check"],
+    ),
     ("Management Commands", &["container", "image"]),
+    (
+        "Commands",
+        &["history", "import", "load", "rmi", "save", "tag"],
+    ),
 ];
 
 /// The clap command with Docker-style grouped help.

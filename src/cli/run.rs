@@ -224,7 +224,11 @@ fn image_source(
     std::fs::create_dir_all(&base)
         .map_err(|e| anyhow::anyhow!("create {}: {e}", base.display()))?;
     let root = base.join("rootfs");
-    if let Err(e) = crate::image::rootfs::build(&store, &record, &root) {
+    // `rmi` and `image prune` spare images that a container was made from.
+    if let Err(e) =
+        crate::container::write_atomic(&base.join("image"), record.id.to_string().as_bytes())
+            .and_then(|()| crate::image::rootfs::build(&store, &record, &root))
+    {
         let _ = crate::image::store::remove(&base);
         return Err(e);
     }

@@ -1,8 +1,11 @@
 //! Images: references, digests, the registry client, the content store and
 //! layer unpacking (OCI image and distribution specs).
 
+pub mod archive;
+pub mod auth;
 pub mod digest;
 pub mod pull;
+pub mod push;
 pub mod reference;
 pub mod registry;
 pub mod rootfs;

@@ -271,11 +271,14 @@ fn ensure_layer(
     opts: &PullOptions,
 ) -> anyhow::Result<Option<u64>> {
     let _lock = store.lock_item(&rec.diff_id)?;
+    // The image record names the blob as distributed (push and save need
+    // it), so it is fetched even when another image's blob of the same
+    // content already gave the store this layer.
+    ensure_blob(store, client, reference, &rec.blob, Some(rec.size))?;
     if store.has_layer(&rec.diff_id) {
         say(opts, &format!("{}: Already exists", short(&rec.blob)));
         return Ok(None);
     }
-    ensure_blob(store, client, reference, &rec.blob, Some(rec.size))?;
     say(opts, &format!("{}: Download complete", short(&rec.blob)));
     let tmp = store.layer_tmp_path(&rec.diff_id);
     super::store::remove(&tmp)?; // left by a crashed unpack

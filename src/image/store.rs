@@ -145,6 +145,19 @@ impl Store {
 
     /// Opens (creating its directories) a store rooted at `root`.
     pub fn open(root: PathBuf) -> anyhow::Result<Self> {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        // Private: layers hold setuid files and recorded owners that are
+        // nobody else's business.
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&root)
+            .with_context(|| format!("create {}", root.display()))?;
+        let md = fs::metadata(&root).with_context(|| format!("stat {}", root.display()))?;
+        if md.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(&root, fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("chmod 0700 {}", root.display()))?;
+        }
         for d in ["blobs/sha256", "incoming", "layers", "locks"] {
             let p = root.join(d);
             fs::create_dir_all(&p).with_context(|| format!("create {}", p.display()))?;
@@ -297,6 +310,31 @@ impl Store {
     }
 }
 
+/// Containers made from images record the image id in
+/// `DATA_DIR/containers/ID/image`: (container id, image id) of each.
+pub fn image_users(data_dir: &Path) -> Vec<(String, Digest)> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(data_dir.join("containers"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Ok(text) = fs::read_to_string(e.path().join("image")) else {
+            continue;
+        };
+        if let Ok(d) = text.trim().parse::<Digest>() {
+            out.push((e.file_name().to_string_lossy().into_owned(), d));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Ids of the images some container was made from.
+pub fn images_in_use(data_dir: &Path) -> BTreeSet<Digest> {
+    image_users(data_dir).into_iter().map(|(_, d)| d).collect()
+}
+
 /// Bytes of file content under `p` (not following symlinks).
 pub fn dir_size(p: &Path) -> u64 {
     let mut total = 0;
@@ -370,6 +408,23 @@ mod tests {
                 .collect(),
             added: crate::container::now(),
         }
+    }
+
+    #[test]
+    fn images_in_use_reads_the_container_records() {
+        let d = tempfile::tempdir().unwrap();
+        let c = d.path().join("containers");
+        fs::create_dir_all(c.join("aaa")).unwrap();
+        fs::create_dir_all(c.join("bbb")).unwrap();
+        fs::create_dir_all(c.join("ccc")).unwrap(); // --rootfs: no image file
+        fs::write(c.join("aaa/image"), Digest::of(b"x").to_string()).unwrap();
+        fs::write(c.join("bbb/image"), "garbage").unwrap();
+        assert_eq!(
+            image_users(d.path()),
+            vec![("aaa".to_string(), Digest::of(b"x"))]
+        );
+        assert_eq!(images_in_use(d.path()), BTreeSet::from([Digest::of(b"x")]));
+        assert!(images_in_use(&d.path().join("none")).is_empty());
     }
 
     #[test]

@@ -1,0 +1,215 @@
+//! The auth file `login` writes and `logout` edits:
+//! `$XDG_RUNTIME_DIR/containers/auth.json` (Podman's), in the format the
+//! registry client reads: `{"auths": {"host": {"auth": base64("user:pass")}}}`.
+//! Other entries and other top-level keys are kept.
+
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use base64::Engine as _;
+
+/// The auth file of this user.
+pub fn default_path() -> anyhow::Result<PathBuf> {
+    let run = std::env::var_os("XDG_RUNTIME_DIR")
+        .filter(|x| !x.is_empty())
+        .context(
+            "XDG_RUNTIME_DIR is not set: coracle keeps registry credentials in $XDG_RUNTIME_DIR/containers/auth.json; set it (e.g. to /run/user/$(id -u))",
+        )?;
+    Ok(PathBuf::from(run).join("containers/auth.json"))
+}
+
+/// The key a registry is filed under: `docker.io` for Docker Hub's
+/// spellings, else the lowercase `host[:port]` (a scheme and path dropped).
+pub fn registry_key(server: &str) -> anyhow::Result<String> {
+    let s = server.trim();
+    let (had_scheme, rest) = match s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    {
+        Some(r) => (true, r),
+        None => (false, s),
+    };
+    let host = if had_scheme {
+        rest.split('/').next().unwrap_or("")
+    } else {
+        rest.trim_end_matches('/')
+    };
+    let host = host.to_ascii_lowercase();
+    if host.is_empty()
+        || host.contains('/')
+        || !host.bytes().all(|b| b.is_ascii_graphic())
+        || host.contains('@')
+    {
+        anyhow::bail!(
+            "invalid registry {server:?}: expected a registry host such as docker.io or registry.example.com:5000"
+        );
+    }
+    Ok(match host.as_str() {
+        "index.docker.io" | "registry-1.docker.io" => "docker.io".to_string(),
+        _ => host,
+    })
+}
+
+fn read(path: &Path) -> anyhow::Result<serde_json::Value> {
+    match std::fs::read(path) {
+        Ok(b) => {
+            let v: serde_json::Value = serde_json::from_slice(&b).with_context(|| {
+                format!(
+                    "parse auth file {}: fix it, or remove it and log in again",
+                    path.display()
+                )
+            })?;
+            anyhow::ensure!(
+                v.is_object(),
+                "auth file {} is not a JSON object: fix it, or remove it and log in again",
+                path.display()
+            );
+            Ok(v)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(serde_json::json!({})),
+        Err(e) => Err(e).with_context(|| format!("read {}", path.display())),
+    }
+}
+
+/// Writes `v` to `path` atomically, mode 0600, creating the directory (0700).
+fn write(path: &Path, v: &serde_json::Value) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("chmod {}", dir.display()))?;
+    }
+    let tmp = dir.join(format!(".auth.json.tmp{}", std::process::id()));
+    let result = (|| -> anyhow::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("create {}", tmp.display()))?;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        f.write_all(&serde_json::to_vec_pretty(v)?)?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("rename {} to {}", tmp.display(), path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Removes every spelling of `key` from the `auths` map; whether one was there.
+fn remove_key(v: &mut serde_json::Value, key: &str) -> bool {
+    let Some(auths) = v.get_mut("auths").and_then(|a| a.as_object_mut()) else {
+        return false;
+    };
+    let doomed: Vec<String> = auths
+        .keys()
+        .filter(|k| registry_key(k).ok().as_deref() == Some(key))
+        .cloned()
+        .collect();
+    for k in &doomed {
+        auths.remove(k);
+    }
+    !doomed.is_empty()
+}
+
+/// Stores `user`/`password` for `key` in the auth file at `path`.
+pub fn store(path: &Path, key: &str, user: &str, password: &str) -> anyhow::Result<()> {
+    let _lock = lock(path)?;
+    let mut v = read(path)?;
+    remove_key(&mut v, key);
+    if !v.get("auths").is_some_and(|a| a.is_object()) {
+        v["auths"] = serde_json::json!({});
+    }
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    v["auths"][key] = serde_json::json!({ "auth": auth });
+    write(path, &v)
+}
+
+/// Removes the credentials for `key`; whether there were any.
+pub fn remove(path: &Path, key: &str) -> anyhow::Result<bool> {
+    if !path.exists() {
+        return Ok(false);
+    }
+    let _lock = lock(path)?;
+    let mut v = read(path)?;
+    if !remove_key(&mut v, key) {
+        return Ok(false);
+    }
+    write(path, &v)?;
+    Ok(true)
+}
+
+/// A lock next to the file, so that concurrent logins keep each other's entries.
+fn lock(path: &Path) -> anyhow::Result<std::fs::File> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("chmod {}", dir.display()))?;
+    }
+    let p = dir.join(".auth.json.lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&p)
+        .with_context(|| format!("open {}", p.display()))?;
+    f.lock().with_context(|| format!("lock {}", p.display()))?;
+    Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_normalised() {
+        assert_eq!(
+            registry_key("https://index.docker.io/v1/").unwrap(),
+            "docker.io"
+        );
+        assert_eq!(registry_key("docker.io").unwrap(), "docker.io");
+        assert_eq!(registry_key("Reg.Lan:5000").unwrap(), "reg.lan:5000");
+        assert_eq!(
+            registry_key("http://127.0.0.1:5000/v2/").unwrap(),
+            "127.0.0.1:5000"
+        );
+        assert!(registry_key("").is_err());
+        assert!(registry_key("host/path").is_err());
+    }
+
+    #[test]
+    fn store_keeps_other_entries_and_remove_drops_all_spellings() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("containers/auth.json");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(
+            &p,
+            r#"{"auths": {"https://index.docker.io/v1/": {"auth": "eDp5"}, "quay.io": {"auth": "YTpi"}}, "credHelpers": {"x": "y"}}"#,
+        )
+        .unwrap();
+        store(&p, "docker.io", "u", "p").unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        assert_eq!(v["auths"]["docker.io"]["auth"], "dTpw");
+        assert!(v["auths"].get("https://index.docker.io/v1/").is_none());
+        assert_eq!(v["auths"]["quay.io"]["auth"], "YTpi");
+        assert_eq!(v["credHelpers"]["x"], "y");
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert!(remove(&p, "docker.io").unwrap());
+        assert!(!remove(&p, "docker.io").unwrap());
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        assert!(v["auths"].get("docker.io").is_none());
+        assert_eq!(v["auths"]["quay.io"]["auth"], "YTpi");
+    }
+}
