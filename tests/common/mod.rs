@@ -214,6 +214,7 @@ fn host_setup() -> &'static Result<(), String> {
         }
         mkdir_mode(&base.join("work"), 0o755)?;
         mkdir_mode(&base.join("bin"), 0o755)?;
+        mkdir_mode(coracle_copy().parent().unwrap(), 0o755)?;
         let lock_path = base.join("setup.lock");
         let file = fs::OpenOptions::new()
             .create(true)
@@ -262,9 +263,14 @@ fn host_setup() -> &'static Result<(), String> {
     })
 }
 
-/// Where the test users execute coracle from when the suite runs as root.
+/// Where the test users execute coracle from when the suite runs as root:
+/// one directory per build (its binary's path), so that suites of several
+/// target directories run at once never use each other's binary.
 fn coracle_copy() -> PathBuf {
-    base_dir().join("bin/coracle")
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    env!("CARGO_BIN_EXE_coracle").hash(&mut h);
+    base_dir().join(format!("bin/{:016x}/coracle", h.finish()))
 }
 
 /// Whether `/bin/busybox` is there and statically linked (no PT_INTERP).
