@@ -152,3 +152,56 @@ fn concurrent_pulls_of_one_image_both_succeed() {
         .run();
     assert_eq!(out.expect_code(0).stdout, "second layer\n", "{out}");
 }
+
+/// `kill -9` of a pull at several moments (before, during and after the
+/// downloads and unpacking) never leaves a store the next pull cannot use:
+/// each next pull succeeds and the image runs.
+#[test]
+fn a_killed_pull_leaves_a_usable_store() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let reg = RegistryServer::start(None).expect("registry");
+    let root = env.dir.join("image-root");
+    env.build_rootfs(&root);
+    // Several sizeable layers, so that the kills land in different phases.
+    let mut layers = vec![layer(Some(&root), &[])];
+    for i in 0..4u8 {
+        let blob: Vec<u8> = (0..3_000_000u32)
+            .map(|n| (n.wrapping_mul(2654435761) >> (i + 3)) as u8)
+            .collect();
+        let name = format!("data/blob{i}");
+        layers.push(layer(None, &[(name.as_str(), &blob[..])]));
+    }
+    push(&reg.host, "big", &layers, &["sh"], &[]);
+    let name = format!("{}/big", reg.host);
+    for (i, delay_ms) in [0u64, 20, 60, 150, 300, 600].into_iter().enumerate() {
+        let running = env.coracle(["pull", "-q", name.as_str()]).spawn();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        running.signal(nix::sys::signal::Signal::SIGKILL);
+        let _ = running.wait();
+        // Wipe the result half the time, so later kills hit a cold store too.
+        if i % 2 == 0 {
+            env.coracle(["image", "prune", "-a", "-f"])
+                .run()
+                .expect_code(0);
+        }
+    }
+    let out = env.coracle(["pull", name.as_str()]).run();
+    out.expect_code(0);
+    let out = env
+        .coracle([
+            "run",
+            "--rm",
+            name.as_str(),
+            "sh",
+            "-c",
+            "ls /data | wc -l; cat /etc/passwd | head -1",
+        ])
+        .run();
+    assert_eq!(
+        out.expect_code(0).stdout,
+        "4\nroot:x:0:0:root:/root:/bin/sh\n",
+        "{out}"
+    );
+}
