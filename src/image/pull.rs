@@ -43,6 +43,99 @@ fn say(opts: &PullOptions, line: &str) {
     }
 }
 
+/// How a pull shows its layers: nothing (`-q`), one line per event (not a
+/// terminal), or a bar per layer that follows the download (a terminal).
+enum Progress {
+    Quiet,
+    Lines,
+    Bars(indicatif::MultiProgress, Vec<indicatif::ProgressBar>),
+}
+
+impl Progress {
+    fn new(opts: &PullOptions, layers: &[LayerRecord]) -> Self {
+        use std::io::IsTerminal;
+        if opts.quiet {
+            return Self::Quiet;
+        }
+        if !std::io::stderr().is_terminal() {
+            return Self::Lines;
+        }
+        let multi = indicatif::MultiProgress::new();
+        let style = indicatif::ProgressStyle::with_template(
+            "{prefix}: {msg:<18} [{bar:30}] {bytes:>10}/{total_bytes:<10}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        let bars = layers
+            .iter()
+            .map(|l| {
+                let b = multi.add(indicatif::ProgressBar::new(l.size));
+                b.set_style(style.clone());
+                b.set_prefix(short(&l.blob).to_string());
+                b.set_message("Waiting");
+                b
+            })
+            .collect();
+        Self::Bars(multi, bars)
+    }
+
+    /// A layer's state changed.
+    fn layer(&self, i: usize, rec: &LayerRecord, status: &str) {
+        match self {
+            Self::Quiet => {}
+            Self::Lines => {
+                let _ = writeln!(std::io::stderr().lock(), "{}: {status}", short(&rec.blob));
+            }
+            Self::Bars(_, bars) => {
+                if status == "Pull complete" || status == "Already exists" {
+                    bars[i].set_position(rec.size);
+                    bars[i].finish_with_message(status.to_string());
+                } else {
+                    bars[i].set_message(status.to_string());
+                }
+            }
+        }
+    }
+
+    /// A note about a layer, above the bars.
+    fn note(&self, line: &str) {
+        match self {
+            Self::Quiet => {}
+            Self::Lines => {
+                let _ = writeln!(std::io::stderr().lock(), "{line}");
+            }
+            Self::Bars(multi, _) => {
+                let _ = multi.println(line);
+            }
+        }
+    }
+
+    /// Moves the bars to what has arrived on disk.
+    fn tick(&self, store: &Store, layers: &[LayerRecord]) {
+        if let Self::Bars(_, bars) = self {
+            for (b, l) in bars.iter().zip(layers) {
+                if b.is_finished() {
+                    continue;
+                }
+                let got = std::fs::metadata(store.partial_path(&l.blob))
+                    .map(|m| m.len())
+                    .or_else(|_| std::fs::metadata(store.blob_path(&l.blob)).map(|m| m.len()))
+                    .unwrap_or(0);
+                b.set_position(got.min(l.size));
+            }
+        }
+    }
+}
+
+/// Counts a worker out when it ends, however it ends.
+struct DecrementOnDrop<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for DecrementOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Release);
+    }
+}
+
 fn short(d: &Digest) -> &str {
     &d.hex()[..12]
 }
@@ -149,11 +242,23 @@ pub fn pull(
     let sizes: Mutex<BTreeMap<usize, u64>> = Mutex::new(BTreeMap::new());
     let failures: Mutex<Vec<anyhow::Error>> = Mutex::new(Vec::new());
     let next = || queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
+    let progress = Progress::new(opts, &records);
+    let working = std::sync::atomic::AtomicUsize::new(PARALLEL.min(records.len()));
     std::thread::scope(|s| {
+        if matches!(progress, Progress::Bars(..)) {
+            s.spawn(|| {
+                while working.load(std::sync::atomic::Ordering::Acquire) > 0 {
+                    progress.tick(store, &records);
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            });
+        }
         for _ in 0..PARALLEL.min(records.len()) {
             s.spawn(|| {
+                let _done = DecrementOnDrop(&working);
                 while let Some((i, rec)) = next() {
-                    match ensure_layer(store, client, reference, rec, compressions[i], opts) {
+                    match ensure_layer(store, client, reference, rec, compressions[i], &progress, i)
+                    {
                         Ok(Some(n)) => {
                             if let Ok(mut m) = sizes.lock() {
                                 m.insert(i, n);
@@ -268,7 +373,8 @@ fn ensure_layer(
     reference: &Reference,
     rec: &LayerRecord,
     compression: Compression,
-    opts: &PullOptions,
+    progress: &Progress,
+    i: usize,
 ) -> anyhow::Result<Option<u64>> {
     let _lock = store.lock_item(&rec.diff_id)?;
     // The image record names the blob as distributed (push and save need
@@ -276,10 +382,11 @@ fn ensure_layer(
     // content already gave the store this layer.
     ensure_blob(store, client, reference, &rec.blob, Some(rec.size))?;
     if store.has_layer(&rec.diff_id) {
-        say(opts, &format!("{}: Already exists", short(&rec.blob)));
+        progress.layer(i, rec, "Already exists");
         return Ok(None);
     }
-    say(opts, &format!("{}: Download complete", short(&rec.blob)));
+    progress.layer(i, rec, "Download complete");
+    progress.layer(i, rec, "Extracting");
     let tmp = store.layer_tmp_path(&rec.diff_id);
     super::store::remove(&tmp)?; // left by a crashed unpack
     fs::create_dir(&tmp).with_context(|| format!("create {}", tmp.display()))?;
@@ -308,10 +415,10 @@ fn ensure_layer(
         );
     }
     for note in &report.notes {
-        say(opts, &format!("{}: note: {note}", short(&rec.blob)));
+        progress.note(&format!("{}: note: {note}", short(&rec.blob)));
     }
     fs::rename(&tmp, store.layer_path(&rec.diff_id))
         .with_context(|| format!("store layer {}", rec.diff_id))?;
-    say(opts, &format!("{}: Pull complete", short(&rec.blob)));
+    progress.layer(i, rec, "Pull complete");
     Ok(Some(report.unpacked_bytes))
 }
