@@ -66,24 +66,17 @@ fn ensure_private_dir(d: &Path, uid: u32) -> anyhow::Result<()> {
 /// Writes `data` to `path` atomically (no fsync: runtime state lives on tmpfs
 /// and readers only need all-or-nothing).
 pub fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let mut f = std::fs::File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
-    f.write_all(data)
-        .with_context(|| format!("write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("rename {} to {}", tmp.display(), path.display()))?;
-    Ok(())
+    write_via_rename(path, data, false)
 }
 
 /// Writes `data` to `path` atomically and durably: the file and the rename
 /// reach the disk before this returns (for the image store, which must
 /// survive a crash of the machine, not only of coracle).
 pub fn write_atomic_durable(path: &Path, data: &[u8]) -> anyhow::Result<()> {
+    write_via_rename(path, data, true)
+}
+
+fn write_via_rename(path: &Path, data: &[u8], durable: bool) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -93,12 +86,16 @@ pub fn write_atomic_durable(path: &Path, data: &[u8]) -> anyhow::Result<()> {
     let mut f = std::fs::File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
     f.write_all(data)
         .with_context(|| format!("write {}", tmp.display()))?;
-    f.sync_all()
-        .with_context(|| format!("sync {}", tmp.display()))?;
+    if durable {
+        f.sync_all()
+            .with_context(|| format!("sync {}", tmp.display()))?;
+    }
     std::fs::rename(&tmp, path)
         .with_context(|| format!("rename {} to {}", tmp.display(), path.display()))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
+    if durable {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
     }
     Ok(())
 }

@@ -724,27 +724,7 @@ fn unpack_into_store(
     if present && store.has_blob(&rec.blob) {
         return Ok((false, 0));
     }
-    let tmp = store.layer_tmp_path(&rec.diff_id);
-    super::store::remove(&tmp)?;
-    fs::create_dir(&tmp).with_context(|| format!("create {}", tmp.display()))?;
-    let f = File::open(file).with_context(|| format!("open {}", file.display()))?;
-    let report =
-        match unpack::unpack_layer(BufReader::new(f), compression, &tmp, &Limits::default()) {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = super::store::remove(&tmp);
-                return Err(e).with_context(|| format!("unpack layer {}", rec.blob));
-            }
-        };
-    if report.diff_id != rec.diff_id {
-        let _ = super::store::remove(&tmp);
-        bail!(
-            "layer {} unpacks to {} but the image config says {}; the archive is broken or was tampered with",
-            rec.blob,
-            report.diff_id,
-            rec.diff_id
-        );
-    }
+    let (tmp, report) = store.unpack_checked(file, rec, compression)?;
     if present {
         super::store::remove(&tmp)?;
         return Ok((false, report.unpacked_bytes));

@@ -19,7 +19,7 @@ use super::digest::Digest;
 use super::reference::Reference;
 use super::registry::{Client, Platform};
 use super::store::{ImageRecord, LayerRecord, Store};
-use super::unpack::{self, Compression, Limits};
+use super::unpack::Compression;
 
 /// Most layers an image may have (Docker's overlay driver allows 127 with
 /// its own layer on top).
@@ -387,33 +387,9 @@ fn ensure_layer(
     }
     progress.layer(i, rec, "Download complete");
     progress.layer(i, rec, "Extracting");
-    let tmp = store.layer_tmp_path(&rec.diff_id);
-    super::store::remove(&tmp)?; // left by a crashed unpack
-    fs::create_dir(&tmp).with_context(|| format!("create {}", tmp.display()))?;
-    let blob = fs::File::open(store.blob_path(&rec.blob))
-        .with_context(|| format!("open blob {}", rec.blob))?;
-    let result = unpack::unpack_layer(
-        std::io::BufReader::new(blob),
-        compression,
-        &tmp,
-        &Limits::default(),
-    );
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = super::store::remove(&tmp);
-            return Err(e).with_context(|| format!("pull {reference}: unpack layer {}", rec.blob));
-        }
-    };
-    if report.diff_id != rec.diff_id {
-        let _ = super::store::remove(&tmp);
-        bail!(
-            "pull {reference}: layer {} unpacks to {} but the image config says {}; the image is broken or was tampered with",
-            rec.blob,
-            report.diff_id,
-            rec.diff_id
-        );
-    }
+    let (tmp, report) = store
+        .unpack_checked(&store.blob_path(&rec.blob), rec, compression)
+        .with_context(|| format!("pull {reference}"))?;
     for note in &report.notes {
         progress.note(&format!("{}: note: {note}", short(&rec.blob)));
     }

@@ -315,16 +315,7 @@ impl Reference {
     /// Whether the registry is on this machine: `localhost`, `127.0.0.0/8`
     /// or `[::1]` (also IPv4-mapped), with or without a port.
     pub fn is_loopback(&self) -> bool {
-        let host = host_of(&self.registry);
-        if host.eq_ignore_ascii_case("localhost") {
-            return true;
-        }
-        if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-            return v6.parse::<Ipv6Addr>().is_ok_and(|a| {
-                a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-            });
-        }
-        host.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback())
+        host_is_loopback(&self.registry)
     }
 
     fn push_suffix(&self, s: &mut String) {
@@ -340,7 +331,23 @@ impl Reference {
 }
 
 /// The host part of `registry` (without the port).
-fn host_of(registry: &str) -> &str {
+/// Whether `host[:port]` is on this machine: `localhost`, `127.0.0.0/8` or
+/// `[::1]` (also IPv4-mapped), with or without a port.
+pub fn host_is_loopback(hostport: &str) -> bool {
+    let host = host_of(hostport);
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6.parse::<Ipv6Addr>().is_ok_and(|a| {
+            a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        });
+    }
+    host.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback())
+}
+
+/// The host part of `host[:port]` (brackets kept for IPv6).
+pub fn host_of(registry: &str) -> &str {
     if registry.starts_with('[') {
         match registry.split_once(']') {
             Some((h, _)) => &registry[..h.len() + 1],

@@ -40,7 +40,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -270,30 +269,8 @@ fn parse_mirror(s: &str) -> Option<(String, String)> {
 }
 
 /// The host part of `host[:port]` (brackets kept for IPv6).
-fn host_only(hostport: &str) -> &str {
-    if hostport.starts_with('[') {
-        match hostport.find(']') {
-            Some(i) => &hostport[..=i],
-            None => hostport,
-        }
-    } else {
-        hostport.split_once(':').map_or(hostport, |(h, _)| h)
-    }
-}
-
-/// Whether `host[:port]` is on this machine.
-pub fn host_is_loopback(hostport: &str) -> bool {
-    let host = host_only(hostport);
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return v6.parse::<Ipv6Addr>().is_ok_and(|a| {
-            a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        });
-    }
-    host.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback())
-}
+pub use super::reference::host_is_loopback;
+use super::reference::host_of as host_only;
 
 // ---------------------------------------------------------------------------
 // Platforms

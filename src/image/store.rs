@@ -278,6 +278,50 @@ impl Store {
         fs::read(&p).with_context(|| format!("read {}", p.display()))
     }
 
+    /// Unpacks a layer blob from `file` into `layers/.tmp-DIFFID` (callers
+    /// hold the layer's item lock) and checks that it unpacks to the diff id
+    /// the image's config names. Returns the directory, for the caller to
+    /// rename into place or discard, and the report; on error nothing is
+    /// left behind.
+    pub fn unpack_checked(
+        &self,
+        file: &Path,
+        rec: &LayerRecord,
+        compression: super::unpack::Compression,
+    ) -> anyhow::Result<(PathBuf, super::unpack::UnpackReport)> {
+        let tmp = self.layer_tmp_path(&rec.diff_id);
+        remove(&tmp)?; // left by a crashed unpack
+        fs::create_dir(&tmp).with_context(|| format!("create {}", tmp.display()))?;
+        let result = File::open(file)
+            .with_context(|| format!("open {}", file.display()))
+            .and_then(|f| {
+                super::unpack::unpack_layer(
+                    io::BufReader::new(f),
+                    compression,
+                    &tmp,
+                    &super::unpack::Limits::default(),
+                )
+                .with_context(|| format!("unpack layer {}", rec.blob))
+            })
+            .and_then(|report| {
+                anyhow::ensure!(
+                    report.diff_id == rec.diff_id,
+                    "layer {} unpacks to {} but the image config says {}; the image is broken or was tampered with",
+                    rec.blob,
+                    report.diff_id,
+                    rec.diff_id
+                );
+                Ok(report)
+            });
+        match result {
+            Ok(report) => Ok((tmp, report)),
+            Err(e) => {
+                let _ = remove(&tmp);
+                Err(e)
+            }
+        }
+    }
+
     /// Deletes blobs and layers no image uses, and leftovers of crashed
     /// commands (partial unpacks, downloads nobody holds a lock on).
     /// Callers hold the index lock exclusively. Returns bytes freed (approx.).
