@@ -339,6 +339,24 @@ impl Store {
                 remove(&entry.path())?;
             }
         }
+        // Spool directories of `load` and `import` runs that died
+        // (`load-PID-NANOS`); partial downloads stay, to be resumed.
+        for entry in read_dir(&self.root.join("incoming"))? {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name
+                .strip_prefix("load-")
+                .or_else(|| name.strip_prefix("import-"))
+            else {
+                continue;
+            };
+            let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+                continue;
+            };
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                freed += dir_size(&entry.path());
+                remove(&entry.path())?;
+            }
+        }
         for entry in read_dir(&self.root.join("layers"))? {
             let name = entry.file_name().to_string_lossy().into_owned();
             let hex = name.strip_prefix(".tmp-").unwrap_or(&name);
@@ -512,6 +530,10 @@ mod tests {
         fs::create_dir_all(ro.join("x")).unwrap();
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
+        let incoming = s.root().join("incoming");
+        fs::create_dir_all(incoming.join("load-4194304999-1/blobs")).unwrap();
+        fs::create_dir_all(incoming.join(format!("import-{}-1", std::process::id()))).unwrap();
+        fs::write(incoming.join("x.partial"), b"resumable").unwrap();
         let mut index = Index::default();
         index.images.insert(a.id.clone(), a);
         s.collect_garbage(&index).unwrap();
@@ -521,6 +543,12 @@ mod tests {
         assert!(s.has_layer(&Digest::of(b"u1")));
         assert!(!s.has_layer(&Digest::of(b"u9")));
         assert!(!s.layer_tmp_path(&Digest::of(b"u7")).exists());
+        // A dead load's spool goes; a live one's and partial downloads stay.
+        let incoming = s.root().join("incoming");
+        assert!(!incoming.join("load-4194304999-1").exists());
+        let live = incoming.join(format!("import-{}-1", std::process::id()));
+        assert!(live.is_dir());
+        assert!(incoming.join("x.partial").is_file());
     }
 
     #[test]
