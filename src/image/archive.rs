@@ -806,16 +806,9 @@ pub fn load(store: &Store, input: impl Read) -> anyhow::Result<Vec<(ImageRecord,
     let ar = Archive::read(input, &spool).context("load")?;
     let planned = plan(&ar).context("load")?;
     ensure!(!planned.is_empty(), "load: the archive contains no image");
-    let known: BTreeMap<Digest, u64> = {
+    let known = {
         let _lock = store.lock_index(false)?;
-        let index = store.read_index()?;
-        index
-            .images
-            .values()
-            .flat_map(|i| &i.layers)
-            .filter(|l| l.unpacked > 0)
-            .map(|l| (l.diff_id.clone(), l.unpacked))
-            .collect()
+        store.read_index()?.unpacked_sizes()
     };
     let mut created = CreatedLayers {
         store,

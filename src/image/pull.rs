@@ -226,16 +226,9 @@ pub fn pull(
         });
     }
     // Unpacked sizes of layers already in the store, from their images.
-    let known: BTreeMap<Digest, u64> = {
+    let known = {
         let _lock = store.lock_index(false)?;
-        let index = store.read_index()?;
-        index
-            .images
-            .values()
-            .flat_map(|i| &i.layers)
-            .filter(|l| l.unpacked > 0)
-            .map(|l| (l.diff_id.clone(), l.unpacked))
-            .collect()
+        store.read_index()?.unpacked_sizes()
     };
     let queue: Mutex<VecDeque<(usize, &LayerRecord)>> =
         Mutex::new(records.iter().enumerate().collect());

@@ -110,6 +110,16 @@ impl Index {
         }
     }
 
+    /// Unpacked sizes of the layers the recorded images know, by diff id.
+    pub fn unpacked_sizes(&self) -> BTreeMap<Digest, u64> {
+        self.images
+            .values()
+            .flat_map(|i| &i.layers)
+            .filter(|l| l.unpacked > 0)
+            .map(|l| (l.diff_id.clone(), l.unpacked))
+            .collect()
+    }
+
     /// Blobs and layers that some image in the index uses.
     pub fn in_use(&self) -> (BTreeSet<Digest>, BTreeSet<Digest>) {
         let mut blobs = BTreeSet::new();
