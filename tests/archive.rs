@@ -1,6 +1,7 @@
 //! `save`, `load` and `import` (the library side): round trips in both
-//! archive formats, interoperability with podman (run as the unprivileged
-//! test user with its own storage), `--change` values, and hostile archives.
+//! archive formats, interoperability with podman (with storage of its own),
+//! `--change` values, and hostile archives. When the suite runs as root,
+//! each test runs as the unprivileged test user ([`common::unprivileged`]).
 
 mod common;
 
@@ -93,6 +94,9 @@ fn imported(store: &Store, name: &str, changes: &[&str]) -> coracle::image::stor
 
 #[test]
 fn save_and_load_round_trip_in_both_formats() {
+    if unprivileged(|| {}) {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let a = store_in(tmp.path(), "a");
     let rec = imported(&a, "localhost/rt:1", &["CMD [\"sh\"]"]);
@@ -139,6 +143,9 @@ fn save_and_load_round_trip_in_both_formats() {
 
 #[test]
 fn import_applies_changes() {
+    if unprivileged(|| {}) {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let s = store_in(tmp.path(), "s");
     let rec = imported(
@@ -221,6 +228,9 @@ fn rebuild(list: &[(String, Vec<u8>)]) -> Vec<u8> {
 
 #[test]
 fn hostile_archives_fail_clearly_and_leave_the_store_unchanged() {
+    if unprivileged(|| {}) {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let a = store_in(tmp.path(), "a");
     let rec = imported(&a, "localhost/h:1", &[]);
@@ -355,7 +365,8 @@ fn hostile_archives_fail_clearly_and_leave_the_store_unchanged() {
     assert_eq!(archive::load(&b, &good[..]).unwrap()[0].0.id, rec.id);
 }
 
-/// podman as the test user, with storage of its own under `dir`.
+/// podman (as the test user, which the test runs as), with storage of its
+/// own under `dir`.
 fn podman<'a>(env: &'a Env, dir: &Path, args: &[&str]) -> Run<'a> {
     let mut all: Vec<String> = [
         "--runtime",
@@ -379,29 +390,63 @@ fn podman<'a>(env: &'a Env, dir: &Path, args: &[&str]) -> Run<'a> {
         .timeout(std::time::Duration::from_secs(120))
 }
 
-fn podman_env() -> Option<(Env, tempfile::TempDir)> {
+/// The pause process rootless podman leaves behind (to keep its user
+/// namespace), found through `$XDG_RUNTIME_DIR/libpod/tmp/pause.pid`: ended
+/// on drop, so that the test leaves no process running.
+struct PodmanPause(std::path::PathBuf);
+
+impl Drop for PodmanPause {
+    fn drop(&mut self) {
+        let pid_file = self.0.join("libpod/tmp/pause.pid");
+        if let Some(pid) = fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .filter(|&p| p > 1)
+        {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+/// The test's environment, podman's storage directory and its pause
+/// process, dropped in the reverse order.
+fn podman_env() -> Option<(Env, tempfile::TempDir, PodmanPause)> {
     if !require(
         Path::new(PODMAN).is_file(),
         "podman (Debian package podman)",
     ) {
         return None;
     }
-    if !require(is_root(), "root, to run podman as the test user") {
+    if !require(
+        in_unprivileged_rerun(),
+        "root, to run the test (and podman) as the test user",
+    ) {
         return None;
     }
     let env = Env::new(Mode::Full)?;
-    // podman wants a run root of at most 50 characters.
-    let dir = tempfile::Builder::new()
-        .prefix("cpm")
-        .tempdir_in("/tmp")
-        .unwrap();
+    // podman wants a run root of at most 50 characters: the re-run's TMPDIR
+    // is short.
+    let dir = tempfile::Builder::new().prefix("cpm").tempdir().unwrap();
+    let runroot = dir.path().join("runroot");
+    assert!(
+        runroot.as_os_str().len() <= 50,
+        "podman's run root {} is longer than 50 characters",
+        runroot.display()
+    );
     env.mkdir_owned(dir.path(), 0o700);
-    Some((env, dir))
+    let pause = PodmanPause(env.runtime.clone());
+    Some((env, dir, pause))
 }
 
 #[test]
 fn podman_save_loads_into_coracle() {
-    let Some((env, dir)) = podman_env() else {
+    if unprivileged(|| {}) {
+        return;
+    }
+    let Some((env, dir, _pause)) = podman_env() else {
         return;
     };
     let dir = dir.path();
@@ -456,7 +501,10 @@ fn podman_save_loads_into_coracle() {
 
 #[test]
 fn coracle_save_loads_into_podman() {
-    let Some((env, dir)) = podman_env() else {
+    if unprivileged(|| {}) {
+        return;
+    }
+    let Some((env, dir, _pause)) = podman_env() else {
         return;
     };
     let dir = dir.path();
@@ -507,6 +555,9 @@ fn coracle_save_loads_into_podman() {
 
 #[test]
 fn classic_docker_archives_load_plain_and_zstd() {
+    if unprivileged(|| {}) {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let layer = rootfs_tar();
     let diff_id = Digest::of(&layer);

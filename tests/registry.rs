@@ -1,6 +1,8 @@
 //! The registry client (library code, called from the test process) against
 //! a real registry (Debian's `docker-registry`) and against scripted HTTP
-//! servers for what a real registry does not do on demand.
+//! servers for what a real registry does not do on demand. When the suite
+//! runs as root, each test runs as the unprivileged test user
+//! ([`common::unprivileged`]).
 
 mod common;
 #[path = "common/registry.rs"]
@@ -23,6 +25,17 @@ use registry_fixture::{remote_alias, RegistryServer, Reply, TinyServer};
 
 const CONFIG_TYPE: &str = "application/vnd.oci.image.config.v1+json";
 const LAYER_TYPE: &str = "application/vnd.oci.image.layer.v1.tar";
+
+/// The first line of every test: true when the test has run as the
+/// unprivileged test user (the suite runs as root; see
+/// [`common::unprivileged`]) and the caller returns. As root, first installs
+/// the registry's packages and adds the remote alias to /etc/hosts.
+fn unprivileged() -> bool {
+    common::unprivileged(|| {
+        registry_fixture::ensure_packages();
+        let _ = remote_alias();
+    })
+}
 
 fn client(cfg: RegistryConfig) -> Client {
     Client::new(cfg).with_retry_delay(Duration::from_millis(5))
@@ -107,6 +120,9 @@ fn err_text<T: std::fmt::Debug>(r: Result<T, RegistryError>) -> (RegistryError, 
 
 #[test]
 fn push_then_pull_round_trip() {
+    if unprivileged() {
+        return;
+    }
     let Some(reg) = RegistryServer::start(None) else {
         return;
     };
@@ -179,6 +195,9 @@ fn push_then_pull_round_trip() {
 
 #[test]
 fn missing_manifest_and_blob_are_clear_404s() {
+    if unprivileged() {
+        return;
+    }
     let Some(reg) = RegistryServer::start(None) else {
         return;
     };
@@ -222,6 +241,9 @@ fn missing_manifest_and_blob_are_clear_404s() {
 
 #[test]
 fn index_with_two_platforms_resolves_each() {
+    if unprivileged() {
+        return;
+    }
     let Some(reg) = RegistryServer::start(None) else {
         return;
     };
@@ -286,6 +308,9 @@ fn index_with_two_platforms_resolves_each() {
 
 #[test]
 fn basic_auth_with_htpasswd_registry() {
+    if unprivileged() {
+        return;
+    }
     let Some(reg) = RegistryServer::start(Some(("alice", "s3cret pass"))) else {
         return;
     };
@@ -350,6 +375,9 @@ fn basic_auth_with_htpasswd_registry() {
 
 #[test]
 fn digest_mismatch_is_detected() {
+    if unprivileged() {
+        return;
+    }
     let real = pattern(10_000, 3);
     let mut tampered = real.clone();
     tampered[5000] ^= 1;
@@ -403,6 +431,9 @@ fn digest_mismatch_is_detected() {
 
 #[test]
 fn interrupted_download_resumes_with_range() {
+    if unprivileged() {
+        return;
+    }
     let blob = Arc::new(pattern(200_000, 9));
     let d = Digest::of(&blob);
     let path_of = format!("/v2/x/y/blobs/{d}");
@@ -467,6 +498,9 @@ fn interrupted_download_resumes_with_range() {
 
 #[test]
 fn download_starts_over_when_range_is_ignored() {
+    if unprivileged() {
+        return;
+    }
     let blob = Arc::new(pattern(100_000, 4));
     let d = Digest::of(&blob);
     let b2 = blob.clone();
@@ -532,6 +566,9 @@ fn bearer_server(token_calls: Arc<AtomicUsize>) -> (TinyServer, Vec<u8>) {
 
 #[test]
 fn bearer_token_flow() {
+    if unprivileged() {
+        return;
+    }
     let calls = Arc::new(AtomicUsize::new(0));
     let (srv, manifest) = bearer_server(calls.clone());
     let dir = tempfile::tempdir().unwrap();
@@ -581,6 +618,9 @@ fn bearer_token_flow() {
 
 #[test]
 fn redirect_to_another_host_does_not_carry_authorization() {
+    if unprivileged() {
+        return;
+    }
     let blob = Arc::new(pattern(20_000, 5));
     let d = Digest::of(&blob);
     let b2 = blob.clone();
@@ -634,6 +674,9 @@ fn redirect_to_another_host_does_not_carry_authorization() {
 
 #[test]
 fn retries_429_and_5xx_but_not_404() {
+    if unprivileged() {
+        return;
+    }
     let manifest = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":[]}"#.to_vec();
     let m2 = manifest.clone();
     let flaky = Arc::new(AtomicUsize::new(0));
@@ -680,6 +723,9 @@ fn retries_429_and_5xx_but_not_404() {
 
 #[test]
 fn mirrors_first_then_the_registry() {
+    if unprivileged() {
+        return;
+    }
     let manifest = |n: u8| {
         format!(r#"{{"schemaVersion":2,"mediaType":"{MEDIA_OCI_MANIFEST}","config":{{}},"layers":[],"n":{n}}}"#).into_bytes()
     };
@@ -728,6 +774,9 @@ fn mirrors_first_then_the_registry() {
 
 #[test]
 fn plain_http_and_credentials_only_for_loopback_or_insecure_hosts() {
+    if unprivileged() {
+        return;
+    }
     // Traffic stays on loopback: the "remote" host is a name for 127.0.0.1.
     let alias = remote_alias();
     if !common::require(

@@ -1218,3 +1218,202 @@ impl Drop for Tmux<'_> {
         // Dropping `r` kills it if it is still running.
     }
 }
+
+// ---------------------------------------------------------------------------
+// Library tests, run as the unprivileged test user
+// ---------------------------------------------------------------------------
+
+/// Set (to `1`) in the environment of a test executable that
+/// [`unprivileged`] re-runs as [`FULL_USER`].
+pub const RERUN_VAR: &str = "CORACLE_IT_INNER";
+/// How long one re-run test may take before it is killed and fails.
+pub const RERUN_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Whether this process is a test re-run as [`FULL_USER`] by [`unprivileged`].
+pub fn in_unprivileged_rerun() -> bool {
+    std::env::var_os(RERUN_VAR).is_some_and(|v| v == "1")
+}
+
+/// For the tests that call the coracle library in the test process (rather
+/// than run the `coracle` binary): makes the test body run as the
+/// unprivileged [`FULL_USER`] when the suite runs as root. Use as the first
+/// line of the test: `if unprivileged(|| {}) { return; }`.
+///
+/// As root, it does the one-time host setup and then `root_setup` (what the
+/// test needs that only root can do, such as installing packages), and runs
+/// this test again, alone (`--exact NAME`), in a copy of the test executable
+/// the user can run, as [`FULL_USER`] (uid, gid, no supplementary groups),
+/// with a fresh HOME, XDG_RUNTIME_DIR, XDG_DATA_HOME, XDG_CONFIG_HOME and
+/// TMPDIR of its own (removed afterwards), and with `CI` passed on. The test
+/// fails unless that run exits 0 and libtest reports exactly this one test
+/// passed. Returns true: the test has run, the caller returns.
+///
+/// In the re-run it checks that it really runs as [`FULL_USER`] and returns
+/// false, and so it does for a developer's own (not root) user: the body
+/// runs in this process.
+pub fn unprivileged(root_setup: impl FnOnce()) -> bool {
+    if in_unprivileged_rerun() {
+        let user = User::from_name(FULL_USER)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("{RERUN_VAR}=1 but there is no user {FULL_USER}"));
+        let groups = nix::unistd::getgroups().unwrap_or_default();
+        assert!(
+            Uid::current() == user.uid
+                && Uid::effective() == user.uid
+                && nix::unistd::Gid::current() == user.gid
+                && nix::unistd::Gid::effective() == user.gid
+                && groups.iter().all(|g| *g == user.gid),
+            "{RERUN_VAR}=1, but this process is not {FULL_USER} alone: uid {}/{}, gid {}/{}, groups {groups:?}",
+            Uid::current(),
+            Uid::effective(),
+            nix::unistd::Gid::current(),
+            nix::unistd::Gid::effective()
+        );
+        return false;
+    }
+    if !is_root() {
+        return false;
+    }
+    if let Err(e) = host_setup() {
+        panic!("test host setup failed: {e}");
+    }
+    root_setup();
+    let name = test_name();
+    let exe = match test_exe_copy() {
+        Ok(p) => p,
+        Err(e) => panic!("copy the test executable for {FULL_USER}: {e}"),
+    };
+    let user = User::from_name(FULL_USER)
+        .unwrap()
+        .expect("test user exists after setup");
+    let (uid, gid) = (user.uid.as_raw(), user.gid.as_raw());
+
+    // Short (TMPDIR/podman-run-root stays under podman's 50 characters),
+    // owned by the user; root removes it, whatever the test left there.
+    let work = tempfile::Builder::new()
+        .prefix("u-")
+        .tempdir_in(base_dir().join("work"))
+        .expect("create the re-run's directory");
+    let give = |p: &Path, mode: u32| {
+        if p != work.path() {
+            fs::create_dir(p).unwrap_or_else(|e| panic!("mkdir {}: {e}", p.display()));
+        }
+        fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+        std::os::unix::fs::chown(p, Some(uid), Some(gid))
+            .unwrap_or_else(|e| panic!("chown {}: {e}", p.display()));
+    };
+    let dir = work.path();
+    give(dir, 0o700);
+    let (home, runtime, data, config) = (
+        dir.join("home"),
+        dir.join("run"),
+        dir.join("data"),
+        dir.join("config"),
+    );
+    give(&home, 0o755);
+    give(&runtime, 0o700);
+    give(&data, 0o755);
+    give(&config, 0o755);
+
+    let mut cmd = Command::new(exe);
+    cmd.args(["--exact", &name, "--nocapture", "--test-threads=1"])
+        .env_clear()
+        .env("HOME", &home)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("XDG_DATA_HOME", &data)
+        .env("XDG_CONFIG_HOME", &config)
+        .env("TMPDIR", dir)
+        .env("PATH", HOST_PATH)
+        .env("USER", FULL_USER)
+        .env("LOGNAME", FULL_USER)
+        .env(RERUN_VAR, "1");
+    for k in ["CI", "RUST_BACKTRACE", "RUST_LIB_BACKTRACE"] {
+        if let Some(v) = std::env::var_os(k) {
+            cmd.env(k, v);
+        }
+    }
+    cmd.current_dir(&home)
+        .uid(uid)
+        .gid(gid)
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let desc = format!("{} --exact {name} (as {FULL_USER})", exe.display());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {desc}: {e}"));
+    let out_rx = reader(child.stdout.take().unwrap());
+    let err_rx = reader(child.stderr.take().unwrap());
+    let deadline = Instant::now() + RERUN_TIMEOUT;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break Some(st);
+        }
+        if Instant::now() > deadline {
+            let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    // The output pipes close once the run has exited, unless a process it
+    // started outlived it.
+    let grace = Duration::from_secs(10);
+    let (stdout, stderr) = (out_rx.recv_timeout(grace), err_rx.recv_timeout(grace));
+    let outlived = stdout.is_err() || stderr.is_err();
+    if outlived {
+        let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+    }
+    let stdout = String::from_utf8_lossy(&stdout.unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&stderr.unwrap_or_default()).into_owned();
+    let report =
+        |what: &str| format!("{what}: {desc}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}");
+    let Some(status) = status else {
+        panic!(
+            "{}",
+            report(&format!("timed out after {RERUN_TIMEOUT:?}, killed"))
+        );
+    };
+    assert!(
+        status.success(),
+        "{}",
+        report(&format!("failed ({status})"))
+    );
+    assert!(
+        !outlived,
+        "{}",
+        report("exited, but its stdout/stderr stayed open: a process it started outlived it")
+    );
+    // A filter that matched nothing also exits 0.
+    assert!(
+        stdout.contains("test result: ok. 1 passed;"),
+        "{}",
+        report("libtest did not report this one test passed")
+    );
+    // Skips straight to fd 2, as `require` does; the rest to libtest's capture.
+    for line in stderr.lines() {
+        if line.starts_with("SKIP ") {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
+    }
+    print!("{stdout}");
+    eprint!("{stderr}");
+    true
+}
+
+/// A copy of the running test executable that [`FULL_USER`] can run: one
+/// directory per executable path, as for [`coracle_copy`].
+fn test_exe_copy() -> &'static Result<PathBuf, String> {
+    static COPY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    COPY.get_or_init(|| {
+        use std::hash::{Hash, Hasher};
+        let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        exe.hash(&mut h);
+        let dir = base_dir().join(format!("bin/{:016x}", h.finish()));
+        mkdir_mode(&dir, 0o755)?;
+        let dst = dir.join(exe.file_name().ok_or("current_exe has no file name")?);
+        install_copy(&exe, &dst, 0o755)?;
+        Ok(dst)
+    })
+}
