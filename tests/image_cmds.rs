@@ -257,22 +257,17 @@ fn push_to_another_registry_keeps_the_digest() {
     assert_eq!(out.expect_code(0).stdout, "hi\n", "{out}");
 }
 
-#[test]
-fn login_pull_private_logout() {
-    let Some(env) = Env::new(Mode::Any) else {
-        return;
-    };
-    let reg = registry_with_busybox(&env, Some(("alice", "s3cret")));
-    let name = format!("{}/private", reg.host);
-    let auth = env.runtime.join("containers/auth.json");
-    // The test process pushes with its own auth file.
+/// Pushes an image `name` whose command echoes `says` to the registry, which
+/// wants the credentials `user` (the test process pushes with its own auth
+/// file).
+fn push_private(env: &Env, reg: &RegistryServer, name: &str, user: (&str, &str), says: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let own = tmp.path().join("auth.json");
     std::fs::write(
         &own,
         format!(
-            r#"{{"auths": {{"{}": {{"username": "alice", "password": "s3cret"}}}}}}"#,
-            reg.host
+            r#"{{"auths": {{"{}": {{"username": "{}", "password": "{}"}}}}}}"#,
+            reg.host, user.0, user.1
         ),
     )
     .unwrap();
@@ -288,7 +283,7 @@ fn login_pull_private_logout() {
         let config = serde_json::to_vec(&serde_json::json!({
             "architecture": coracle::image::registry::Platform::host().architecture,
             "os": "linux",
-            "config": {"Cmd": ["echo", "private"]},
+            "config": {"Cmd": ["echo", says]},
             "rootfs": {"type": "layers", "diff_ids": [l.diff_id.to_string()]},
         }))
         .unwrap();
@@ -311,6 +306,17 @@ fn login_pull_private_logout() {
             .put_manifest(&r, "application/vnd.oci.image.manifest.v1+json", &manifest)
             .unwrap();
     }
+}
+
+#[test]
+fn login_pull_private_logout() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let reg = registry_with_busybox(&env, Some(("alice", "s3cret")));
+    let name = format!("{}/private", reg.host);
+    let auth = env.runtime.join("containers/auth.json");
+    push_private(&env, &reg, &name, ("alice", "s3cret"), "private");
 
     let out = env.coracle(["pull", name.as_str()]).run();
     assert_ne!(out.code(), 0, "{out}");
@@ -402,4 +408,83 @@ fn login_prompts_on_a_terminal_without_echoing_the_password() {
     // The terminal echoes again afterwards.
     t.type_line("echo ECHO-IS-BACK");
     t.wait_for("echo ECHO-IS-BACK");
+}
+
+/// A Docker credential helper (`credsStore`, `credHelpers`) in
+/// `~/.docker/config.json` supplies the credentials, as with Docker.
+#[test]
+fn credential_helpers_from_the_docker_config() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let reg = registry_with_busybox(&env, Some(("carol", "from-helper")));
+    let name = format!("{}/kept", reg.host);
+    push_private(&env, &reg, &name, ("carol", "from-helper"), "kept");
+
+    // The helper, in a directory of its own on PATH; it logs what it is asked.
+    let bin = env.dir.join("helpers");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let log = env.home.join("helper.log");
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = get ] || exit 3\nread -r server\necho \"$server\" >> {}\nif [ \"$server\" = {} ]; then\n  echo '{{\"ServerURL\":\"'$server'\",\"Username\":\"carol\",\"Secret\":\"from-helper\"}}'\n  exit 0\nfi\necho 'credentials not found in native keychain'\nexit 1\n",
+        log.display(),
+        reg.host
+    );
+    let helper = bin.join("docker-credential-testkeys");
+    std::fs::write(&helper, script).unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{HOST_PATH}", bin.display());
+    let docker = env.home.join(".docker");
+    env.mkdir_owned(&docker, 0o700);
+    let config = docker.join("config.json");
+
+    // credsStore: for every registry.
+    env.write_owned(&config, r#"{"auths": {}, "credsStore": "testkeys"}"#);
+    let out = env
+        .coracle(["pull", "-q", name.as_str()])
+        .env("PATH", &path)
+        .run();
+    out.expect_code(0);
+    let asked = std::fs::read_to_string(&log).unwrap();
+    assert!(asked.lines().all(|l| l == reg.host), "{asked}");
+    let out = env.coracle(["run", "--rm", name.as_str()]).run();
+    assert_eq!(out.expect_code(0).stdout, "kept\n", "{out}");
+    env.coracle(["rmi", name.as_str()]).run().expect_code(0);
+
+    // credHelpers: per registry, before credsStore; one that is not
+    // installed is an error that names it.
+    env.write_owned(
+        &config,
+        format!(
+            r#"{{"credsStore": "missing", "credHelpers": {{"{}": "testkeys"}}}}"#,
+            reg.host
+        ),
+    );
+    let out = env
+        .coracle(["pull", "-q", name.as_str()])
+        .env("PATH", &path)
+        .run();
+    out.expect_code(0);
+    env.coracle(["rmi", name.as_str()]).run().expect_code(0);
+    env.write_owned(
+        &config,
+        format!(r#"{{"credHelpers": {{"{}": "missing"}}}}"#, reg.host),
+    );
+    let out = env
+        .coracle(["pull", "-q", name.as_str()])
+        .env("PATH", &path)
+        .run();
+    assert_ne!(out.code(), 0, "{out}");
+    assert!(
+        out.stderr.contains("docker-credential-missing") && out.stderr.contains("not installed"),
+        "{out}"
+    );
+    // logout says that the helper keeps its credentials.
+    let out = env.coracle(["logout", reg.host.as_str()]).run();
+    out.expect_code(0);
+    assert!(
+        out.stderr.contains("docker-credential-missing erase"),
+        "{out}"
+    );
 }

@@ -950,6 +950,14 @@ pub fn logout(args: &LogoutArgs) -> anyhow::Result<i32> {
     } else {
         println!("Not logged in to {key}");
     }
+    // Credentials kept by a Docker credential helper stay there: say so,
+    // rather than let "Not logged in" suggest that none are left.
+    if let Ok(Some((helper, file))) = RegistryConfig::load()?.credential_helper(&key) {
+        eprintln!(
+            "note: {} names the credential helper docker-credential-{helper} for {key}; coracle does not change what it keeps (remove that with `docker-credential-{helper} erase`)",
+            file.display()
+        );
+    }
     Ok(0)
 }
 

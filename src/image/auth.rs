@@ -166,6 +166,154 @@ fn lock(path: &Path) -> anyhow::Result<std::fs::File> {
     Ok(f)
 }
 
+// ---------------------------------------------------------------------------
+// Docker credential helpers
+// ---------------------------------------------------------------------------
+
+/// Credentials a Docker credential helper returned. A `username` of
+/// `<token>` means `secret` is an identity token (an OAuth2 refresh token),
+/// not a password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HelperCreds {
+    pub username: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for HelperCreds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HelperCreds({:?}, <secret>)", self.username)
+    }
+}
+
+/// The user name with which helpers mark an identity token.
+pub const IDENTITY_TOKEN_USER: &str = "<token>";
+
+/// The server address Docker files a registry under in its credential
+/// helpers: Docker Hub's v1 URL for `docker.io`, else `host[:port]`.
+pub fn helper_server(registry: &str) -> String {
+    if registry == "docker.io" {
+        "https://index.docker.io/v1/".to_string()
+    } else {
+        registry.to_string()
+    }
+}
+
+/// Checks a helper name from `credsStore`/`credHelpers`: it becomes part of
+/// a program name (`docker-credential-NAME`), so no path separators.
+fn helper_program(name: &str, origin: &Path) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+        "credential helper name {name:?} in {} is not valid: expected a name such as \"pass\" or \"secretservice\" (the program docker-credential-NAME)",
+        origin.display()
+    );
+    Ok(format!("docker-credential-{name}"))
+}
+
+/// Asks the credential helper `name` (configured in `origin`) for the
+/// credentials of `registry`, as `docker-credential-NAME get` with the
+/// server address on standard input. `Ok(None)` when the helper has none.
+/// `path` replaces `PATH` for finding the helper.
+pub fn helper_get(
+    name: &str,
+    registry: &str,
+    origin: &Path,
+    path: Option<&std::ffi::OsStr>,
+) -> anyhow::Result<Option<HelperCreds>> {
+    let program = helper_program(name, origin)?;
+    let input = helper_server(registry);
+    let out = run_helper(&program, "get", input.as_bytes(), origin, path)?;
+    if !out.status.success() {
+        let text = helper_message(&out);
+        if text.to_ascii_lowercase().contains("credentials not found") {
+            return Ok(None);
+        }
+        anyhow::bail!(
+            "credential helper {program} (configured in {}) failed for {registry}: {}; check the helper, or remove it from that file and log in with `coracle login {registry}`",
+            origin.display(),
+            if text.is_empty() { out.status.to_string() } else { text }
+        );
+    }
+    #[derive(serde::Deserialize)]
+    struct Reply {
+        #[serde(rename = "Username", default)]
+        username: String,
+        #[serde(rename = "Secret", default)]
+        secret: String,
+    }
+    let r: Reply = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "credential helper {program} (configured in {}) answered for {registry} with something other than the JSON credentials it should print",
+            origin.display()
+        )
+    })?;
+    if r.secret.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(HelperCreds {
+        username: r.username,
+        secret: r.secret,
+    }))
+}
+
+/// Runs `program action` with `input` on standard input; its output.
+fn run_helper(
+    program: &str,
+    action: &str,
+    input: &[u8],
+    origin: &Path,
+    path: Option<&std::ffi::OsStr>,
+) -> anyhow::Result<std::process::Output> {
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(program);
+    if let Some(p) = path {
+        cmd.env("PATH", p);
+    }
+    let mut child = cmd
+        .arg(action)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::anyhow!(
+                    "credential helper {program}, configured in {}, is not installed or not in PATH: install it, or remove it from that file",
+                    origin.display()
+                )
+            } else {
+                anyhow::anyhow!("run credential helper {program}: {e}")
+            }
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A helper that exits without reading its input is judged by its status.
+        let _ = stdin.write_all(input);
+    }
+    child
+        .wait_with_output()
+        .with_context(|| format!("wait for credential helper {program}"))
+}
+
+/// A helper's complaint: its output (stdout, else stderr), one line, no
+/// control characters, at most 300 characters.
+fn helper_message(out: &std::process::Output) -> String {
+    let raw = if out.stdout.iter().any(|b| !b.is_ascii_whitespace()) {
+        &out.stdout
+    } else {
+        &out.stderr
+    };
+    String::from_utf8_lossy(raw)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(300)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,6 +141,13 @@ struct RegistriesToml {
 }
 
 impl RegistryConfig {
+    /// The Docker credential helper (`credHelpers`, else `credsStore`) that
+    /// the auth files assign to `registry`, and the file that does.
+    pub fn credential_helper(&self, registry: &str) -> anyhow::Result<Option<(String, PathBuf)>> {
+        let store = AuthStore::load(&self.auth_files).map_err(anyhow::Error::msg)?;
+        Ok(store.helper_for(registry))
+    }
+
     /// Reads `$XDG_CONFIG_HOME/coracle/registries.toml` (a missing file
     /// means the defaults):
     ///
@@ -600,6 +607,16 @@ fn status_hint(what: What, status: u16, registry: &str, auth_sent: bool) -> Opti
     })
 }
 
+/// The hint for a 401 `insufficient_scope` to a client that logged in.
+fn scope_hint(what: What, registry: &str) -> String {
+    let action = if what == What::Push {
+        "push to"
+    } else {
+        "pull"
+    };
+    format!("the account may not {action} this repository: check the image name, or log in as a user who may with `coracle login {registry}`")
+}
+
 /// Escapes control characters and cuts `s` to `max` characters.
 fn sanitize(s: &str, max: usize) -> String {
     let mut out = String::new();
@@ -758,6 +775,10 @@ fn parse_challenges(header: &str) -> Vec<Challenge> {
 struct Creds {
     user: String,
     password: String,
+    /// An identity token (OAuth2 refresh token: `identitytoken` in an auth
+    /// file, or a credential helper's `<token>` answer): exchanged at the
+    /// token realm for an access token instead of sending the password.
+    identity_token: Option<String>,
 }
 
 impl fmt::Debug for Creds {
@@ -767,14 +788,23 @@ impl fmt::Debug for Creds {
 }
 
 impl Creds {
-    /// Who a cached token belongs to: the user and a hash of the password
+    fn password(user: &str, password: &str) -> Self {
+        Self {
+            user: user.to_string(),
+            password: password.to_string(),
+            identity_token: None,
+        }
+    }
+
+    /// Who a cached token belongs to: the user and a hash of the secrets
     /// (so that a wrong password never reuses a right one's token).
     fn id(&self) -> String {
-        format!(
-            "{}:{}",
-            self.user,
-            Digest::of(self.password.as_bytes()).hex()
-        )
+        let secret = format!(
+            "{}\0{}",
+            self.password,
+            self.identity_token.as_deref().unwrap_or("")
+        );
+        format!("{}:{}", self.user, Digest::of(secret.as_bytes()).hex())
     }
 
     fn basic(&self) -> String {
@@ -786,18 +816,37 @@ impl Creds {
     }
 }
 
-/// The entries of the auth files, keys normalised (`docker.io`,
-/// `host:port`, `host/namespace`).
+/// The credentials of the auth files, in order of precedence.
 #[derive(Debug, Default)]
 struct AuthStore {
-    /// One map per file, in order of precedence.
-    files: Vec<HashMap<String, Creds>>,
+    files: Vec<AuthSource>,
+    /// PATH for finding credential helpers (`None`: coracle's own).
+    helper_path: Option<std::ffi::OsString>,
+    /// Credential helpers' answers by (helper, registry): each is asked once
+    /// per client.
+    asked: Mutex<HashMap<(String, String), Option<Creds>>>,
+}
+
+/// One auth file.
+#[derive(Debug, Default)]
+struct AuthSource {
+    path: PathBuf,
+    /// `auths`, keys normalised (`docker.io`, `host:port`, `host/namespace`).
+    auths: HashMap<String, Creds>,
+    /// `credsStore`: the credential helper for every registry.
+    creds_store: Option<String>,
+    /// `credHelpers`: registry -> credential helper, before `credsStore`.
+    cred_helpers: HashMap<String, String>,
 }
 
 #[derive(Deserialize)]
 struct AuthFile {
     #[serde(default)]
     auths: HashMap<String, AuthEntry>,
+    #[serde(default, rename = "credsStore")]
+    creds_store: Option<String>,
+    #[serde(default, rename = "credHelpers")]
+    cred_helpers: HashMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -808,6 +857,8 @@ struct AuthEntry {
     username: Option<String>,
     #[serde(default)]
     password: Option<String>,
+    #[serde(default)]
+    identitytoken: Option<String>,
 }
 
 /// `https://index.docker.io/v1/` -> `docker.io`; `HOST/ns/` -> `host/ns`.
@@ -832,6 +883,13 @@ fn normalize_auth_key(key: &str) -> String {
 }
 
 fn parse_auth_entry(e: &AuthEntry) -> Option<Creds> {
+    let token = e
+        .identitytoken
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
+    let mut creds = None;
     if let Some(a) = e.auth.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         let compact: String = a.chars().filter(|c| !c.is_whitespace()).collect();
         let raw = base64::engine::general_purpose::STANDARD
@@ -842,17 +900,19 @@ fn parse_auth_entry(e: &AuthEntry) -> Option<Creds> {
             .ok()?;
         let text = String::from_utf8(raw).ok()?;
         let (u, p) = text.split_once(':')?;
-        return Some(Creds {
-            user: u.to_string(),
-            password: p.to_string(),
-        });
+        creds = Some(Creds::password(u, p));
+    } else if let (Some(u), Some(p)) = (&e.username, &e.password) {
+        if !u.is_empty() {
+            creds = Some(Creds::password(u, p));
+        }
     }
-    match (&e.username, &e.password) {
-        (Some(u), Some(p)) if !u.is_empty() => Some(Creds {
-            user: u.clone(),
-            password: p.clone(),
+    match (creds, token) {
+        (Some(c), None) => Some(c),
+        (c, Some(t)) => Some(Creds {
+            identity_token: Some(t),
+            ..c.unwrap_or_else(|| Creds::password("", ""))
         }),
-        _ => None,
+        (None, None) => None,
     }
 }
 
@@ -871,20 +931,31 @@ impl AuthStore {
                     path.display()
                 )
             })?;
-            let mut map = HashMap::new();
+            let mut auths = HashMap::new();
             for (k, e) in &file.auths {
                 if let Some(c) = parse_auth_entry(e) {
-                    map.entry(normalize_auth_key(k)).or_insert(c);
+                    auths.entry(normalize_auth_key(k)).or_insert(c);
                 }
             }
-            store.files.push(map);
+            store.files.push(AuthSource {
+                path: path.clone(),
+                auths,
+                creds_store: file.creds_store.filter(|s| !s.is_empty()),
+                cred_helpers: file
+                    .cred_helpers
+                    .iter()
+                    .map(|(k, v)| (normalize_auth_key(k), v.clone()))
+                    .collect(),
+            });
         }
         Ok(store)
     }
 
-    /// The most specific entry for `registry/repo` (`registry/ns/repo`,
-    /// `registry/ns`, then `registry`) of the first file that has one.
-    fn lookup(&self, registry: &str, repo: &str) -> Option<Creds> {
+    /// The credentials for `registry/repo`, from the first auth file that
+    /// has some: its credential helper for the registry (`credHelpers`,
+    /// else `credsStore`, as Docker), then its most specific `auths` entry
+    /// (`registry/ns/repo`, `registry/ns`, then `registry`).
+    fn lookup(&self, registry: &str, repo: &str) -> Result<Option<Creds>, String> {
         let registry = normalize_registry(registry);
         let mut keys = Vec::new();
         let mut path = repo.trim_matches('/').to_string();
@@ -894,10 +965,60 @@ impl AuthStore {
                 .rsplit_once('/')
                 .map_or(String::new(), |(p, _)| p.to_string());
         }
-        keys.push(registry);
-        self.files
-            .iter()
-            .find_map(|m| keys.iter().find_map(|k| m.get(k).cloned()))
+        keys.push(registry.clone());
+        for file in &self.files {
+            let helper = file
+                .cred_helpers
+                .get(&registry)
+                .or(file.creds_store.as_ref());
+            if let Some(helper) = helper {
+                if let Some(c) = self.ask_helper(helper, &registry, &file.path)? {
+                    return Ok(Some(c));
+                }
+            }
+            if let Some(c) = keys.iter().find_map(|k| file.auths.get(k)) {
+                return Ok(Some(c.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The credential helper the first auth file that names one assigns
+    /// to `registry`, and that file.
+    fn helper_for(&self, registry: &str) -> Option<(String, PathBuf)> {
+        let registry = normalize_registry(registry);
+        self.files.iter().find_map(|f| {
+            f.cred_helpers
+                .get(&registry)
+                .or(f.creds_store.as_ref())
+                .map(|h| (h.clone(), f.path.clone()))
+        })
+    }
+
+    fn ask_helper(
+        &self,
+        helper: &str,
+        registry: &str,
+        origin: &Path,
+    ) -> Result<Option<Creds>, String> {
+        let key = (helper.to_string(), registry.to_string());
+        if let Some(known) = lock(&self.asked).get(&key) {
+            return Ok(known.clone());
+        }
+        let got = super::auth::helper_get(helper, registry, origin, self.helper_path.as_deref())
+            .map_err(|e| format!("{e:#}"))?;
+        let creds = got.map(|h| {
+            if h.username == super::auth::IDENTITY_TOKEN_USER {
+                Creds {
+                    identity_token: Some(h.secret),
+                    ..Creds::password("", "")
+                }
+            } else {
+                Creds::password(&h.username, &h.secret)
+            }
+        });
+        lock(&self.asked).insert(key, creds.clone());
+        Ok(creds)
     }
 }
 
@@ -1025,6 +1146,9 @@ struct StatusFail {
     message: Option<String>,
     retry_after: Option<Duration>,
     auth_sent: bool,
+    /// A 401 whose challenge says `error="insufficient_scope"`: the
+    /// credentials are good, but not for this repository or action.
+    insufficient_scope: bool,
 }
 
 /// Why one attempt failed, before it becomes a [`RegistryError`].
@@ -1059,6 +1183,10 @@ impl Fail {
         let status = resp.status();
         let reason = sanitize(resp.status_text(), 64);
         let retry_after = parse_retry_after(resp.header("retry-after"));
+        let insufficient_scope = status == 401
+            && parse_challenges(&resp.all("www-authenticate").join(", "))
+                .iter()
+                .any(|c| c.params.get("error").map(String::as_str) == Some("insufficient_scope"));
         let mut body = Vec::new();
         let _ = resp
             .into_reader()
@@ -1075,6 +1203,7 @@ impl Fail {
             message,
             retry_after,
             auth_sent,
+            insufficient_scope,
         })
     }
 
@@ -1504,10 +1633,7 @@ impl Client {
             what: What::Login,
             repo: String::new(),
             scope: None,
-            creds: Some(Creds {
-                user: user.to_string(),
-                password: password.to_string(),
-            }),
+            creds: Some(Creds::password(user, password)),
         };
         let url = self.url(&ep, "").map_err(|f| self.error(&call, f))?;
         // Credentials go out only after the registry asks for them: a
@@ -1640,7 +1766,11 @@ impl Client {
                 status: s.status,
                 reason: s.reason,
                 message: s.message,
-                hint: status_hint(call.what, s.status, &call.ep.registry, s.auth_sent),
+                hint: if s.insufficient_scope && s.auth_sent {
+                    Some(scope_hint(call.what, &call.ep.registry))
+                } else {
+                    status_hint(call.what, s.status, &call.ep.registry, s.auth_sent)
+                },
             },
             Fail::Transport { url, reason, .. } => {
                 let lower = reason.to_ascii_lowercase();
@@ -1684,7 +1814,14 @@ impl Client {
                 reason,
             }))
         })?;
-        Ok(store.lookup(&call.ep.registry, &call.repo))
+        store
+            .lookup(&call.ep.registry, &call.repo)
+            .map_err(|reason| {
+                Fail::Error(Box::new(RegistryError::Auth {
+                    op: call.op.clone(),
+                    reason,
+                }))
+            })
     }
 
     /// Whether `url` is on the endpoint's own origin (auth may go there).
@@ -1793,8 +1930,28 @@ impl Client {
         if !theirs.is_empty() && theirs != ours {
             url = add_query(&url, "scope", &theirs);
         }
-        if let Some(c) = &creds {
+        if let Some(c) = creds.as_ref().filter(|c| !c.user.is_empty()) {
             url = add_query(&url, "account", &c.user);
+        }
+        // With an identity token, the OAuth2 refresh-token grant (a form
+        // POST to the realm itself), as Docker does.
+        let mut form: Vec<(&str, &str)> = Vec::new();
+        let scopes = [ours.as_str(), theirs.as_str()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let identity = creds.as_ref().and_then(|c| c.identity_token.as_deref());
+        if let Some(t) = identity {
+            form.extend([
+                ("grant_type", "refresh_token"),
+                ("refresh_token", t),
+                ("client_id", "coracle"),
+                ("scope", scopes.as_str()),
+            ]);
+            if let Some(service) = ch.params.get("service").filter(|s| !s.is_empty()) {
+                form.push(("service", service.as_str()));
+            }
         }
         let token_op = || {
             format!(
@@ -1804,11 +1961,19 @@ impl Client {
             )
         };
         let got = self.with_retries(|| {
-            let mut req = self.agent.get(&url).set("Accept", "application/json");
-            if let Some(c) = &creds {
-                req = req.set("Authorization", &c.basic());
-            }
-            let resp = match req.call() {
+            let sent = if identity.is_some() {
+                self.agent
+                    .post(realm)
+                    .set("Accept", "application/json")
+                    .send_form(&form)
+            } else {
+                let mut req = self.agent.get(&url).set("Accept", "application/json");
+                if let Some(c) = &creds {
+                    req = req.set("Authorization", &c.basic());
+                }
+                req.call()
+            };
+            let resp = match sent {
                 Ok(r) => r,
                 Err(ureq::Error::Status(_, r)) => {
                     return Err(Fail::from_response(r, creds.is_some()))
@@ -1889,6 +2054,13 @@ impl Client {
 
     // --- requests ----------------------------------------------------------
 
+    /// Whether a request sent with `auth` carried the user's credentials
+    /// (Basic, or a token got with them): a refused anonymous token means
+    /// "log in", not "the credentials were refused".
+    fn creds_sent(&self, call: &Call, auth: &Option<String>) -> bool {
+        auth.is_some() && matches!(self.creds(call), Ok(Some(_)))
+    }
+
     /// One request, answering one authentication challenge.
     fn send(
         &self,
@@ -1927,11 +2099,13 @@ impl Client {
                         .collect();
                     match self.authenticate(call, url, &challenges)? {
                         Some(a) => auth = Some(a),
-                        None => return Err(Fail::from_response(resp, auth.is_some())),
+                        None => {
+                            return Err(Fail::from_response(resp, self.creds_sent(call, &auth)))
+                        }
                     }
                 }
                 Err(ureq::Error::Status(_, resp)) => {
-                    return Err(Fail::from_response(resp, auth.is_some()))
+                    return Err(Fail::from_response(resp, self.creds_sent(call, &auth)))
                 }
                 Err(ureq::Error::Transport(t)) => return Err(Fail::from_transport(url, &t)),
             }
@@ -2574,23 +2748,130 @@ mod tests {
         std::fs::write(
             &f2,
             format!(
-                r#"{{"auths": {{"https://index.docker.io/v1/": {{"auth": "{}"}}, "quay.io": {{"username": "u2", "password": "p2"}}}}, "credsStore": "x"}}"#,
+                r#"{{"auths": {{"https://index.docker.io/v1/": {{"auth": "{}"}}, "quay.io": {{"username": "u2", "password": "p2"}}}}}}"#,
                 b64("hub:secret")
             ),
         )
         .unwrap();
         let store = AuthStore::load(&[f1.clone(), dir.path().join("missing.json"), f2]).unwrap();
-        let c = store.lookup("docker.io", "library/busybox").unwrap();
+        let c = store
+            .lookup("docker.io", "library/busybox")
+            .unwrap()
+            .unwrap();
         assert_eq!((c.user.as_str(), c.password.as_str()), ("hub", "secret"));
-        let c = store.lookup("quay.io", "org/app").unwrap();
+        let c = store.lookup("quay.io", "org/app").unwrap().unwrap();
         assert_eq!((c.user.as_str(), c.password.as_str()), ("orguser", "p:w"));
-        let c = store.lookup("quay.io", "other/app").unwrap();
+        let c = store.lookup("quay.io", "other/app").unwrap().unwrap();
         assert_eq!(c.user, "u2");
-        assert!(store.lookup("ghcr.io", "x").is_none());
+        assert!(store.lookup("ghcr.io", "x").unwrap().is_none());
         std::fs::write(&f1, "{not json").unwrap();
         let e = AuthStore::load(&[f1]).unwrap_err();
         assert!(e.contains("parse auth file") && e.contains("a.json"), "{e}");
         assert!(format!("{c:?}").contains("<password>") && !format!("{c:?}").contains("p2"));
+    }
+
+    /// A scripted `docker-credential-NAME` in `dir` that knows `known`
+    /// (server -> JSON answer) and logs each server it is asked about.
+    fn fake_helper(dir: &Path, name: &str, known: &[(&str, &str)]) {
+        use std::os::unix::fs::PermissionsExt;
+        let mut script = format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 3\nread -r server\necho \"$server\" >> {}/{name}.log\ncase \"$server\" in\n",
+            dir.display()
+        );
+        for (server, answer) in known {
+            script.push_str(&format!("  '{server}') echo '{answer}'; exit 0;;\n"));
+        }
+        script.push_str("  broken) echo 'the keyring is locked' >&2; exit 1;;\n");
+        script.push_str("esac\necho 'credentials not found in native keychain'\nexit 1\n");
+        let p = dir.join(format!("docker-credential-{name}"));
+        std::fs::write(&p, script).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn credential_helpers_as_docker_uses_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        fake_helper(
+            &bin,
+            "desk",
+            &[
+                (
+                    "https://index.docker.io/v1/",
+                    r#"{"ServerURL":"x","Username":"hubuser","Secret":"hubpw"}"#,
+                ),
+                (
+                    "reg.lan:5000",
+                    r#"{"ServerURL":"reg.lan:5000","Username":"<token>","Secret":"refresh-1"}"#,
+                ),
+            ],
+        );
+        fake_helper(
+            &bin,
+            "special",
+            &[("quay.io", r#"{"Username":"q","Secret":"qpw"}"#)],
+        );
+        let cfg = dir.path().join("config.json");
+        std::fs::write(
+            &cfg,
+            r#"{"auths": {"docker.io": {}, "ghcr.io": {"auth": "Z2g6Z2hwdw=="}},
+                "credsStore": "desk", "credHelpers": {"quay.io": "special", "gone.example": "missing", "bad.example": "../x"}}"#,
+        )
+        .unwrap();
+        let mut store = AuthStore::load(std::slice::from_ref(&cfg)).unwrap();
+        store.helper_path = Some(bin.clone().into_os_string());
+        // credsStore for Docker Hub, under Docker's server address.
+        let c = store
+            .lookup("docker.io", "library/busybox")
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.user.as_str(), c.password.as_str()), ("hubuser", "hubpw"));
+        // credHelpers wins over credsStore.
+        let c = store.lookup("quay.io", "org/app").unwrap().unwrap();
+        assert_eq!((c.user.as_str(), c.password.as_str()), ("q", "qpw"));
+        // An identity token.
+        let c = store.lookup("reg.lan:5000", "app").unwrap().unwrap();
+        assert_eq!(c.identity_token.as_deref(), Some("refresh-1"));
+        // Not in the helper: the file's own entry, else nothing.
+        let c = store.lookup("ghcr.io", "x").unwrap().unwrap();
+        assert_eq!((c.user.as_str(), c.password.as_str()), ("gh", "ghpw"));
+        assert!(store.lookup("other.example", "x").unwrap().is_none());
+        // Each registry's helper is asked once.
+        store.lookup("docker.io", "library/alpine").unwrap();
+        let log = std::fs::read_to_string(bin.join("desk.log")).unwrap();
+        assert_eq!(
+            log.matches("https://index.docker.io/v1/").count(),
+            1,
+            "{log}"
+        );
+        // A helper that is not installed, a bad name, a failing helper: errors
+        // that say what to do.
+        let e = store.lookup("gone.example", "x").unwrap_err();
+        assert!(
+            e.contains("docker-credential-missing") && e.contains("not installed"),
+            "{e}"
+        );
+        let e = store.lookup("bad.example", "x").unwrap_err();
+        assert!(e.contains("\"../x\"") && e.contains("not valid"), "{e}");
+        let e = store.lookup("broken", "x").unwrap_err();
+        assert!(
+            e.contains("keyring is locked") && e.contains("docker-credential-desk"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn identity_tokens_in_auth_files() {
+        let e = |j: &str| parse_auth_entry(&serde_json::from_str::<AuthEntry>(j).unwrap());
+        let c = e(r#"{"auth": "dTo=", "identitytoken": "rt"}"#).unwrap();
+        assert_eq!(
+            (c.user.as_str(), c.identity_token.as_deref()),
+            ("u", Some("rt"))
+        );
+        let c = e(r#"{"identitytoken": "rt2"}"#).unwrap();
+        assert_eq!(c.identity_token.as_deref(), Some("rt2"));
+        assert!(e("{}").is_none());
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! - [`RegistryServer`]: a real OCI registry (Debian's `docker-registry`,
 //!   the CNCF distribution server) on a free loopback port with its own
-//!   storage, plain or with htpasswd (bcrypt) Basic authentication;
+//!   storage, plain, with htpasswd (bcrypt) Basic authentication, or in
+//!   token mode ([`RegistryServer::start_token`]) with a [`TokenServer`]
+//!   written for the tests as its bearer-token endpoint;
 //! - [`TinyServer`]: a scripted HTTP/1.1 server on a std `TcpListener`, for
 //!   what a well-behaved registry never does (drop a download, serve the
 //!   wrong bytes, redirect, challenge for a bearer token).
@@ -35,34 +37,46 @@ pub fn ensure_packages() -> bool {
     static DONE: OnceLock<bool> = OnceLock::new();
     *DONE.get_or_init(|| {
         let present = || Path::new(DOCKER_REGISTRY).exists() && Path::new(HTPASSWD).exists();
-        if present() || !is_root() {
-            return present();
-        }
-        let install = || {
-            Command::new("apt-get")
-                .args([
-                    "install",
-                    "-y",
-                    "--no-install-recommends",
-                    "docker-registry",
-                    "apache2-utils",
-                ])
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !install() {
-            let _ = Command::new("apt-get")
-                .arg("update")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            install();
+        if !present() && is_root() {
+            apt_install(&["docker-registry", "apache2-utils"]);
         }
         present()
     })
+}
+
+/// Installs `openssl` (for the token server) when it is missing and the
+/// tests run as root (once per process). Returns whether it is there.
+pub fn ensure_openssl() -> bool {
+    static DONE: OnceLock<bool> = OnceLock::new();
+    *DONE.get_or_init(|| {
+        if !Path::new(OPENSSL).exists() && is_root() {
+            apt_install(&["openssl"]);
+        }
+        Path::new(OPENSSL).exists()
+    })
+}
+
+/// `apt-get install` of `packages`, after an `apt-get update` if the first
+/// try fails.
+fn apt_install(packages: &[&str]) {
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !install() {
+        let _ = Command::new("apt-get")
+            .arg("update")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        install();
+    }
 }
 
 /// A free TCP port on `ip` (bound and released: another process may take
@@ -94,8 +108,11 @@ pub fn http_status(addr: &str, path: &str) -> Option<u16> {
 pub struct RegistryServer {
     /// `127.0.0.1:PORT`, as a reference's registry part.
     pub host: String,
-    /// The user and password of the htpasswd file, when there is one.
+    /// The user and password of the htpasswd file or the token server,
+    /// when there is one.
     pub user: Option<(String, String)>,
+    /// The token endpoint, in token mode.
+    pub token: Option<TokenServer>,
     child: Child,
     dir: tempfile::TempDir,
 }
@@ -105,6 +122,25 @@ impl RegistryServer {
     /// and waits until `/v2/` answers. `None` when it is skipped: a
     /// prerequisite is missing (under `CI=true` that panics instead).
     pub fn start(user: Option<(&str, &str)>) -> Option<RegistryServer> {
+        RegistryServer::launch(user, None)
+    }
+
+    /// Starts a registry in token mode: `auth: token` trusting a
+    /// [`TokenServer`] started first on another loopback port, which knows
+    /// `user` (allowed to pull and push everywhere) and gives anonymous
+    /// clients what `anonymous` says. `None` when it is skipped, as with
+    /// [`RegistryServer::start`] (`openssl` is needed too).
+    pub fn start_token(user: (&str, &str), anonymous: Anonymous) -> Option<RegistryServer> {
+        if !require(
+            ensure_openssl(),
+            "openssl (Debian package openssl), to sign the test tokens",
+        ) {
+            return None;
+        }
+        RegistryServer::launch(Some(user), Some(anonymous))
+    }
+
+    fn launch(user: Option<(&str, &str)>, token_mode: Option<Anonymous>) -> Option<RegistryServer> {
         if !require(
             ensure_packages(),
             "docker-registry and htpasswd (Debian packages docker-registry and apache2-utils)",
@@ -115,8 +151,18 @@ impl RegistryServer {
             .prefix("coracle-registry-")
             .tempdir()
             .expect("create registry directory");
-        let auth = match user {
-            Some((u, p)) => {
+        let token = token_mode.map(|anonymous| {
+            let (u, p) = user.expect("token mode has a user");
+            TokenServer::start(dir.path(), u, p, anonymous)
+        });
+        let auth = match (&token, user) {
+            (Some(t), _) => format!(
+                "auth:\n  token:\n    realm: {}\n    service: {TOKEN_SERVICE}\n    \
+                 issuer: {TOKEN_ISSUER}\n    rootcertbundle: {}\n",
+                t.realm(),
+                t.cert.display()
+            ),
+            (None, Some((u, p))) => {
                 let out = Command::new(HTPASSWD)
                     .args(["-Bbn", u, p])
                     .output()
@@ -133,7 +179,7 @@ impl RegistryServer {
                     path.display()
                 )
             }
-            None => String::new(),
+            (None, None) => String::new(),
         };
         let mut last_log = String::new();
         for _ in 0..3 {
@@ -175,6 +221,7 @@ impl RegistryServer {
                     return Some(RegistryServer {
                         host,
                         user: user.map(|(u, p)| (u.to_string(), p.to_string())),
+                        token,
                         child,
                         dir,
                     });
@@ -197,6 +244,11 @@ impl RegistryServer {
     /// The registry's storage directory.
     pub fn storage(&self) -> PathBuf {
         self.dir.path().join("storage")
+    }
+
+    /// The token server (panics when the registry is not in token mode).
+    pub fn token_server(&self) -> &TokenServer {
+        self.token.as_ref().expect("the registry is in token mode")
     }
 }
 
@@ -515,4 +567,378 @@ pub fn remote_alias() -> Option<&'static str> {
         }
     }
     resolves().then_some(REMOTE_ALIAS)
+}
+
+// ---------------------------------------------------------------------------
+// A token server for the registry's token mode
+// ---------------------------------------------------------------------------
+
+/// `openssl` (Debian package `openssl`), which makes the token server's key
+/// and certificate and signs its tokens.
+pub const OPENSSL: &str = "/usr/bin/openssl";
+/// The `service` of the registry in token mode (the tokens' audience).
+pub const TOKEN_SERVICE: &str = "coracle-test-registry";
+/// The `issuer` the registry in token mode trusts.
+pub const TOKEN_ISSUER: &str = "coracle-test-token-issuer";
+/// Repositories under this prefix grant nobody `push`.
+pub const READ_ONLY_PREFIX: &str = "readonly/";
+/// How long the tokens are valid, in seconds.
+pub const TOKEN_LIFETIME: u64 = 300;
+
+/// What the token server grants a client that sends no credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anonymous {
+    /// A token granting nothing (as Docker Hub answers for a private
+    /// repository): the registry then refuses it every repository.
+    Nothing,
+    /// A token granting `pull`, never `push`, on any repository.
+    Pull,
+}
+
+/// A token the server issued.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The user, `None` for an anonymous token.
+    pub subject: Option<String>,
+    /// The scopes asked for, as sent.
+    pub scopes: Vec<String>,
+    /// What it grants: (type, name, actions).
+    pub access: Vec<(String, String, Vec<String>)>,
+}
+
+/// The Docker token protocol's endpoint, for a registry in token mode:
+/// `GET /token?service=..&scope=repository:NAME:pull,push` (any number of
+/// `scope`s, optional `account`), with optional Basic credentials.
+///
+/// - Wrong credentials get 401 `{"details": "incorrect username or
+///   password"}` (an unknown `service` gets 400).
+/// - The user gets `pull` and `push` on any repository (only `pull` under
+///   [`READ_ONLY_PREFIX`]); an anonymous
+///   client what [`Anonymous`] says. A token grants only the asked-for
+///   actions the client may have (Docker Hub's behaviour: no error for
+///   the rest, the registry refuses them), and nothing for other types.
+/// - The answer is `{"token", "access_token", "expires_in", "issued_at"}`,
+///   the same JWT twice: RS256 (PKCS#1 v1.5 with SHA-256, from
+///   `openssl dgst -sha256 -sign`), with the certificate in `x5c`; the
+///   registry trusts that self-signed certificate as its `rootcertbundle`.
+///   Its claims: `iss` [`TOKEN_ISSUER`], `sub` the user (empty when
+///   anonymous), `aud` [`TOKEN_SERVICE`], `exp`/`nbf`/`iat`, a unique
+///   `jti`, and `access`.
+///
+/// - `POST /token` is OAuth2's refresh-token grant (form fields
+///   `grant_type=refresh_token`, `refresh_token`, `client_id`, `service`,
+///   `scope`, space-separated), as Docker sends it for an identity token:
+///   [`identity_token`] of the user gets the user's token, as
+///   `{"access_token", ...}`; anything else 400 `invalid_grant`.
+///
+/// The RSA key and certificate are made per server with the `openssl` CLI.
+pub struct TokenServer {
+    pub server: TinyServer,
+    /// The PEM certificate that signs the tokens, the registry's
+    /// `rootcertbundle`.
+    pub cert: PathBuf,
+    issued: Arc<Mutex<Vec<Issued>>>,
+}
+
+impl TokenServer {
+    /// Makes a key and certificate in `dir` and serves tokens for `user`
+    /// with `password` on a free port of 127.0.0.1.
+    pub fn start(dir: &Path, user: &str, password: &str, anonymous: Anonymous) -> TokenServer {
+        let key = dir.join("token-key.pem");
+        let cert = dir.join("token-cert.pem");
+        openssl(&[
+            "req".as_ref(),
+            "-x509".as_ref(),
+            "-newkey".as_ref(),
+            "rsa:2048".as_ref(),
+            "-nodes".as_ref(),
+            "-days".as_ref(),
+            "2".as_ref(),
+            "-subj".as_ref(),
+            format!("/CN={TOKEN_ISSUER}").as_ref(),
+            "-keyout".as_ref(),
+            key.as_os_str(),
+            "-out".as_ref(),
+            cert.as_os_str(),
+        ]);
+        let der = openssl(&[
+            "x509".as_ref(),
+            "-in".as_ref(),
+            cert.as_os_str(),
+            "-outform".as_ref(),
+            "DER".as_ref(),
+        ]);
+        let header = serde_json::json!({
+            "typ": "JWT",
+            "alg": "RS256",
+            "x5c": [base64::engine::general_purpose::STANDARD.encode(der)],
+        });
+        let header = b64url(&serde_json::to_vec(&header).unwrap());
+        let issued = Arc::new(Mutex::new(Vec::new()));
+        let issued2 = issued.clone();
+        let (user, password) = (user.to_string(), password.to_string());
+        let serial = std::sync::atomic::AtomicU64::new(0);
+        let server = TinyServer::start("127.0.0.1", move |req| {
+            let oauth = req.method == "POST";
+            if req.path() != "/token" || !(req.method == "GET" || oauth) {
+                return Reply::body(404, r#"{"details":"not found"}"#);
+            }
+            let query = if oauth {
+                form_fields(&req.body)
+            } else {
+                req.query()
+            };
+            let field = |name: &str| {
+                query
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            if field("service") != Some(TOKEN_SERVICE) {
+                return Reply::body(400, r#"{"details":"unknown service"}"#)
+                    .header("Content-Type", "application/json");
+            }
+            let refused = || {
+                Reply::body(401, r#"{"details":"incorrect username or password"}"#)
+                    .header("Content-Type", "application/json")
+                    .header("WWW-Authenticate", r#"Basic realm="coracle-test-token""#)
+            };
+            let subject = if oauth {
+                // OAuth2: the refresh-token grant, with the user's identity token.
+                if field("grant_type") != Some("refresh_token")
+                    || field("refresh_token") != Some(identity_token(&user).as_str())
+                    || field("client_id").is_none_or(str::is_empty)
+                {
+                    return Reply::body(400, r#"{"error":"invalid_grant"}"#)
+                        .header("Content-Type", "application/json");
+                }
+                Some(user.clone())
+            } else {
+                match req.header("authorization") {
+                    None => None,
+                    Some(h) => match basic_credentials(h) {
+                        Some((u, p)) if u == user && p == password => Some(u),
+                        _ => return refused(),
+                    },
+                }
+            };
+            let may: &[&str] = match (&subject, anonymous) {
+                (Some(_), _) => &["pull", "push"],
+                (None, Anonymous::Pull) => &["pull"],
+                (None, Anonymous::Nothing) => &[],
+            };
+            let scopes: Vec<String> = query
+                .iter()
+                .filter(|(k, _)| k == "scope")
+                .map(|(_, v)| v.clone())
+                .collect();
+            let mut access: Vec<(String, String, Vec<String>)> = Vec::new();
+            for scope in scopes.iter().flat_map(|s| s.split(' ')) {
+                let Some((kind, rest)) = scope.split_once(':') else {
+                    continue;
+                };
+                let Some((name, actions)) = rest.rsplit_once(':') else {
+                    continue;
+                };
+                if kind != "repository" || name.is_empty() {
+                    continue;
+                }
+                let i = match access.iter().position(|(t, n, _)| t == kind && n == name) {
+                    Some(i) => i,
+                    None => {
+                        access.push((kind.to_string(), name.to_string(), Vec::new()));
+                        access.len() - 1
+                    }
+                };
+                for a in actions.split(',') {
+                    let read_only = a == "push" && name.starts_with(READ_ONLY_PREFIX);
+                    if may.contains(&a) && !read_only && !access[i].2.iter().any(|x| x == a) {
+                        access[i].2.push(a.to_string());
+                    }
+                }
+            }
+            access.retain(|(_, _, actions)| !actions.is_empty());
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let n = serial.fetch_add(1, Ordering::SeqCst);
+            let claims = serde_json::json!({
+                "iss": TOKEN_ISSUER,
+                "sub": subject.clone().unwrap_or_default(),
+                "aud": TOKEN_SERVICE,
+                "exp": now + TOKEN_LIFETIME,
+                "nbf": now - 1,
+                "iat": now,
+                "jti": format!("coracle-test-{now}-{n}"),
+                "access": access
+                    .iter()
+                    .map(|(t, n, a)| serde_json::json!({"type": t, "name": n, "actions": a}))
+                    .collect::<Vec<_>>(),
+            });
+            let input = format!("{header}.{}", b64url(&serde_json::to_vec(&claims).unwrap()));
+            let signature = match sign(&key, input.as_bytes()) {
+                Ok(s) => s,
+                Err(e) => return Reply::body(500, format!(r#"{{"details":{e:?}}}"#)),
+            };
+            let jwt = format!("{input}.{}", b64url(&signature));
+            issued2.lock().unwrap().push(Issued {
+                subject,
+                scopes,
+                access,
+            });
+            // OAuth2 answers carry only `access_token`.
+            let body = if oauth {
+                serde_json::json!({
+                    "access_token": jwt,
+                    "expires_in": TOKEN_LIFETIME,
+                    "issued_at": rfc3339(now),
+                })
+            } else {
+                serde_json::json!({
+                    "token": jwt,
+                    "access_token": jwt,
+                    "expires_in": TOKEN_LIFETIME,
+                    "issued_at": rfc3339(now),
+                })
+            };
+            Reply::body(200, serde_json::to_vec(&body).unwrap())
+                .header("Content-Type", "application/json")
+        });
+        TokenServer {
+            server,
+            cert,
+            issued,
+        }
+    }
+
+    /// The realm the registry sends clients to.
+    pub fn realm(&self) -> String {
+        format!("http://{}/token", self.server.host())
+    }
+
+    /// The requests to the token endpoint so far (answered or refused).
+    pub fn requests(&self) -> Vec<Req> {
+        self.server.requests_to("/token")
+    }
+
+    /// The `scope` parameters of each request so far.
+    pub fn scopes(&self) -> Vec<Vec<String>> {
+        self.requests()
+            .iter()
+            .map(|r| {
+                r.query()
+                    .into_iter()
+                    .filter(|(k, _)| k == "scope")
+                    .map(|(_, v)| v)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The tokens issued so far.
+    pub fn issued(&self) -> Vec<Issued> {
+        self.issued.lock().unwrap().clone()
+    }
+}
+
+use base64::Engine as _;
+
+/// The identity token (OAuth2 refresh token) the token server accepts for
+/// `user`, in a form POST with `grant_type=refresh_token`.
+pub fn identity_token(user: &str) -> String {
+    format!("coracle-test-refresh-{user}")
+}
+
+/// `application/x-www-form-urlencoded` fields, decoded.
+fn form_fields(body: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn b64url(b: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// `(user, password)` from a `Basic` authorization header.
+fn basic_credentials(header: &str) -> Option<(String, String)> {
+    let (scheme, value) = header.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .ok()?;
+    let (u, p) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some((u.to_string(), p.to_string()))
+}
+
+/// Runs `openssl ARGS`, returning its stdout; panics on failure.
+fn openssl(args: &[&std::ffi::OsStr]) -> Vec<u8> {
+    let out = Command::new(OPENSSL)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// An RS256 signature (RSASSA-PKCS1-v1_5 with SHA-256) of `data` by `key`.
+fn sign(key: &Path, data: &[u8]) -> Result<Vec<u8>, String> {
+    let mut child = Command::new(OPENSSL)
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("run openssl: {e}"))?;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(data)
+        .map_err(|e| format!("write to openssl: {e}"))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("openssl: {e}"))?;
+    if !out.status.success() || out.stdout.is_empty() {
+        return Err(format!(
+            "openssl dgst -sign: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// `secs` since the epoch as RFC 3339 UTC (`2026-11-23T19:20:00Z`).
+fn rfc3339(secs: u64) -> String {
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
