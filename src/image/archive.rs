@@ -8,7 +8,10 @@
 //!   compressed layer files themselves.
 //! - `load` reads either format (classic docker-archive as `docker save` and
 //!   `podman save` write it, Docker >= 25's, or an OCI layout), plain, gzip
-//!   or zstd, streamed once: only the entries an image can use are spooled,
+//!   or zstd (any number of members or frames), streamed once through the
+//!   bounded tar reader of layer unpacking ([`unpack::TarArchive`]: capped
+//!   PAX headers and long names; names with `..` or a leading `/` are
+//!   refused here): only the entries an image can use are spooled,
 //!   to a directory inside the store root, each blob verified against its
 //!   name as it arrives. Every image is validated and every layer unpacked
 //!   (diff ids checked) before any blob is moved into the store, and the
@@ -30,7 +33,7 @@ use super::pull::{MAX_CONFIG_BYTES, MAX_LAYERS};
 use super::reference::Reference;
 use super::registry::Platform;
 use super::store::{ImageRecord, LayerRecord, Store};
-use super::unpack::{self, Compression, Limits};
+use super::unpack::{self, Compression, Limits, MemberKind, TarArchive};
 
 /// Largest JSON file (manifest.json, index.json, manifests, configs) read
 /// from an archive.
@@ -190,51 +193,6 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(got)
 }
 
-/// Largest zstd window accepted for an archive.
-const MAX_ZSTD_WINDOW: u64 = 128 << 20;
-
-/// The window a zstd frame starting at `h` asks for, if its header is there.
-fn zstd_window(h: &[u8]) -> Option<u64> {
-    let d = *h.get(4)?;
-    let single = d & 0x20 != 0;
-    if !single {
-        let w = *h.get(5)?;
-        let base = 1u64 << (10 + u32::from(w >> 3));
-        return Some(base + base / 8 * u64::from(w & 7));
-    }
-    let dict_len = [0usize, 1, 2, 4][usize::from(d & 3)];
-    let fcs_len = [1usize, 2, 4, 8][usize::from(d >> 6)];
-    let fcs = h.get(5 + dict_len..5 + dict_len + fcs_len)?;
-    let mut v = [0u8; 8];
-    v[..fcs.len()].copy_from_slice(fcs);
-    let v = u64::from_le_bytes(v);
-    Some(if fcs_len == 2 { v + 256 } else { v })
-}
-
-/// The input, decompressed as its first bytes say.
-fn decompressed<'a>(mut input: impl Read + 'a) -> anyhow::Result<Box<dyn Read + 'a>> {
-    let mut head = [0u8; 18];
-    let n = read_full(&mut input, &mut head).context("read the archive")?;
-    let head = head[..n].to_vec();
-    let compression = Compression::sniff(&head);
-    let stream = io::Cursor::new(head.clone()).chain(input);
-    Ok(match compression {
-        Compression::None => Box::new(stream),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(stream)),
-        Compression::Zstd => {
-            let w = zstd_window(&head).ok_or_else(|| anyhow!("the zstd stream is truncated"))?;
-            ensure!(
-                w <= MAX_ZSTD_WINDOW,
-                "the archive's zstd frame needs a {w}-byte window, more than the {MAX_ZSTD_WINDOW} allowed"
-            );
-            Box::new(
-                ruzstd::decoding::StreamingDecoder::new(stream)
-                    .map_err(|e| anyhow!("the archive is not valid zstd: {e}"))?,
-            )
-        }
-    })
-}
-
 /// A directory inside the store root, removed on drop.
 struct Spool {
     dir: PathBuf,
@@ -302,7 +260,7 @@ fn classify(name: &str) -> Option<Kind> {
     layer.filter(|h| is_hex64(h)).map(|_| Kind::Layer)
 }
 
-/// Normalises an entry name lexically; `None` for one that climbs out of
+/// Normalises an entry name lexically; an error for one that climbs out of
 /// the archive or is absolute.
 fn clean_name(raw: &[u8]) -> anyhow::Result<String> {
     let s = std::str::from_utf8(raw).map_err(|_| anyhow!("entry name is not UTF-8"))?;
@@ -345,46 +303,48 @@ struct Archive {
 }
 
 impl Archive {
+    /// Reads the archive once, with the bounded tar reader of layers.
     fn read(input: impl Read, spool: &Spool) -> anyhow::Result<Self> {
-        let stream = decompressed(input)?;
-        let mut ar = tar::Archive::new(stream);
+        let mut ar = TarArchive::new(input, &Limits::default()).context("read the archive")?;
         let mut files = BTreeMap::new();
         let mut links = BTreeMap::new();
         let mut n = 0u64;
-        for entry in ar.entries().context("read the archive")? {
-            let mut entry = entry.context("read the archive: a damaged tar header")?;
-            let raw = entry.path_bytes().into_owned();
-            let shown = String::from_utf8_lossy(&raw).into_owned();
-            let name = clean_name(&raw).with_context(|| format!("archive entry {shown:?}"))?;
-            let ty = entry.header().entry_type();
+        while let Some(m) = ar.next_member().context("read the archive")? {
+            let shown = String::from_utf8_lossy(&m.name).into_owned();
+            let name = clean_name(&m.name).with_context(|| format!("archive entry {shown:?}"))?;
             let Some(kind) = classify(&name) else {
                 continue;
             };
-            if ty.is_symlink() {
-                if let Some(t) = entry
-                    .link_name_bytes()
-                    .and_then(|t| resolve_link(&name, &t))
-                    .filter(|t| classify(t).is_some())
-                {
-                    links.insert(name, t);
+            match m.kind {
+                MemberKind::File => {}
+                MemberKind::Symlink | MemberKind::Hardlink => {
+                    let target = if m.kind == MemberKind::Symlink {
+                        resolve_link(&name, &m.link)
+                    } else {
+                        clean_name(&m.link).ok()
+                    };
+                    if let Some(t) = target.filter(|t| classify(t).is_some()) {
+                        links.insert(name, t);
+                    }
+                    continue;
                 }
-                continue;
+                MemberKind::Sparse => {
+                    bail!("archive entry {name}: a sparse file, which no image archive holds")
+                }
+                MemberKind::Other => continue,
             }
-            if !(ty.is_file() || ty == tar::EntryType::Continuous) {
-                continue;
-            }
-            let size = entry.header().size().unwrap_or(u64::MAX);
             if kind == Kind::Json || name.ends_with(".json") {
                 ensure!(
-                    size <= MAX_JSON_BYTES,
-                    "archive entry {name}: {size} bytes, more than the {MAX_JSON_BYTES} allowed for a JSON file"
+                    m.size <= MAX_JSON_BYTES,
+                    "archive entry {name}: {} bytes, more than the {MAX_JSON_BYTES} allowed for a JSON file",
+                    m.size
                 );
             }
             n += 1;
             let path = spool.dir.join(format!("{n}"));
             let f = File::create(&path).with_context(|| format!("create {}", path.display()))?;
             let mut w = DigestWriter::new(io::BufWriter::new(f));
-            io::copy(&mut entry, &mut w).with_context(|| {
+            io::copy(&mut ar, &mut w).with_context(|| {
                 format!("read archive entry {name}: the archive is truncated or damaged")
             })?;
             let size = w.len();
@@ -1163,6 +1123,84 @@ mod tests {
         assert_eq!(resolve_link("x", b"../../y"), None);
     }
 
+    /// A tar of files and (name, target) hard links, in order.
+    fn tar_of(files: &[(&str, &[u8])], hardlinks: &[(&str, &str)]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in files {
+            let mut h = header(data.len() as u64);
+            b.append_data(&mut h, name, *data).unwrap();
+        }
+        for (name, target) in hardlinks {
+            let mut h = header(0);
+            h.set_entry_type(tar::EntryType::Link);
+            b.append_link(&mut h, name, target).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn load_reads_zstd_frames_in_the_archive_and_in_its_layers() {
+        use base64::Engine as _;
+        let layer = base64::engine::general_purpose::STANDARD
+            .decode(unpack::MULTI_FRAME_ZSTD)
+            .unwrap();
+        let diff_id: Digest = format!("sha256:{}", unpack::MULTI_FRAME_TAR_SHA256)
+            .parse()
+            .unwrap();
+        let config = serde_json::to_vec(&json!({
+            "architecture": Platform::host().architecture,
+            "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": [diff_id.to_string()]},
+        }))
+        .unwrap();
+        let id = Digest::of(&config);
+        let (v1, v2) = ("1".repeat(64), "2".repeat(64));
+        // The manifest names the layer by a hard link to it.
+        let manifest = serde_json::to_vec(&json!([{
+            "Config": format!("{}.json", id.hex()),
+            "RepoTags": ["multi:1"],
+            "Layers": [format!("{v2}/layer.tar")],
+        }]))
+        .unwrap();
+        let ar = tar_of(
+            &[
+                (&format!("{v1}/layer.tar"), &layer),
+                (&format!("{}.json", id.hex()), &config),
+                ("manifest.json", &manifest),
+            ],
+            &[(&format!("{v2}/layer.tar"), &format!("./{v1}/layer.tar"))],
+        );
+        // The archive itself: a skippable frame, then two frames.
+        let (a, b) = ar.split_at(ar.len() / 2);
+        let zstd = |d: &[u8]| {
+            ruzstd::encoding::compress_to_vec(d, ruzstd::encoding::CompressionLevel::Fastest)
+        };
+        let mut data = 0x184d_2a5fu32.to_le_bytes().to_vec();
+        data.extend_from_slice(&0u32.to_le_bytes());
+        data.extend_from_slice(&zstd(a));
+        data.extend_from_slice(&zstd(b));
+        assert_eq!(Compression::sniff(&data), Compression::Zstd);
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path().join("s")).unwrap();
+        let loaded = load(&store, &data[..]).unwrap();
+        let (rec, names) = &loaded[0];
+        assert_eq!(rec.id, id);
+        assert_eq!(names, &["docker.io/library/multi:1".to_string()]);
+        assert_eq!(rec.layers[0].diff_id, diff_id);
+        assert_eq!(rec.layers[0].blob, Digest::of(&layer));
+        assert_eq!(
+            fs::read(store.layer_path(&diff_id).join("hello.txt")).unwrap(),
+            b"two frames and a skippable one\n"
+        );
+        // Cut inside its second frame, the archive is refused, naming the
+        // entry being read, and nothing is stored.
+        let cut = &data[..data.len() - 20];
+        let store = Store::open(tmp.path().join("t")).unwrap();
+        let e = format!("{:#}", load(&store, cut).unwrap_err());
+        assert!(e.contains("truncated"), "{e}");
+        assert!(!store.has_layer(&diff_id));
+    }
+
     #[test]
     fn changes_apply_as_dockerfile_instructions() {
         let mut c = serde_json::Map::new();
@@ -1194,17 +1232,5 @@ mod tests {
         let e = apply_changes(&mut serde_json::Map::new(), &["FROB x".into()]).unwrap_err();
         assert!(e.to_string().contains("FROB"), "{e}");
         assert!(apply_changes(&mut serde_json::Map::new(), &["EXPOSE x".into()]).is_err());
-    }
-
-    #[test]
-    fn zstd_window_is_read_from_the_header() {
-        // Single segment, 1-byte content size 100.
-        assert_eq!(zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x20, 100]), Some(100));
-        // Window descriptor exponent 10: 1 MiB.
-        assert_eq!(
-            zstd_window(&[0x28, 0xb5, 0x2f, 0xfd, 0x00, 10 << 3]),
-            Some(1 << 20)
-        );
-        assert_eq!(zstd_window(&[0x28, 0xb5, 0x2f, 0xfd]), None);
     }
 }
