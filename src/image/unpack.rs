@@ -18,7 +18,12 @@
 //!   containers/storage and fuse-overlayfs (`UID:GID:MODE:TYPE`, MODE the
 //!   four octal permission digits, TYPE `file`, `dir`, `symlink`, `pipe`,
 //!   `socket`, `char-MAJOR-MINOR` or `block-MAJOR-MINOR`; readers of the
-//!   older three-field form ignore the fourth field).
+//!   older three-field form ignore the fourth field). Unprivileged, an
+//!   entry owned by 0:0 with a mode the disk can hold gets no record: the
+//!   unpacking user's files are root's in the container under either id
+//!   mapping, and a missing record means "the file's own owner and mode" to
+//!   every reader (most entries of real images are root's, and the record
+//!   costs a syscall and often a disk block).
 //! - Unprivileged, the modes on disk always keep the owner's `rw` (and `x`
 //!   for directories) so that the unpacking user can read, copy and delete
 //!   the layer; the exact mode is in the override xattr. Inside a user
@@ -35,6 +40,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag, OpenHow, ResolveFlag};
@@ -1562,6 +1568,10 @@ struct Unpacker<'l> {
     fifo_owners: u64,
     /// Reused for copying file data.
     buf: Vec<u8>,
+    /// The last parent directory opened, by its path in the layer.
+    last_parent: Option<(PathBuf, Rc<OwnedFd>)>,
+    /// The unpacking user's effective uid and gid.
+    ids: (u32, u32),
 }
 
 impl Unpacker<'_> {
@@ -1609,7 +1619,20 @@ impl Unpacker<'_> {
     }
 
     /// The parent directory of an entry, created (0755, root) when missing.
-    fn parent(&mut self, parent: &Path, show: &str) -> Res<OwnedFd> {
+    /// The last one is kept open: entries come in directory order, and only
+    /// a removal (in [`Unpacker::slot`]) can change what a path resolves to.
+    fn parent(&mut self, parent: &Path, show: &str) -> Res<Rc<OwnedFd>> {
+        if let Some((p, fd)) = &self.last_parent {
+            if p == parent {
+                return Ok(fd.clone());
+            }
+        }
+        let fd = Rc::new(self.open_parent(parent, show)?);
+        self.last_parent = Some((parent.to_path_buf(), fd.clone()));
+        Ok(fd)
+    }
+
+    fn open_parent(&mut self, parent: &Path, show: &str) -> Res<OwnedFd> {
         let dir = OFlag::O_PATH | OFlag::O_DIRECTORY;
         match crate::rootpath::open_in_root(self.root(), parent, dir) {
             Ok(fd) => return Ok(fd),
@@ -1714,7 +1737,7 @@ impl Unpacker<'_> {
         name: &OsStr,
         keep_dir: bool,
         show: &str,
-    ) -> Res<(OwnedFd, bool)> {
+    ) -> Res<(Rc<OwnedFd>, bool)> {
         let parent = self.parent(rel.parent().unwrap_or(Path::new("")), show)?;
         match lstat_at(parent.as_fd(), name).at(show, "stat")? {
             None => Ok((parent, false)),
@@ -1722,11 +1745,14 @@ impl Unpacker<'_> {
                 if keep_dir {
                     return Ok((parent, true));
                 }
+                self.last_parent = None;
                 remove_tree(parent.as_fd(), name).at(show, "remove existing directory")?;
                 self.forget_dirs(rel);
                 Ok((parent, false))
             }
             Some(_) => {
+                // A symlink may have been a step of the cached parent's path.
+                self.last_parent = None;
                 nix::unistd::unlinkat(Some(parent.as_raw_fd()), name, UnlinkatFlags::NoRemoveDir)
                     .at(show, "remove existing entry")?;
                 Ok((parent, false))
@@ -1746,7 +1772,11 @@ impl Unpacker<'_> {
     ) -> Res<u32> {
         let uid = u32::try_from(h.uid).ok().filter(|&u| u != u32::MAX);
         let gid = u32::try_from(h.gid).ok().filter(|&g| g != u32::MAX);
+        // Unprivileged, chown can only give a file to its owner: skip the
+        // call that would fail for every other owner.
+        let ours = self.ids;
         let chown = match (uid, gid) {
+            (Some(u), Some(g)) if !self.privileged && (u, g) != ours => Err(Errno::EPERM),
             (Some(u), Some(g)) => {
                 let (u, g) = (Some(Uid::from_raw(u)), Some(Gid::from_raw(g)));
                 match node {
@@ -1784,8 +1814,16 @@ impl Unpacker<'_> {
         } else {
             h.mode | owner_bits
         };
-        let record =
-            !owned || disk_mode != h.mode || h.mode & 0o6000 != 0 || device || kind == "pipe";
+        // Root's files need no record: unprivileged, the unpacking user's
+        // files are root's in the container (either id mapping), and readers
+        // of the record (fuse-overlayfs, ours) take a missing one to mean
+        // the file's own owner and mode.
+        let as_root = !self.privileged && (h.uid, h.gid) == (0, 0);
+        let record = !(owned || as_root)
+            || disk_mode != h.mode
+            || h.mode & 0o6000 != 0
+            || device
+            || kind == "pipe";
         match node {
             Node::Fd(f) => {
                 if record {
@@ -1923,8 +1961,17 @@ impl Unpacker<'_> {
         show: &str,
         tar: &mut TarReader<R>,
     ) -> Res<()> {
-        let (parent, _) = self.slot(rel, name, false, show)?;
-        let mut f = create_file(parent.as_fd(), name).at(show, "create file")?;
+        // Most names are new: try to create first, clear the slot only when
+        // something is there (O_EXCL also refuses a dangling symlink).
+        let parent = self.parent(rel.parent().unwrap_or(Path::new("")), show)?;
+        let mut f = match create_file(parent.as_fd(), name) {
+            Ok(f) => f,
+            Err(e) if errno(&e) == Some(Errno::EEXIST) => {
+                let (parent, _) = self.slot(rel, name, false, show)?;
+                create_file(parent.as_fd(), name).at(show, "create file")?
+            }
+            Err(e) => return Err(e).at(show, "create file"),
+        };
         let mut buf = std::mem::take(&mut self.buf);
         buf.resize(COPY_BUF, 0);
         let copied = match &h.sparse {
@@ -2255,6 +2302,11 @@ pub fn unpack_layer(
         symlink_owners: 0,
         fifo_owners: 0,
         buf: Vec::new(),
+        last_parent: None,
+        ids: (
+            nix::unistd::geteuid().as_raw(),
+            nix::unistd::getegid().as_raw(),
+        ),
     };
     let mut entries = 0u64;
     while let Some(h) = tar.next()? {
@@ -2832,8 +2884,18 @@ mod tests {
                 u32::from_str_radix(f[2], 8).unwrap(),
             );
         }
+        // No record: the unpacking user's files are root's.
         let m = std::fs::symlink_metadata(p).unwrap();
-        (m.uid().into(), m.gid().into(), m.mode() & 0o7777)
+        let me = (
+            nix::unistd::geteuid().as_raw(),
+            nix::unistd::getegid().as_raw(),
+        );
+        let (u, g) = if (m.uid(), m.gid()) == me {
+            (0, 0)
+        } else {
+            (m.uid(), m.gid())
+        };
+        (u.into(), g.into(), m.mode() & 0o7777)
     }
 
     fn sha256_hex(data: &[u8]) -> String {
