@@ -6,7 +6,8 @@
 # a multi-layer Debian image of at least MIN_MB uncompressed by:
 #   coracle  coracle pull 127.0.0.1:PORT/bench/debian:TAG
 #   podman   podman ... pull --tls-verify=false 127.0.0.1:PORT/bench/debian:TAG
-# each with its store emptied before every run (hyperfine --prepare), then
+# each with an empty store before every run (hyperfine --prepare moves the
+# old one aside; it is deleted after the timed runs), then
 # prints each median, mean ± σ, podman/coracle and the peak RSS (GNU time
 # %M) of one cold pull of each. See bench/README.md.
 #
@@ -38,107 +39,24 @@ REPO_NAME=bench/debian
 TAG=$SUITE
 PKGS=(hyperfine podman runc uidmap docker-registry skopeo debootstrap time python3 gzip)
 
-say() { printf '%s\n' "$*"; }
-step() { printf '==> %s\n' "$*"; }
-die() { printf 'bench/pull.sh: error: %s\n' "$*" >&2; exit 1; }
+SCRIPT=bench/pull.sh
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, not '$RUNS'"
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a whole number, not '$WARMUP'"
 [[ $MIN_MB =~ ^[0-9]+$ ]] || die "MIN_MB must be a whole number, not '$MIN_MB'"
 
-# ---------------------------------------------------------------- prerequisites
-install_prereqs() {
-    local missing=() p
-    for p in "${PKGS[@]}"; do
-        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-    done
-    if ((${#missing[@]} == 0)); then
-        return 0
-    fi
-    step "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    # runc before podman: crun 1.8 (Debian 12) refuses hybrid cgroup hosts.
-    if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
-        apt-get update
-        apt-get install -y --no-install-recommends "${missing[@]}"
-    fi
-}
-
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found${2:+ ($2)}"; }
-
 # ---------------------------------------------------------------- the user
-if ((EUID == 0)); then
-    install_prereqs
-    if ! id -u "$BENCH_USER" >/dev/null 2>&1; then
-        step "creating user $BENCH_USER"
-        useradd --create-home --shell /bin/sh "$BENCH_USER"
-    fi
-    BUID=$(id -u "$BENCH_USER")
-    BGID=$(id -g "$BENCH_USER")
-    BHOME=$(getent passwd "$BENCH_USER" | cut -d: -f6)
-    if [[ ! -d $BHOME ]]; then
-        mkdir -p "$BHOME"
-        chown "$BUID:$BGID" "$BHOME"
-    fi
-    for f in /etc/subuid /etc/subgid; do
-        touch "$f"
-        if ! grep -qE "^($BENCH_USER|$BUID):" "$f"; then
-            start=$(awk -F: 'BEGIN { m = 300000 } { e = $2 + $3; if (e > m) m = e } END { print m }' /etc/subuid /etc/subgid)
-            step "adding $BENCH_USER:$start:65536 to $f"
-            printf '%s:%s:65536\n' "$BENCH_USER" "$start" >>"$f"
-        fi
-    done
-    XDG_RUNTIME_DIR=/run/user/$BUID
-    mkdir -p "$XDG_RUNTIME_DIR"
-    chown "$BUID:$BGID" "$XDG_RUNTIME_DIR"
-    chmod 0700 "$XDG_RUNTIME_DIR"
-    WORK=${BENCH_DIR:-$BHOME/.cache/coracle-bench-pull}
-    as_user() {
-        runuser -u "$BENCH_USER" -- env -i HOME="$BHOME" USER="$BENCH_USER" LOGNAME="$BENCH_USER" \
-            PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin LANG=C.UTF-8 \
-            XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" XDG_DATA_HOME="$WORK/data" \
-            XDG_CONFIG_HOME="$WORK/config" "$@"
-    }
-    as_user mkdir -p "$WORK"
-else
-    BENCH_USER=$(id -un)
-    if [[ -z ${XDG_RUNTIME_DIR:-} || ! -d ${XDG_RUNTIME_DIR:-} || ! -w ${XDG_RUNTIME_DIR:-} ]]; then
-        XDG_RUNTIME_DIR=${TMPDIR:-/tmp}/coracle-bench-run-$EUID
-        mkdir -p "$XDG_RUNTIME_DIR"
-        chmod 0700 "$XDG_RUNTIME_DIR"
-        [[ -O $XDG_RUNTIME_DIR ]] || die "$XDG_RUNTIME_DIR is not owned by $BENCH_USER"
-    fi
-    export XDG_RUNTIME_DIR
-    WORK=${BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/coracle-bench-pull}
-    mkdir -p "$WORK"
-    WORK=$(cd "$WORK" && pwd)
-    as_user() { XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config" "$@"; }
-fi
-WORK=$(cd "$WORK" && pwd)
-[[ $WORK =~ ^[A-Za-z0-9_./+-]+$ ]] || die "work dir '$WORK' must not contain spaces or shell characters"
+bench_user coracle-bench-pull
+USER_ENV=(XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config")
 for c in hyperfine python3 docker-registry skopeo gzip sha256sum; do need "$c"; done
 # Config and data dirs of our own, so that neither coracle nor podman reads
 # the user's registries.toml / registries.conf / storage.conf.
 as_user mkdir -p "$WORK/data" "$WORK/config"
 
 # ---------------------------------------------------------------- coracle
-if [[ -n ${CORACLE:-} ]]; then
-    [[ -x $CORACLE ]] || die "CORACLE=$CORACLE is not executable"
-    built=$CORACLE
-else
-    need cargo "set CORACLE=/path/to/coracle to skip the build"
-    step "cargo build --release"
-    (cd "$REPO" && cargo build --release)
-    target=$(cd "$REPO" && cargo metadata --no-deps --format-version 1 |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-    built=$target/release/coracle
-fi
-install -m 0755 "$built" "$WORK/coracle.new"
-mv -f "$WORK/coracle.new" "$WORK/coracle"
-if ((EUID == 0)); then
-    chown "$BUID:$BGID" "$WORK/coracle"
-fi
-CORACLE_BIN=$WORK/coracle
+bench_coracle
 cd "$WORK"
 
 # ---------------------------------------------------------------- the image
@@ -328,7 +246,18 @@ as_user skopeo copy --quiet --dest-tls-verify=false "oci:$OCI:$TAG" "docker://$R
 # ---------------------------------------------------------------- the pullers
 STORE=$WORK/data/coracle/storage
 C_PULL="$CORACLE_BIN pull $REF"
-C_PREP="rm -rf $STORE"
+# Each run starts from an empty store, but the old one is moved aside, not
+# deleted: on ext4, files created within a minute of many deletions cost
+# several times more (the inode allocator skips every recently deleted
+# inode), which would time the file system's clean-up instead of the
+# pullers. The trash is emptied before and after the timed runs.
+TRASH=$WORK/trash
+as_user tee "$WORK/prep-coracle.sh" >/dev/null <<EOF
+set -e
+mkdir -p "$TRASH"
+if [ -e "$STORE" ]; then mv "$STORE" "\$(mktemp -d -p "$TRASH")/"; fi
+EOF
+C_PREP="sh $WORK/prep-coracle.sh"
 
 runroot=$XDG_RUNTIME_DIR/cb-podman-pull
 if ((${#runroot} > 50)); then
@@ -336,9 +265,33 @@ if ((${#runroot} > 50)); then
 fi
 P="podman --root $WORK/podman --runroot $runroot --storage-driver overlay --cgroup-manager cgroupfs --events-backend file --runtime $PODMAN_RUNTIME"
 P_PULL="$P pull --tls-verify=false $REF"
-# Removes podman's whole store (root and runroot) from inside its user
-# namespace, where the subordinate-owned files can be removed too.
-P_PREP="$P system reset --force"
+# Podman's root goes to the trash too; its run root is on tmpfs (or small).
+as_user tee "$WORK/prep-podman.sh" >/dev/null <<EOF
+set -e
+mkdir -p "$TRASH"
+if [ -e "$WORK/podman" ]; then mv "$WORK/podman" "\$(mktemp -d -p "$TRASH")/"; fi
+rm -rf "$runroot"
+EOF
+P_PREP="sh $WORK/prep-podman.sh"
+
+# Empties the trash from inside podman's user namespace, where the files
+# of subordinate ids can be removed too (plain rm without podman).
+empty_trash() {
+    local pargv
+    [[ -e $TRASH ]] || return 0
+    if command -v podman >/dev/null; then
+        read -ra pargv <<<"$P"
+        as_user "${pargv[@]}" unshare rm -rf "$TRASH" </dev/null >/dev/null 2>&1 || true
+    fi
+    as_user rm -rf "$TRASH" 2>/dev/null || true
+    [[ ! -e $TRASH ]] || die "could not empty $TRASH: remove it (as root) and run again"
+}
+if [[ -e $TRASH ]]; then
+    step "emptying the trash of an earlier run, then waiting 61 s (ext4's recently-deleted window)"
+    empty_trash
+    sync
+    sleep 61
+fi
 
 CORACLE_OK=0
 PODMAN_OK=0
@@ -401,7 +354,7 @@ for (r, c) in zip(rows, comp):
 EOF
 )"
 say "registry:  $(docker-registry --version 2>&1 | head -n 1)"
-say "coracle:   $("$CORACLE_BIN" --version 2>&1 | head -n 1) ($built)"
+say "coracle:   $("$CORACLE_BIN" --version 2>&1 | head -n 1) ($CORACLE_BUILT)"
 if ((PODMAN_OK)); then
     say "podman:    $(podman --version 2>&1 | head -n 1) (overlay, runtime $PODMAN_RUNTIME, cgroupfs, file events)"
 fi
@@ -445,11 +398,13 @@ for i in "${!NAMES[@]}"; do
     MEMS+=("${NAMES[$i]}=$(tail -n 1 "$MEM_FILE")")
 done
 
-# Leave no podman store behind (its files belong to subordinate ids).
-if ((PODMAN_OK)); then
-    read -ra pargv <<<"$P_PREP"
+# Leave no store behind.
+for prep in "$C_PREP" "$P_PREP"; do
+    read -ra pargv <<<"$prep"
     as_user "${pargv[@]}" </dev/null >/dev/null 2>&1 || true
-fi
+done
+step "emptying the trash"
+empty_trash
 
 # ---------------------------------------------------------------- report
 step "results"

@@ -308,6 +308,30 @@ fn push_private(env: &Env, reg: &RegistryServer, name: &str, user: (&str, &str),
     }
 }
 
+/// A push into another repository of the same registry mounts the layers
+/// from the repository the image came from instead of uploading them.
+#[test]
+fn push_to_another_repository_mounts_the_layers() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let reg = registry_with_busybox(&env, None);
+    let from = format!("{}/busybox", reg.host);
+    pull(&env, &from);
+    let to = format!("{}/team/copy:1", reg.host);
+    env.coracle(["tag", from.as_str(), to.as_str()])
+        .run()
+        .expect_code(0);
+    let out = env.coracle(["push", to.as_str()]).run();
+    out.expect_code(0);
+    assert!(out.stdout.contains("Mounted from busybox"), "{out}");
+    assert!(!out.stdout.contains(": Pushed"), "{out}");
+    // The mounted repository serves the image.
+    let fresh = Env::new(Mode::Any).unwrap();
+    let out = fresh.coracle(["run", "--rm", to.as_str()]).run();
+    assert_eq!(out.expect_code(0).stdout, "hi\n", "{out}");
+}
+
 #[test]
 fn login_pull_private_logout() {
     let Some(env) = Env::new(Mode::Any) else {

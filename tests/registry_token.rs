@@ -198,6 +198,28 @@ fn login_push_pull_and_run_through_the_token_registry() {
     );
     // `run` with the image in the store asks for no token.
     assert_eq!(tokens.requests().len(), n + 1);
+
+    // Pushed into another repository, the layers are mounted from the one
+    // the image came from, with a token for both repositories.
+    let copy = format!("{}/team/copy:v1", reg.host);
+    fresh
+        .coracle(["tag", to.as_str(), copy.as_str()])
+        .run()
+        .expect_code(0);
+    let k = tokens.issued().len();
+    let out = fresh.coracle(["push", copy.as_str()]).run();
+    let s = out.expect_code(0).stdout.clone();
+    assert_eq!(s.matches("Mounted from team/app").count(), 3, "{out}");
+    assert!(!s.contains(": Pushed"), "{out}");
+    let issued = &tokens.issued()[k..];
+    assert!(
+        issued.iter().any(|t| t
+            .access
+            .iter()
+            .any(|(_, name, actions)| name == "team/app" && actions == &["pull".to_string()])
+            && t.access.iter().any(|(_, name, _)| name == "team/copy")),
+        "{issued:?}"
+    );
 }
 
 #[test]

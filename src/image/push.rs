@@ -26,6 +26,25 @@ fn say(opts: &PushOptions, line: &str) {
     }
 }
 
+/// Other repositories of the target's registry that the image came from
+/// (its repo digests): layers can be mounted from them instead of uploaded.
+fn mount_sources(image: &ImageRecord, target: &Reference) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for rd in &image.repo_digests {
+        let Ok(r) = rd.parse::<Reference>() else {
+            continue;
+        };
+        if r.registry == target.registry
+            && r.repository != target.repository
+            && !out.contains(&r.repository)
+        {
+            out.push(r.repository);
+        }
+    }
+    out.truncate(3);
+    out
+}
+
 /// Pushes `image` as `reference` (which has a tag) and returns the
 /// manifest digest.
 pub fn push(
@@ -50,6 +69,7 @@ pub fn push(
         .map(|l| (l.blob.clone(), true))
         .collect();
     blobs.push((image.id.clone(), false));
+    let sources = mount_sources(image, reference);
     for (d, is_layer) in &blobs {
         let short = &d.hex()[..12];
         if client
@@ -60,6 +80,22 @@ pub fn push(
                 say(opts, &format!("{short}: Layer already exists"));
             }
             continue;
+        }
+        if *is_layer {
+            let mut mounted = None;
+            for from in &sources {
+                if client
+                    .mount_blob(reference, d, from)
+                    .with_context(|| format!("push {reference}"))?
+                {
+                    mounted = Some(from);
+                    break;
+                }
+            }
+            if let Some(from) = mounted {
+                say(opts, &format!("{short}: Mounted from {from}"));
+                continue;
+            }
         }
         let path = store.blob_path(d);
         let f = File::open(&path).with_context(|| {

@@ -1456,6 +1456,60 @@ impl Client {
     /// start an upload, then one monolithic PUT to its location. The
     /// registry verifies the digest. The body is streamed once, so the PUT
     /// is not retried.
+    /// Asks the registry to mount blob `d` into `r`'s repository from the
+    /// repository `from` of the same registry (a cross-repository mount,
+    /// as Docker does): no upload when it has the blob there. Whether it
+    /// did; when not, the caller uploads the blob.
+    pub fn mount_blob(&self, r: &Reference, d: &Digest, from: &str) -> Result<bool, RegistryError> {
+        let ep = self.registry_endpoint(r);
+        let mut call = self.call(
+            &ep,
+            r,
+            format!("mount blob {d} into {} from {from}", r.name()),
+            What::Push,
+            true,
+        );
+        let from = format!("{}{from}", ep.prefix);
+        call.scope = Some(format!(
+            "repository:{}:pull,push repository:{from}:pull",
+            call.repo
+        ));
+        let err = |f| self.error(&call, f);
+        let url = self
+            .url(&ep, &format!("{}/blobs/uploads/", call.repo))
+            .map_err(err)?;
+        let url = add_query(&add_query(&url, "mount", &d.to_string()), "from", &from);
+        let resp = match self.with_retries(|| self.send(&call, "POST", &url, &[], Body::Bytes(b"")))
+        {
+            Ok(r) => r,
+            // No access to the source (or no such repository): upload.
+            Err(Fail::Status(s)) if matches!(s.status, 401 | 403 | 404) => return Ok(false),
+            Err(f) => return Err(err(f)),
+        };
+        match resp.status() {
+            201 => Ok(true),
+            // The registry started an ordinary upload instead: drop it (the
+            // caller starts its own), as an abandoned session expires anyway.
+            202 => {
+                if let Some(loc) = resp
+                    .header("location")
+                    .and_then(|l| resolve_location(&url, l))
+                    .filter(|l| self.same_origin(&call, l))
+                {
+                    let _ = self.send(&call, "DELETE", &loc, &[], Body::Bytes(b""));
+                }
+                Ok(false)
+            }
+            other => Err(RegistryError::Invalid {
+                op: call.op.clone(),
+                reason: format!(
+                    "mounting the blob: expected HTTP 201 or 202, got {other} {}",
+                    sanitize(resp.status_text(), 64)
+                ),
+            }),
+        }
+    }
+
     pub fn push_blob(
         &self,
         r: &Reference,
@@ -1922,13 +1976,18 @@ impl Client {
         if let Some(service) = ch.params.get("service").filter(|s| !s.is_empty()) {
             url = add_query(&url, "service", service);
         }
+        // Our scopes, then any other the challenge names; one `scope`
+        // parameter each (a value may hold several, space-separated).
         let ours = call.scope.clone().unwrap_or_default();
-        if !ours.is_empty() {
-            url = add_query(&url, "scope", &ours);
-        }
         let theirs = ch.params.get("scope").cloned().unwrap_or_default();
-        if !theirs.is_empty() && theirs != ours {
-            url = add_query(&url, "scope", &theirs);
+        let mut wanted: Vec<&str> = Vec::new();
+        for s in ours.split_whitespace().chain(theirs.split_whitespace()) {
+            if !wanted.contains(&s) {
+                wanted.push(s);
+            }
+        }
+        for s in &wanted {
+            url = add_query(&url, "scope", s);
         }
         if let Some(c) = creds.as_ref().filter(|c| !c.user.is_empty()) {
             url = add_query(&url, "account", &c.user);
@@ -1936,11 +1995,7 @@ impl Client {
         // With an identity token, the OAuth2 refresh-token grant (a form
         // POST to the realm itself), as Docker does.
         let mut form: Vec<(&str, &str)> = Vec::new();
-        let scopes = [ours.as_str(), theirs.as_str()]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let scopes = wanted.join(" ");
         let identity = creds.as_ref().and_then(|c| c.identity_token.as_deref());
         if let Some(t) = identity {
             form.extend([
