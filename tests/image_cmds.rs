@@ -435,7 +435,8 @@ fn login_prompts_on_a_terminal_without_echoing_the_password() {
 }
 
 /// A Docker credential helper (`credsStore`, `credHelpers`) in
-/// `~/.docker/config.json` supplies the credentials, as with Docker.
+/// `~/.docker/config.json` supplies the credentials, and `login`/`logout`
+/// store and erase them there, as with Docker.
 #[test]
 fn credential_helpers_from_the_docker_config() {
     let Some(env) = Env::new(Mode::Any) else {
@@ -445,35 +446,83 @@ fn credential_helpers_from_the_docker_config() {
     let name = format!("{}/kept", reg.host);
     push_private(&env, &reg, &name, ("carol", "from-helper"), "kept");
 
-    // The helper, in a directory of its own on PATH; it logs what it is asked.
+    // The helper, in a directory of its own on PATH: it keeps one file per
+    // server under $HOME/keys and logs each action.
     let bin = env.dir.join("helpers");
     std::fs::create_dir(&bin).unwrap();
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     let log = env.home.join("helper.log");
+    let keys = env.home.join("keys");
+    env.mkdir_owned(&keys, 0o700);
     let script = format!(
-        "#!/bin/sh\n[ \"$1\" = get ] || exit 3\nread -r server\necho \"$server\" >> {}\nif [ \"$server\" = {} ]; then\n  echo '{{\"ServerURL\":\"'$server'\",\"Username\":\"carol\",\"Secret\":\"from-helper\"}}'\n  exit 0\nfi\necho 'credentials not found in native keychain'\nexit 1\n",
-        log.display(),
-        reg.host
+        r#"#!/bin/sh
+key() {{ printf '%s/%s' {keys} "$(printf '%s' "$1" | tr -c 'A-Za-z0-9.' _)"; }}
+case "$1" in
+get) read -r server; echo "get $server" >> {log}
+     if [ -f "$(key "$server")" ]; then cat "$(key "$server")"; exit 0; fi ;;
+store) json=$(cat); server=$(printf '%s' "$json" | sed -n 's/.*"ServerURL":"\([^"]*\)".*/\1/p')
+     echo "store $server" >> {log}; printf '%s\n' "$json" > "$(key "$server")"; exit 0 ;;
+erase) read -r server; echo "erase $server" >> {log}
+     if [ -f "$(key "$server")" ]; then rm -f "$(key "$server")"; exit 0; fi ;;
+*) exit 3 ;;
+esac
+echo 'credentials not found in native keychain'
+exit 1
+"#,
+        keys = keys.display(),
+        log = log.display(),
     );
     let helper = bin.join("docker-credential-testkeys");
     std::fs::write(&helper, script).unwrap();
     std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("{}:{HOST_PATH}", bin.display());
+    let key_file = keys.join(reg.host.replace(':', "_"));
+    env.write_owned(
+        &key_file,
+        format!(
+            r#"{{"ServerURL":"{}","Username":"carol","Secret":"from-helper"}}"#,
+            reg.host
+        ),
+    );
     let docker = env.home.join(".docker");
     env.mkdir_owned(&docker, 0o700);
     let config = docker.join("config.json");
+    let coracle = |args: &[&str]| env.coracle(args).env("PATH", &path);
 
     // credsStore: for every registry.
     env.write_owned(&config, r#"{"auths": {}, "credsStore": "testkeys"}"#);
-    let out = env
-        .coracle(["pull", "-q", name.as_str()])
-        .env("PATH", &path)
-        .run();
-    out.expect_code(0);
+    coracle(&["pull", "-q", &name]).run().expect_code(0);
     let asked = std::fs::read_to_string(&log).unwrap();
-    assert!(asked.lines().all(|l| l == reg.host), "{asked}");
+    assert_eq!(asked, format!("get {}\n", reg.host));
     let out = env.coracle(["run", "--rm", name.as_str()]).run();
     assert_eq!(out.expect_code(0).stdout, "kept\n", "{out}");
+    env.coracle(["rmi", name.as_str()]).run().expect_code(0);
+
+    // logout erases the helper's entry; login stores a new one there, not
+    // in coracle's auth file.
+    let out = coracle(&["logout", &reg.host]).run();
+    assert_eq!(
+        out.expect_code(0).stdout,
+        format!("Removed login credentials for {}\n", reg.host),
+        "{out}"
+    );
+    assert!(!key_file.exists());
+    let out = coracle(&["pull", "-q", &name]).run();
+    assert_ne!(out.code(), 0, "{out}");
+    let out = coracle(&["login", "-u", "carol", "--password-stdin", &reg.host])
+        .stdin("from-helper\n")
+        .run();
+    assert_eq!(out.expect_code(0).stdout, "Login Succeeded\n", "{out}");
+    let kept = std::fs::read_to_string(&key_file).unwrap();
+    assert!(kept.contains(r#""Username":"carol""#), "{kept}");
+    let auth = env.runtime.join("containers/auth.json");
+    assert!(
+        !std::fs::read_to_string(&auth)
+            .unwrap_or_default()
+            .contains(reg.host.as_str()),
+        "login wrote coracle's auth file"
+    );
+    coracle(&["pull", "-q", &name]).run().expect_code(0);
     env.coracle(["rmi", name.as_str()]).run().expect_code(0);
 
     // credHelpers: per registry, before credsStore; one that is not
@@ -485,30 +534,16 @@ fn credential_helpers_from_the_docker_config() {
             reg.host
         ),
     );
-    let out = env
-        .coracle(["pull", "-q", name.as_str()])
-        .env("PATH", &path)
-        .run();
-    out.expect_code(0);
+    coracle(&["pull", "-q", &name]).run().expect_code(0);
     env.coracle(["rmi", name.as_str()]).run().expect_code(0);
     env.write_owned(
         &config,
         format!(r#"{{"credHelpers": {{"{}": "missing"}}}}"#, reg.host),
     );
-    let out = env
-        .coracle(["pull", "-q", name.as_str()])
-        .env("PATH", &path)
-        .run();
+    let out = coracle(&["pull", "-q", &name]).run();
     assert_ne!(out.code(), 0, "{out}");
     assert!(
         out.stderr.contains("docker-credential-missing") && out.stderr.contains("not installed"),
-        "{out}"
-    );
-    // logout says that the helper keeps its credentials.
-    let out = env.coracle(["logout", reg.host.as_str()]).run();
-    out.expect_code(0);
-    assert!(
-        out.stderr.contains("docker-credential-missing erase"),
         "{out}"
     );
 }

@@ -936,7 +936,16 @@ pub fn login(args: &LoginArgs) -> anyhow::Result<i32> {
         eprintln!("Error: {e}");
         return Ok(1);
     }
-    crate::image::auth::store(&path, &key, &user, &password)?;
+    // As Docker: a credential helper configured for the registry keeps the
+    // credentials; otherwise coracle's auth file does.
+    match RegistryConfig::load()?.credential_helper(&key)? {
+        Some((helper, file)) => {
+            crate::image::auth::helper_store(&helper, &key, &user, &password, &file)?;
+            // An entry of ours would hide the helper's.
+            crate::image::auth::remove(&path, &key)?;
+        }
+        None => crate::image::auth::store(&path, &key, &user, &password)?,
+    }
     println!("Login Succeeded");
     Ok(0)
 }
@@ -945,18 +954,15 @@ pub fn logout(args: &LogoutArgs) -> anyhow::Result<i32> {
     let server = args.server.as_deref().unwrap_or("docker.io");
     let key = crate::image::auth::registry_key(server)?;
     let path = crate::image::auth::default_path()?;
-    if crate::image::auth::remove(&path, &key)? {
+    let mut removed = crate::image::auth::remove(&path, &key)?;
+    // And what a Docker credential helper keeps for it, as Docker does.
+    if let Some((helper, file)) = RegistryConfig::load()?.credential_helper(&key)? {
+        removed |= crate::image::auth::helper_erase(&helper, &key, &file)?;
+    }
+    if removed {
         println!("Removed login credentials for {key}");
     } else {
         println!("Not logged in to {key}");
-    }
-    // Credentials kept by a Docker credential helper stay there: say so,
-    // rather than let "Not logged in" suggest that none are left.
-    if let Ok(Some((helper, file))) = RegistryConfig::load()?.credential_helper(&key) {
-        eprintln!(
-            "note: {} names the credential helper docker-credential-{helper} for {key}; coracle does not change what it keeps (remove that with `docker-credential-{helper} erase`)",
-            file.display()
-        );
     }
     Ok(0)
 }

@@ -258,6 +258,57 @@ pub fn helper_get(
     }))
 }
 
+/// Stores `user`/`secret` for `registry` with the credential helper `name`
+/// (configured in `origin`): `docker-credential-NAME store` with
+/// `{"ServerURL", "Username", "Secret"}` on standard input, as Docker's
+/// `login` does.
+pub fn helper_store(
+    name: &str,
+    registry: &str,
+    user: &str,
+    secret: &str,
+    origin: &Path,
+) -> anyhow::Result<()> {
+    let program = helper_program(name, origin)?;
+    let input = serde_json::to_vec(&serde_json::json!({
+        "ServerURL": helper_server(registry),
+        "Username": user,
+        "Secret": secret,
+    }))?;
+    let out = run_helper(&program, "store", &input, origin, None)?;
+    anyhow::ensure!(
+        out.status.success(),
+        "credential helper {program} (configured in {}) could not store the credentials for {registry}: {}; check the helper, or remove it from that file to keep them in coracle's auth file",
+        origin.display(),
+        helper_message(&out)
+    );
+    Ok(())
+}
+
+/// Removes what the credential helper `name` keeps for `registry`
+/// (`docker-credential-NAME erase`); whether it had anything.
+pub fn helper_erase(name: &str, registry: &str, origin: &Path) -> anyhow::Result<bool> {
+    let program = helper_program(name, origin)?;
+    let out = run_helper(
+        &program,
+        "erase",
+        helper_server(registry).as_bytes(),
+        origin,
+        None,
+    )?;
+    if out.status.success() {
+        return Ok(true);
+    }
+    let text = helper_message(&out);
+    if text.to_ascii_lowercase().contains("credentials not found") {
+        return Ok(false);
+    }
+    anyhow::bail!(
+        "credential helper {program} (configured in {}) could not erase the credentials for {registry}: {text}",
+        origin.display()
+    )
+}
+
 /// Runs `program action` with `input` on standard input; its output.
 fn run_helper(
     program: &str,
