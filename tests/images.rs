@@ -27,18 +27,66 @@ fn registry_with_images(env: &Env) -> RegistryServer {
         &["echo", "hello from cmd"],
         &["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "IMAGE_VAR=set"],
     );
-    let top = layer(
+    let mid = layer(
         None,
-        &[("etc/.wh.group", b""), ("etc/motd", b"second layer\n")],
+        &[("opt/data/old", b"old\n"), ("opt/data/sub/deep", b"deep\n")],
     );
     push(
         &reg.host,
         "layered",
-        &[layer(Some(&root), &[]), top],
+        &[layer(Some(&root), &[]), mid, top_layer()],
         &["sh"],
         &[],
     );
     reg
+}
+
+/// The top layer of `layered`: a whiteout of /etc/group, /etc/motd, an
+/// opaque /opt/data, a hard link, a symlink, and a file owned by 1000:100.
+fn top_layer() -> images_fixture::Layer {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut add = |path: &str,
+                   kind: tar::EntryType,
+                   mode: u32,
+                   owner: (u64, u64),
+                   data: &[u8],
+                   link: Option<&str>| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(mode);
+        h.set_uid(owner.0);
+        h.set_gid(owner.1);
+        h.set_mtime(1_700_000_000);
+        h.set_size(data.len() as u64);
+        match link {
+            Some(l) => b.append_link(&mut h, path, l).unwrap(),
+            None => b.append_data(&mut h, path, data).unwrap(),
+        }
+    };
+    let file = tar::EntryType::Regular;
+    add("etc/.wh.group", file, 0o644, (0, 0), b"", None);
+    add("etc/motd", file, 0o644, (0, 0), b"second layer\n", None);
+    add("opt/data/.wh..wh..opq", file, 0o644, (0, 0), b"", None);
+    add("opt/data/new", file, 0o644, (0, 0), b"new\n", None);
+    add("opt/x", file, 0o644, (0, 0), b"linked\n", None);
+    add(
+        "opt/y",
+        tar::EntryType::Link,
+        0o644,
+        (0, 0),
+        b"",
+        Some("opt/x"),
+    );
+    add(
+        "opt/z",
+        tar::EntryType::Symlink,
+        0o777,
+        (0, 0),
+        b"",
+        Some("x"),
+    );
+    add("opt/owned", file, 0o640, (1000, 100), b"mine\n", None);
+    images_fixture::layer_from_tar(b.into_inner().unwrap())
 }
 
 #[test]
@@ -104,6 +152,45 @@ fn whiteouts_of_upper_layers_apply() {
         s.contains("passwd") && !s.contains("group"),
         "whiteout must remove /etc/group\n{out}"
     );
+
+    // The opaque directory hides the lower layer's content; the hard link
+    // is one file; the symlink resolves.
+    let out = env
+        .coracle([
+            "run",
+            "--rm",
+            name.as_str(),
+            "sh",
+            "-c",
+            "ls -A /opt/data; stat -c '%i %h' /opt/x /opt/y; cat /opt/z",
+        ])
+        .run();
+    let lines = out.expect_code(0).lines();
+    assert_eq!(lines[0], "new", "{out}");
+    assert_eq!(lines.len(), 4, "{out}");
+    assert_eq!(
+        lines[1], lines[2],
+        "a hard link must be the same file\n{out}"
+    );
+    assert!(lines[1].ends_with(" 2"), "{out}");
+    assert_eq!(lines[3], "linked", "{out}");
+
+    // The owner the user cannot give a file is recorded for the overlay
+    // (presented by the storage drivers).
+    let layers = env.data.join("coracle/storage/layers");
+    let recorded: Vec<String> = std::fs::read_dir(&layers)
+        .unwrap()
+        .filter_map(|e| {
+            xattr::get(
+                e.unwrap().path().join("opt/owned"),
+                "user.containers.override_stat",
+            )
+            .ok()
+            .flatten()
+        })
+        .map(|v| String::from_utf8(v).unwrap())
+        .collect();
+    assert_eq!(recorded, ["1000:100:0640:file"]);
 }
 
 #[test]

@@ -51,7 +51,11 @@ pub fn layer(dir: Option<&Path>, extra: &[(&str, &[u8])]) -> Layer {
         h.set_mtime(1_700_000_000);
         b.append_data(&mut h, path, *content).unwrap();
     }
-    let tar = b.into_inner().unwrap();
+    layer_from_tar(b.into_inner().unwrap())
+}
+
+/// A layer from a tar the test built itself.
+pub fn layer_from_tar(tar: Vec<u8>) -> Layer {
     let diff_id = Digest::of(&tar);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&tar).unwrap();
