@@ -11,7 +11,7 @@ mod registry_fixture;
 use std::os::unix::fs::PermissionsExt;
 
 use common::*;
-use images_fixture::{layer, push};
+use images_fixture::{layer, push, push_as};
 use registry_fixture::RegistryServer;
 
 /// A registry with `busybox` (one layer, the busybox-static root).
@@ -261,51 +261,9 @@ fn push_to_another_registry_keeps_the_digest() {
 /// wants the credentials `user` (the test process pushes with its own auth
 /// file).
 fn push_private(env: &Env, reg: &RegistryServer, name: &str, user: (&str, &str), says: &str) {
-    let tmp = tempfile::tempdir().unwrap();
-    let own = tmp.path().join("auth.json");
-    std::fs::write(
-        &own,
-        format!(
-            r#"{{"auths": {{"{}": {{"username": "{}", "password": "{}"}}}}}}"#,
-            reg.host, user.0, user.1
-        ),
-    )
-    .unwrap();
-    {
-        use coracle::image::registry::{Client, RegistryConfig};
-        let cfg = RegistryConfig {
-            auth_files: vec![own.clone()],
-            ..RegistryConfig::default()
-        };
-        let client = Client::new(cfg);
-        let r: coracle::image::reference::Reference = name.parse().unwrap();
-        let l = layer(Some(&env.dir.join("image-root")), &[]);
-        let config = serde_json::to_vec(&serde_json::json!({
-            "architecture": coracle::image::registry::Platform::host().architecture,
-            "os": "linux",
-            "config": {"Cmd": ["echo", says]},
-            "rootfs": {"type": "layers", "diff_ids": [l.diff_id.to_string()]},
-        }))
-        .unwrap();
-        let cd = coracle::image::digest::Digest::of(&config);
-        client
-            .push_blob(&r, &cd, &config[..], config.len() as u64)
-            .unwrap();
-        let ld = coracle::image::digest::Digest::of(&l.gz);
-        client
-            .push_blob(&r, &ld, &l.gz[..], l.gz.len() as u64)
-            .unwrap();
-        let manifest = serde_json::to_vec(&serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd.to_string(), "size": config.len()},
-            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": ld.to_string(), "size": l.gz.len()}],
-        }))
-        .unwrap();
-        client
-            .put_manifest(&r, "application/vnd.oci.image.manifest.v1+json", &manifest)
-            .unwrap();
-    }
+    let repo = name.strip_prefix(&format!("{}/", reg.host)).unwrap();
+    let l = layer(Some(&env.dir.join("image-root")), &[]);
+    push_as(&reg.host, repo, &[l], &["echo", says], &[], Some(user));
 }
 
 /// A push into another repository of the same registry mounts the layers

@@ -11,10 +11,7 @@ mod registry_fixture;
 
 use base64::Engine as _;
 use common::*;
-use coracle::image::digest::Digest;
-use coracle::image::reference::Reference;
-use coracle::image::registry::{Client, RegistryConfig};
-use images_fixture::{layer, push, Layer};
+use images_fixture::{layer, push, push_as, Layer};
 use registry_fixture::{Anonymous, RegistryServer};
 
 const USER: &str = "carol";
@@ -40,46 +37,26 @@ fn source_registry(env: &Env) -> RegistryServer {
     reg
 }
 
-/// Pushes a one-layer image as `name` with the library client and the
-/// user's credentials (an auth file of the test process's own).
+/// Pushes a one-layer image as `name` with the user's credentials.
 fn push_as_user(host: &str, name: &str, l: &Layer) {
-    let tmp = tempfile::tempdir().unwrap();
-    let auth = tmp.path().join("auth.json");
-    std::fs::write(
-        &auth,
-        format!(r#"{{"auths": {{"{host}": {{"username": "{USER}", "password": "{PASSWORD}"}}}}}}"#),
-    )
-    .unwrap();
-    let client = Client::new(RegistryConfig {
-        auth_files: vec![auth],
-        ..RegistryConfig::default()
-    });
-    let r: Reference = format!("{host}/{name}").parse().unwrap();
-    let config = serde_json::to_vec(&serde_json::json!({
-        "architecture": coracle::image::registry::Platform::host().architecture,
-        "os": "linux",
-        "config": {"Cmd": ["echo", "private"]},
-        "rootfs": {"type": "layers", "diff_ids": [l.diff_id.to_string()]},
-    }))
-    .unwrap();
-    let cd = Digest::of(&config);
-    client
-        .push_blob(&r, &cd, &config[..], config.len() as u64)
-        .unwrap();
-    let ld = Digest::of(&l.gz);
-    client
-        .push_blob(&r, &ld, &l.gz[..], l.gz.len() as u64)
-        .unwrap();
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd.to_string(), "size": config.len()},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": ld.to_string(), "size": l.gz.len()}],
-    }))
-    .unwrap();
-    client
-        .put_manifest(&r, "application/vnd.oci.image.manifest.v1+json", &manifest)
-        .unwrap();
+    push_as(
+        host,
+        name,
+        std::slice::from_ref(l),
+        &["echo", "private"],
+        &[],
+        Some((USER, PASSWORD)),
+    );
+}
+
+/// A test user and a token-mode registry (anonymous clients get nothing)
+/// with a one-file image `repo` pushed by the user; the image's full name.
+fn private_image(repo: &str) -> Option<(Env, RegistryServer, String)> {
+    let env = Env::new(Mode::Any)?;
+    let reg = RegistryServer::start_token((USER, PASSWORD), Anonymous::Nothing)?;
+    push_as_user(&reg.host, repo, &layer(None, &[("hello", b"hi\n")]));
+    let name = format!("{}/{repo}", reg.host);
+    Some((env, reg, name))
 }
 
 fn login(env: &Env, host: &str, user: &str, password: &str) -> Out {
@@ -224,19 +201,10 @@ fn login_push_pull_and_run_through_the_token_registry() {
 
 #[test]
 fn anonymous_pull_is_refused_and_a_wrong_password_fails_login() {
-    let Some(env) = Env::new(Mode::Any) else {
-        return;
-    };
-    let Some(reg) = RegistryServer::start_token((USER, PASSWORD), Anonymous::Nothing) else {
+    let Some((env, reg, name)) = private_image("team/private:v1") else {
         return;
     };
     let tokens = reg.token_server();
-    push_as_user(
-        &reg.host,
-        "team/private:v1",
-        &layer(None, &[("hello", b"hi\n")]),
-    );
-    let name = format!("{}/team/private:v1", reg.host);
 
     // Anonymous: the token server answers with a token that grants
     // nothing, which the registry refuses.
@@ -294,19 +262,10 @@ fn anonymous_pull_is_refused_and_a_wrong_password_fails_login() {
 /// token, the password never needed.
 #[test]
 fn identity_token_is_exchanged_for_access_tokens() {
-    let Some(env) = Env::new(Mode::Any) else {
-        return;
-    };
-    let Some(reg) = RegistryServer::start_token((USER, PASSWORD), Anonymous::Nothing) else {
+    let Some((env, reg, name)) = private_image("team/oauth:v1") else {
         return;
     };
     let tokens = reg.token_server();
-    push_as_user(
-        &reg.host,
-        "team/oauth:v1",
-        &layer(None, &[("hello", b"hi\n")]),
-    );
-    let name = format!("{}/team/oauth:v1", reg.host);
     let auth = auth_file(&env);
     env.mkdir_owned(auth.parent().unwrap(), 0o700);
 

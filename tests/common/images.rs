@@ -81,8 +81,29 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 /// Pushes an image made of `layers` with the given config `cmd` and `env`,
 /// returning the manifest digest.
 pub fn push(registry: &str, name: &str, layers: &[Layer], cmd: &[&str], env: &[&str]) -> Digest {
+    push_as(registry, name, layers, cmd, env, None)
+}
+
+/// [`push`] with the credentials `user` (an auth file of the test
+/// process's own), for registries that want a login.
+pub fn push_as(
+    registry: &str,
+    name: &str,
+    layers: &[Layer],
+    cmd: &[&str],
+    env: &[&str],
+    user: Option<(&str, &str)>,
+) -> Digest {
     let r: Reference = format!("{registry}/{name}").parse().unwrap();
-    let client = Client::new(RegistryConfig::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = RegistryConfig::default();
+    if let Some((u, p)) = user {
+        let auth = tmp.path().join("auth.json");
+        let entry = serde_json::json!({"auths": {registry: {"username": u, "password": p}}});
+        std::fs::write(&auth, serde_json::to_vec(&entry).unwrap()).unwrap();
+        cfg.auth_files.push(auth);
+    }
+    let client = Client::new(cfg);
     let config = serde_json::json!({
         "created": "2026-11-01T00:00:00Z",
         "architecture": coracle::image::registry::Platform::host().architecture,
