@@ -18,19 +18,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use coracle::image::unpack::{apply_layer, unpack_layer, Compression, Limits};
 use libfuzzer_sys::fuzz_target;
 
+#[path = "tar_checksums.rs"]
+mod tar_checksums;
+use tar_checksums::fix_checksums;
+
 /// Where every run works; a fixed name so that inputs can target it.
 const WORK: &str = "/tmp/coracle-fuzz-unpack";
-
-fn fix_checksums(tar: &mut [u8]) {
-    for b in tar.chunks_exact_mut(512) {
-        if b.iter().all(|&x| x == 0) {
-            continue;
-        }
-        b[148..156].copy_from_slice(b"        ");
-        let sum: u64 = b.iter().map(|&x| u64::from(x)).sum();
-        b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-    }
-}
 
 fn listing(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
