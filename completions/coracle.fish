@@ -27,6 +27,14 @@ end
 complete -c coracle -n "__fish_coracle_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_needs_command" -s V -l version -d 'Print version'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "ps" -d 'List containers'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "logs" -d 'Fetch the logs of a container'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "stop" -d 'Stop one or more running containers'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "kill" -d 'Kill one or more running containers'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "rm" -d 'Remove one or more containers'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "inspect" -d 'Return low-level information on containers'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "start" -d 'Start one or more stopped containers (detached)'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "container" -d 'Manage containers'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "pull" -d 'Download an image from a registry'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "images" -d 'List images'
@@ -51,6 +59,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand run" -s u -l user -d 'Us
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s h -l hostname -d 'Container host name' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s v -l volume -d 'Bind mount a host path: HOST:CONTAINER[:ro|rw]' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS] (options as for mount, e.g. size=64m,mode=1777)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l name -d 'Assign a name to the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -s l -l label -d 'Set metadata on the container (KEY=VALUE, or KEY for an empty value)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l log-opt -d 'Log options of a detached container: max-size=SIZE (e.g. 10m), max-file=N' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
@@ -63,14 +74,52 @@ never\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l platform -d 'Platform of the image to pull: os/arch[/variant] (default: this host\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l read-only -d 'Mount the container\'s root file system read-only'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l rm -d 'Remove the container\'s state when it exits'
+complete -c coracle -n "__fish_coracle_using_subcommand run" -s d -l detach -d 'Run the container in the background under a monitor and print its id'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s i -l interactive -d 'Keep standard input open'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l init -d 'Run coracle\'s minimal init as pid 1: it reaps zombies and forwards signals'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l privileged -d 'Give the container every capability of its user namespace and no masked paths'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run help" -s h -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Create and run a new container'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand ps" -s n -l last -d 'Show the N last created containers (includes all states)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand ps" -s f -l filter -d 'Filter output: status=, name=, label=KEY[=VALUE], ancestor=, id=' -r
+complete -c coracle -n "__fish_coracle_using_subcommand ps" -l format -d 'Output format: table (default), json (one object per line), or a template such as \'{{.ID}}\\t{{.Names}}\' (prefix "table " for a table)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand ps" -s a -l all -d 'Show all containers (default shows just running)'
+complete -c coracle -n "__fish_coracle_using_subcommand ps" -s q -l quiet -d 'Only display container ids'
+complete -c coracle -n "__fish_coracle_using_subcommand ps" -s l -l latest -d 'Show the latest created container (includes all states)'
+complete -c coracle -n "__fish_coracle_using_subcommand ps" -l no-trunc -d 'Don\'t truncate output'
+complete -c coracle -n "__fish_coracle_using_subcommand ps" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand logs" -s n -l tail -d 'Number of lines to show from the end of the logs, or "all"' -r
+complete -c coracle -n "__fish_coracle_using_subcommand logs" -l since -d 'Show logs since a time (RFC 3339, Unix timestamp) or a duration before now (e.g. 10m)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand logs" -l until -d 'Show logs before a time (RFC 3339, Unix timestamp) or a duration before now (e.g. 10m)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand logs" -s f -l follow -d 'Follow log output until the container exits'
+complete -c coracle -n "__fish_coracle_using_subcommand logs" -s t -l timestamps -d 'Show timestamps'
+complete -c coracle -n "__fish_coracle_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand stop" -s t -l time -d 'Seconds to wait before killing the container (-1: wait forever)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand stop" -s s -l signal -d 'Signal to send first (default: the image\'s StopSignal, or SIGTERM)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand kill" -s s -l signal -d 'Signal to send to the container' -r
+complete -c coracle -n "__fish_coracle_using_subcommand kill" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand wait" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand rm" -s f -l force -d 'Force the removal of a running container (kills it)'
+complete -c coracle -n "__fish_coracle_using_subcommand rm" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand inspect" -s f -l format -d 'Format the output: {{.Field.Sub}} and {{json .Field}} fields of the JSON' -r
+complete -c coracle -n "__fish_coracle_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand start" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "ls" -d 'List containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "ps" -d 'List containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "list" -d 'List containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "logs" -d 'Fetch the logs of a container'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "stop" -d 'Stop one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "kill" -d 'Kill one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "rm" -d 'Remove one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "remove" -d 'Remove one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "inspect" -d 'Display detailed information on one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "start" -d 'Start one or more stopped containers (detached)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "prune" -d 'Remove all stopped containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l rootfs -d 'Root file system directory of the container (instead of an image)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from the caller)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l env-file -d 'Read environment variables from a file (one KEY=VALUE per line)' -r -F
@@ -79,6 +128,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l hostname -d 'Container host name' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s v -l volume -d 'Bind mount a host path: HOST:CONTAINER[:ro|rw]' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS] (options as for mount, e.g. size=64m,mode=1777)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Assign a name to the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s l -l label -d 'Set metadata on the container (KEY=VALUE, or KEY for an empty value)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l log-opt -d 'Log options of a detached container: max-size=SIZE (e.g. 10m), max-file=N' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
@@ -91,12 +143,67 @@ never\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l platform -d 'Platform of the image to pull: os/arch[/variant] (default: this host\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the container\'s root file system read-only'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container\'s state when it exits'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s d -l detach -d 'Run the container in the background under a monitor and print its id'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s i -l interactive -d 'Keep standard input open'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l init -d 'Run coracle\'s minimal init as pid 1: it reaps zombies and forwards signals'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l privileged -d 'Give the container every capability of its user namespace and no masked paths'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -s n -l last -d 'Show the N last created containers (includes all states)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter output: status=, name=, label=KEY[=VALUE], ancestor=, id=' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -l format -d 'Output format: table (default), json (one object per line), or a template such as \'{{.ID}}\\t{{.Names}}\' (prefix "table " for a table)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show all containers (default shows just running)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only display container ids'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -s l -l latest -d 'Show the latest created container (includes all states)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Don\'t truncate output'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -s n -l last -d 'Show the N last created containers (includes all states)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -s f -l filter -d 'Filter output: status=, name=, label=KEY[=VALUE], ancestor=, id=' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -l format -d 'Output format: table (default), json (one object per line), or a template such as \'{{.ID}}\\t{{.Names}}\' (prefix "table " for a table)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -s a -l all -d 'Show all containers (default shows just running)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -s q -l quiet -d 'Only display container ids'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -s l -l latest -d 'Show the latest created container (includes all states)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -l no-trunc -d 'Don\'t truncate output'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -s n -l last -d 'Show the N last created containers (includes all states)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter output: status=, name=, label=KEY[=VALUE], ancestor=, id=' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -l format -d 'Output format: table (default), json (one object per line), or a template such as \'{{.ID}}\\t{{.Names}}\' (prefix "table " for a table)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -s a -l all -d 'Show all containers (default shows just running)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only display container ids'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -s l -l latest -d 'Show the latest created container (includes all states)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -l no-trunc -d 'Don\'t truncate output'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s n -l tail -d 'Number of lines to show from the end of the logs, or "all"' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -l since -d 'Show logs since a time (RFC 3339, Unix timestamp) or a duration before now (e.g. 10m)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -l until -d 'Show logs before a time (RFC 3339, Unix timestamp) or a duration before now (e.g. 10m)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Follow log output until the container exits'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s t -l timestamps -d 'Show timestamps'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s t -l time -d 'Seconds to wait before killing the container (-1: wait forever)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s s -l signal -d 'Signal to send first (default: the image\'s StopSignal, or SIGTERM)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from kill" -s s -l signal -d 'Signal to send to the container' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rm" -s f -l force -d 'Force the removal of a running container (kills it)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from remove" -s f -l force -d 'Force the removal of a running container (kills it)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Format the output: {{.Field.Sub}} and {{json .Field}} fields of the JSON' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "logs" -d 'Fetch the logs of a container'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "kill" -d 'Kill one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Remove one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Display detailed information on one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start one or more stopped containers (detached)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove all stopped containers'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand pull" -l platform -d 'Platform to pull from a multi-platform image: os/arch[/variant] (default: this host\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand pull" -l tls-verify -d 'Allow plain HTTP and unverified registries for this pull (like Podman\'s --tls-verify=false)' -r -f -a "true\t''
@@ -211,23 +318,40 @@ complete -c coracle -n "__fish_coracle_using_subcommand check" -l json -d 'Print
 complete -c coracle -n "__fish_coracle_using_subcommand check" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -l json -d 'Print the report as JSON'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -s h -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "run" -d 'Create and run a new container'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "container" -d 'Manage containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "pull" -d 'Download an image from a registry'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "images" -d 'List images'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "image" -d 'Manage images'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "push" -d 'Upload an image to a registry'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "login" -d 'Log in to a registry'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "logout" -d 'Log out from a registry'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "rmi" -d 'Remove one or more images'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "history" -d 'Show the history of an image'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "save" -d 'Save images to a tar archive (docker-archive or oci-archive)'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "load" -d 'Load images from a tar archive'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "import" -d 'Create an image from a root file system tarball'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "check" -d 'Check the host for rootless containers and print what to fix'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run container pull images image push login logout tag rmi history save load import check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "ps" -d 'List containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "logs" -d 'Fetch the logs of a container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "stop" -d 'Stop one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "kill" -d 'Kill one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "rm" -d 'Remove one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "inspect" -d 'Return low-level information on containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "start" -d 'Start one or more stopped containers (detached)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "container" -d 'Manage containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "pull" -d 'Download an image from a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "images" -d 'List images'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "image" -d 'Manage images'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "push" -d 'Upload an image to a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "login" -d 'Log in to a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "logout" -d 'Log out from a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "rmi" -d 'Remove one or more images'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "history" -d 'Show the history of an image'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "save" -d 'Save images to a tar archive (docker-archive or oci-archive)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "load" -d 'Load images from a tar archive'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "import" -d 'Create an image from a root file system tarball'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "check" -d 'Check the host for rootless containers and print what to fix'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "ls" -d 'List containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "logs" -d 'Fetch the logs of a container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "stop" -d 'Stop one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "kill" -d 'Kill one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "rm" -d 'Remove one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "inspect" -d 'Display detailed information on one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "start" -d 'Start one or more stopped containers (detached)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "prune" -d 'Remove all stopped containers'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "ls" -d 'List images'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "pull" -d 'Download an image from a registry'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'

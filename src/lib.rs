@@ -14,12 +14,44 @@ pub mod sys;
 
 /// Parses the command line, runs it, and returns the process exit status.
 pub fn run_cli() -> i32 {
+    // The monitor of a detached container: an internal entry point, kept
+    // out of the command line's help, man pages and completions.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.len() == 3 && args[1] == container::monitor::SUBCOMMAND {
+        return container::monitor::main(&args[2].to_string_lossy());
+    }
     let cli = cli::parse();
     let result = match cli.command {
         cli::Command::Run(args) | cli::Command::Container(cli::ContainerCommand::Run(args)) => {
             cli::run::run(*args)
         }
         cli::Command::Check(args) => cli::check::run(&args),
+        cli::Command::Ps(args) | cli::Command::Container(cli::ContainerCommand::Ls(args)) => {
+            cli::container::ps(&args)
+        }
+        cli::Command::Logs(args) | cli::Command::Container(cli::ContainerCommand::Logs(args)) => {
+            cli::container::logs_cmd(&args)
+        }
+        cli::Command::Stop(args) | cli::Command::Container(cli::ContainerCommand::Stop(args)) => {
+            cli::container::stop(&args)
+        }
+        cli::Command::Kill(args) | cli::Command::Container(cli::ContainerCommand::Kill(args)) => {
+            cli::container::kill(&args)
+        }
+        cli::Command::Wait(args) | cli::Command::Container(cli::ContainerCommand::Wait(args)) => {
+            cli::container::wait(&args)
+        }
+        cli::Command::Rm(args) | cli::Command::Container(cli::ContainerCommand::Rm(args)) => {
+            cli::container::rm(&args)
+        }
+        cli::Command::Inspect(args)
+        | cli::Command::Container(cli::ContainerCommand::Inspect(args)) => {
+            cli::container::inspect(&args)
+        }
+        cli::Command::Container(cli::ContainerCommand::Prune(args)) => cli::container::prune(&args),
+        cli::Command::Start(args) | cli::Command::Container(cli::ContainerCommand::Start(args)) => {
+            cli::container::start(&args)
+        }
         cli::Command::Pull(args) | cli::Command::Image(cli::ImageCommand::Pull(args)) => {
             cli::image::pull(&args)
         }

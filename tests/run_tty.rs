@@ -189,7 +189,7 @@ fn hangup_of_the_terminal_ends_the_container() {
     let dirs = env.state_dirs();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     let state = std::fs::read_to_string(
-        env.runtime
+        env.data
             .join("coracle/containers")
             .join(&dirs[0])
             .join("state.json"),

@@ -715,7 +715,7 @@ pub fn history(args: &HistoryArgs) -> anyhow::Result<i32> {
 }
 
 /// Asks on the terminal; refuses when stdin is not one.
-fn confirm(warning: &str) -> anyhow::Result<bool> {
+pub(crate) fn confirm(warning: &str) -> anyhow::Result<bool> {
     use std::io::{BufRead, IsTerminal, Write};
     if !std::io::stdin().is_terminal() {
         return Err(crate::error::ExitError::new(

@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod check;
+pub mod container;
 pub mod docs;
 pub mod image;
 pub mod run;
@@ -29,6 +30,22 @@ pub struct Cli {
 pub enum Command {
     /// Create and run a new container
     Run(Box<run::RunArgs>),
+    /// List containers
+    Ps(container::PsArgs),
+    /// Fetch the logs of a container
+    Logs(container::LogsArgs),
+    /// Stop one or more running containers
+    Stop(container::StopArgs),
+    /// Kill one or more running containers
+    Kill(container::KillArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(container::WaitArgs),
+    /// Remove one or more containers
+    Rm(container::RmArgs),
+    /// Return low-level information on containers
+    Inspect(container::InspectArgs),
+    /// Start one or more stopped containers (detached)
+    Start(container::StartArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -66,6 +83,26 @@ pub enum Command {
 pub enum ContainerCommand {
     /// Create and run a new container
     Run(Box<run::RunArgs>),
+    /// List containers
+    #[command(visible_aliases = ["ps", "list"])]
+    Ls(container::PsArgs),
+    /// Fetch the logs of a container
+    Logs(container::LogsArgs),
+    /// Stop one or more running containers
+    Stop(container::StopArgs),
+    /// Kill one or more running containers
+    Kill(container::KillArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(container::WaitArgs),
+    /// Remove one or more containers
+    #[command(visible_alias = "remove")]
+    Rm(container::RmArgs),
+    /// Display detailed information on one or more containers
+    Inspect(container::InspectArgs),
+    /// Start one or more stopped containers (detached)
+    Start(container::StartArgs),
+    /// Remove all stopped containers
+    Prune(container::PruneArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,12 +138,17 @@ pub enum ImageCommand {
 pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     (
         "Common Commands",
-        &["run", "pull", "push", "images", "login", "logout", "check"],
+        &[
+            "run", "ps", "pull", "push", "images", "login", "logout", "check",
+        ],
     ),
     ("Management Commands", &["container", "image"]),
     (
         "Commands",
-        &["history", "import", "load", "rmi", "save", "tag"],
+        &[
+            "history", "import", "inspect", "kill", "load", "logs", "rm", "rmi", "save", "start",
+            "stop", "tag", "wait",
+        ],
     ),
 ];
 

@@ -51,6 +51,22 @@ pub struct RunArgs {
     #[arg(long = "rm")]
     pub rm: bool,
 
+    /// Run the container in the background under a monitor and print its id
+    #[arg(short = 'd', long = "detach")]
+    pub detach: bool,
+
+    /// Assign a name to the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)
+    #[arg(long = "name", value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Set metadata on the container (KEY=VALUE, or KEY for an empty value)
+    #[arg(short = 'l', long = "label", value_name = "KEY[=VALUE]")]
+    pub label: Vec<String>,
+
+    /// Log options of a detached container: max-size=SIZE (e.g. 10m), max-file=N
+    #[arg(long = "log-opt", value_name = "KEY=VALUE")]
+    pub log_opt: Vec<String>,
+
     /// Keep standard input open
     #[arg(short = 'i', long = "interactive")]
     pub interactive: bool,
@@ -125,20 +141,55 @@ pub enum UsernsArg {
     KeepId,
 }
 
-/// `coracle run`: plan, record, execute, record the exit.
+/// `coracle run`: plan, record, execute (here, or under a monitor with
+/// `-d`), record the exit.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
-    use crate::container::{ContainerDir, Status};
+    let id = crate::spec::new_id()?;
+    let result = run_as(args, &id);
+    // Bad input leaves nothing behind, not even the runtime directory.
+    if result.is_err() && !crate::container::exists(&id) {
+        let _ = crate::container::remove_container_files(&id);
+    }
+    result
+}
+
+fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
+    use crate::container::{self, names, ContainerDir, Status};
     use crate::spec;
 
+    if args.detach && (args.tty || args.interactive) {
+        anyhow::bail!(
+            "-d cannot be combined with -t or -i yet (attaching to a detached container is not implemented): \
+             drop -t/-i, or run in the foreground"
+        );
+    }
+    let labels = parse_labels(&args.label)?;
+    let log_opts = crate::container::logs::LogOpts::parse(&args.log_opt)?;
+    let name = match &args.name {
+        Some(n) => {
+            let n = names::validate(n)?;
+            // Checked early so a clash fails before an image is pulled;
+            // checked again under the lock when the record is written.
+            container::ensure_name_free(&n)?;
+            Some(n)
+        }
+        None => None,
+    };
     let host = spec::HostFacts::gather()?;
-    let id = spec::new_id()?;
+    let id = id.to_string();
+    // Held while the container is made (its root may take a while to
+    // build before its record exists), so that `container prune` tells a
+    // container being created from the remains of a crashed `run`; the
+    // foreground `run` keeps it as the lock of a live runner.
+    let lock = container::try_lock_monitor(&id)?
+        .ok_or_else(|| anyhow::anyhow!("container {id} is already being created"))?;
     // With an image, the container gets a root of its own (removed with the
     // container); bad input removes it again.
-    let (src, image_root) = match &args.rootfs {
-        Some(_) => (spec::Source::from_rootfs(&args)?, None),
+    let (src, image_root, image_info) = match &args.rootfs {
+        Some(_) => (spec::Source::from_rootfs(&args)?, None, None),
         None => {
-            let (src, root) = image_source(&args, &id)?;
-            (src, Some(root))
+            let (src, root, info) = image_source(&args, &id)?;
+            (src, Some(root), Some(info))
         }
     };
     let cleanup_root = |root: &Option<std::path::PathBuf>| {
@@ -154,34 +205,246 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
             return Err(e);
         }
     };
-    let dir = ContainerDir::create(&id)?;
-    let result = (|| -> anyhow::Result<i32> {
-        dir.write_file(spec::HOSTS_FILE, &plan.files.hosts)?;
-        dir.write_file(spec::HOSTNAME_FILE, &plan.files.hostname)?;
-        dir.write_file(spec::RESOLV_FILE, &plan.files.resolv_conf)?;
-        crate::container::write_atomic(
-            &dir.path.join("config.json"),
-            &serde_json::to_vec_pretty(&plan.spec)?,
-        )?;
-        if plan.single_id {
-            single_id_notice(&host);
+    let created = (|| -> anyhow::Result<ContainerDir> {
+        let _names = container::lock_names()?;
+        let name = match name {
+            Some(n) => {
+                container::ensure_name_free(&n)?;
+                n
+            }
+            None => {
+                let taken: std::collections::BTreeSet<String> = container::list()?
+                    .into_iter()
+                    .map(|c| c.record.name)
+                    .collect();
+                names::generate(&id, |n| taken.contains(n))
+            }
+        };
+        let dir = ContainerDir::create(&id)?;
+        let written = (|| -> anyhow::Result<()> {
+            dir.write_file(spec::HOSTS_FILE, &plan.files.hosts)?;
+            dir.write_file(spec::HOSTNAME_FILE, &plan.files.hostname)?;
+            dir.write_file(spec::RESOLV_FILE, &plan.files.resolv_conf)?;
+            container::write_atomic(
+                &dir.path.join("config.json"),
+                &serde_json::to_vec_pretty(&plan.spec)?,
+            )?;
+            let mut rec = make_record(&args, &src, &plan, &dir, name, labels, image_info)?;
+            rec.log_max_size = log_opts.max_size;
+            rec.log_max_file = log_opts.max_file;
+            // Written last: a directory without it is not a container yet.
+            rec.write(&dir.path)
+        })();
+        if let Err(e) = written {
+            let _ = container::remove_container_files(&id);
+            return Err(e);
         }
+        Ok(dir)
+    })();
+    let dir = match created {
+        Ok(d) => d,
+        Err(e) => {
+            cleanup_root(&image_root);
+            return Err(e);
+        }
+    };
+    if plan.single_id {
+        single_id_notice(&host);
+    }
+    if args.detach {
+        drop(lock);
+        start_monitor(&id)?;
+        println!("{id}");
+        return Ok(0);
+    }
+    // The foreground `run` is the container's monitor: it holds the lock
+    // that tells `ps` the container is run by a live process.
+    let mut dir = dir;
+    dir.state.monitor_pid = Some(std::process::id() as i32);
+    dir.save_state()?;
+    let result = (|| -> anyhow::Result<i32> {
         let mut rec = Recorder { dir: &dir };
         let exit = crate::sandbox::run(&plan.spec, &plan.options, &mut rec)?;
         Ok(exit.code)
     })();
-    let mut dir = dir;
     if args.rm {
         cleanup_root(&image_root);
         dir.remove()?;
     } else {
+        if let Ok(st) = container::read_state(&dir.path) {
+            dir.state = st;
+        }
         dir.state.status = Status::Exited;
         dir.state.pid = None;
         dir.state.exit_code = Some(*result.as_ref().unwrap_or(&crate::error::EXIT_CORACLE));
         dir.state.finished_at = Some(crate::container::now());
+        if let Err(e) = &result {
+            dir.state.error = Some(format!("{e:#}"));
+        }
         dir.save_state()?;
     }
+    drop(lock);
     result
+}
+
+/// Starts the monitor of container `id` (already recorded) and waits until
+/// it reports that the command runs, or why it could not start.
+pub fn start_monitor(id: &str) -> anyhow::Result<()> {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("/proc/self/exe")
+        .arg(crate::container::monitor::SUBCOMMAND)
+        .arg(id)
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("start the monitor of container {id}: {e}"))?;
+    // Read up to `ok\n` only: with --init, the container's pid 1 (a clone
+    // of the monitor that never execs) holds a copy of the pipe until the
+    // container ends, so no end of file would come.
+    let mut report = Vec::new();
+    if let Some(mut out) = child.stdout.take() {
+        let mut buf = [0u8; 4096];
+        loop {
+            match out.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => report.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+            if report == b"ok\n" || report.len() > 1 << 20 {
+                break;
+            }
+        }
+    }
+    let report = String::from_utf8_lossy(&report);
+    // The monitor runs on (it outlives us); it is not waited for.
+    drop(child);
+    parse_report(id, &report)
+}
+
+fn parse_report(id: &str, report: &str) -> anyhow::Result<()> {
+    if report == "ok\n" {
+        return Ok(());
+    }
+    if let Some(rest) = report.strip_prefix("error ") {
+        let (code, msg) = rest.split_once('\n').unwrap_or((rest, ""));
+        let code = code.parse::<i32>().unwrap_or(crate::error::EXIT_CORACLE);
+        return Err(crate::error::ExitError::new(code, msg.to_string()).into());
+    }
+    Err(crate::error::ExitError::new(
+        crate::error::EXIT_CORACLE,
+        format!(
+            "the monitor of container {id} ended before the container started; \
+             `coracle inspect {id}` shows what is known"
+        ),
+    )
+    .into())
+}
+
+/// `--label KEY=VALUE` (a bare KEY gets an empty value, as with Docker).
+pub fn parse_labels(raw: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut m = std::collections::BTreeMap::new();
+    for l in raw {
+        let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+        if k.is_empty() {
+            anyhow::bail!("invalid label \"{l}\": the key is empty; use --label KEY=VALUE");
+        }
+        m.insert(k.to_string(), v.to_string());
+    }
+    Ok(m)
+}
+
+/// What the image said, kept in the container's record.
+pub struct ImageInfo {
+    pub id: String,
+    pub stop_signal: Option<String>,
+}
+
+/// The record of a container from its plan.
+fn make_record(
+    args: &RunArgs,
+    src: &crate::spec::Source,
+    plan: &crate::spec::Plan,
+    dir: &crate::container::ContainerDir,
+    name: String,
+    labels: std::collections::BTreeMap<String, String>,
+    image_info: Option<ImageInfo>,
+) -> anyhow::Result<crate::container::Record> {
+    use crate::container::{MountRecord, Record};
+    let process = plan.spec.process().clone().unwrap_or_default();
+    let argv = process.args().clone().unwrap_or_default();
+    let (entrypoint, cmd) = match (&args.entrypoint, &src.image) {
+        (Some(ep), _) => (vec![ep.clone()], src.command.clone()),
+        (None, Some(img)) => (
+            img.entrypoint.clone(),
+            if src.command.is_empty() {
+                img.cmd.clone()
+            } else {
+                src.command.clone()
+            },
+        ),
+        (None, None) => (Vec::new(), argv.clone()),
+    };
+    let user = args
+        .user
+        .clone()
+        .or_else(|| src.image.as_ref().and_then(|i| i.user.clone()))
+        .unwrap_or_default();
+    let mounts = plan
+        .spec
+        .mounts()
+        .iter()
+        .flatten()
+        .filter(|m| m.typ().as_deref() == Some("bind"))
+        .filter_map(|m| {
+            let source = m.source().as_ref()?;
+            // Generated files and the device nodes bound from the host
+            // are coracle's, not the user's mounts.
+            if source.starts_with(&dir.path)
+                || (source.starts_with("/dev") && source == m.destination())
+            {
+                return None;
+            }
+            let ro = m.options().iter().flatten().any(|o| o == "ro");
+            Some(MountRecord {
+                source: source.display().to_string(),
+                destination: m.destination().display().to_string(),
+                rw: !ro,
+            })
+        })
+        .collect();
+    let image = match &args.rootfs {
+        Some(r) => r.display().to_string(),
+        None => args.command.first().cloned().unwrap_or_default(),
+    };
+    Ok(Record {
+        id: plan.id.clone(),
+        name,
+        created: dir.state.created.clone(),
+        image,
+        image_id: image_info.as_ref().map(|i| i.id.clone()),
+        path: argv.first().cloned().unwrap_or_default(),
+        args: argv.iter().skip(1).cloned().collect(),
+        entrypoint,
+        cmd,
+        env: process.env().clone().unwrap_or_default(),
+        working_dir: process.cwd().display().to_string(),
+        user,
+        hostname: plan.spec.hostname().clone().unwrap_or_default(),
+        labels,
+        mounts,
+        tty: args.tty,
+        open_stdin: args.interactive,
+        auto_remove: args.rm,
+        init: args.init,
+        stop_signal: image_info.and_then(|i| i.stop_signal),
+        detached: args.detach,
+        log_max_size: None,
+        log_max_file: None,
+    })
 }
 
 /// Finds (or pulls, by `--pull`) the image named first in the positionals
@@ -189,7 +452,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
 fn image_source(
     args: &RunArgs,
     id: &str,
-) -> anyhow::Result<(crate::spec::Source, std::path::PathBuf)> {
+) -> anyhow::Result<(crate::spec::Source, std::path::PathBuf, ImageInfo)> {
     use crate::image::store::Store;
     let Some((image, command)) = args.command.split_first() else {
         anyhow::bail!("no image given: use `coracle run IMAGE [COMMAND]` or `coracle run --rootfs DIR [COMMAND]`");
@@ -220,9 +483,18 @@ fn image_source(
         workdir: c.working_dir().clone(),
         user: c.user().clone(),
     };
-    let base = crate::container::data_dir()?.join("containers").join(id);
-    std::fs::create_dir_all(&base)
-        .map_err(|e| anyhow::anyhow!("create {}: {e}", base.display()))?;
+    let info = ImageInfo {
+        id: record.id.to_string(),
+        stop_signal: c.stop_signal().clone(),
+    };
+    let base = crate::container::containers_dir()?.join(id);
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&base)
+            .map_err(|e| anyhow::anyhow!("create {}: {e}", base.display()))?;
+    }
     let root = base.join("rootfs");
     // `rmi` and `image prune` spare images that a container was made from.
     if let Err(e) =
@@ -239,6 +511,7 @@ fn image_source(
             command: command.to_vec(),
         },
         root,
+        info,
     ))
 }
 
@@ -250,6 +523,7 @@ impl crate::sandbox::Observer for Recorder<'_> {
     fn started(&mut self, pid: i32) {
         let mut st = self.dir.state.clone();
         st.status = crate::container::Status::Running;
+        st.monitor_pid = Some(std::process::id() as i32);
         st.pid = Some(pid);
         st.started_at = Some(crate::container::now());
         if let Ok(json) = serde_json::to_vec_pretty(&st) {

@@ -1,6 +1,17 @@
-//! Container state on disk: one directory per container under the runtime
-//! directory, holding its OCI config, its state and the files coracle
-//! generates for it. Every write is atomic (temp file + rename).
+//! Container records on disk. Each container has a directory under the data
+//! directory (`$XDG_DATA_HOME/coracle/containers/ID`, kept across reboots)
+//! holding its OCI config, its record (what `run` was asked), its state, its
+//! log and the files coracle generates for it, and a directory under the
+//! runtime directory (`$XDG_RUNTIME_DIR/coracle/containers/ID`) holding the
+//! lock its monitor holds for its lifetime. Every write is atomic (temp
+//! file + rename).
+
+pub mod logs;
+pub mod monitor;
+pub mod names;
+pub mod record;
+
+pub use record::*;
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -129,12 +140,26 @@ pub fn now() -> String {
     rfc3339(t.as_secs() as i64, t.subsec_nanos())
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Created,
     Running,
     Exited,
+    /// Recorded as running, but the process that ran it (its monitor, or
+    /// the foreground `run`) is gone: never written, only seen.
+    Dead,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Exited => "exited",
+            Status::Dead => "dead",
+        }
+    }
 }
 
 /// `state.json` of a container.
@@ -142,11 +167,18 @@ pub enum Status {
 pub struct State {
     pub id: String,
     pub status: Status,
+    /// Host pid of the container's first process while it runs.
     pub pid: Option<i32>,
     pub exit_code: Option<i32>,
     pub created: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// Why the container could not start (or what went wrong).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Host pid of the process that runs it (monitor or foreground `run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_pid: Option<i32>,
 }
 
 /// The directory of one container.
@@ -158,21 +190,18 @@ pub struct ContainerDir {
 impl ContainerDir {
     /// Where the directory of container `id` is (nothing is created).
     pub fn path_of(id: &str) -> anyhow::Result<PathBuf> {
-        Ok(runtime_dir()?.join("containers").join(id))
+        Ok(containers_dir()?.join(id))
     }
 
+    /// Creates the directory of container `id` (it may exist already when
+    /// the container's root was built there) with a fresh state.
     pub fn create(id: &str) -> anyhow::Result<Self> {
         let path = Self::path_of(id)?;
-        let base = path.parent().unwrap_or(Path::new("/"));
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .recursive(true)
-            .create(base)
-            .with_context(|| format!("create {}", base.display()))?;
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&path)
-            .with_context(|| format!("create {}", path.display()))?;
+        match std::fs::DirBuilder::new().mode(0o700).create(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("create {}", path.display())),
+        }
         let state = State {
             id: id.to_string(),
             status: Status::Created,
@@ -181,10 +210,19 @@ impl ContainerDir {
             created: now(),
             started_at: None,
             finished_at: None,
+            error: None,
+            monitor_pid: None,
         };
         let dir = Self { path, state };
         dir.save_state()?;
         Ok(dir)
+    }
+
+    /// The directory of an existing container, with its state.
+    pub fn open(id: &str) -> anyhow::Result<Self> {
+        let path = Self::path_of(id)?;
+        let state = read_state(&path)?;
+        Ok(Self { path, state })
     }
 
     /// Writes a generated file readable inside the container.
@@ -201,9 +239,57 @@ impl ContainerDir {
         write_atomic(&self.path.join("state.json"), &json)
     }
 
+    /// Removes every trace of the container: its records, its root, its
+    /// log and its runtime directory.
     pub fn remove(self) -> anyhow::Result<()> {
-        std::fs::remove_dir_all(&self.path)
-            .with_context(|| format!("remove {}", self.path.display()))
+        remove_container_files(&self.state.id)
+    }
+}
+
+/// `$XDG_DATA_HOME/coracle/containers` (0700).
+pub fn containers_dir() -> anyhow::Result<PathBuf> {
+    let d = data_dir()?.join("containers");
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .recursive(true)
+        .create(&d)
+        .with_context(|| format!("create {}", d.display()))?;
+    Ok(d)
+}
+
+/// `$XDG_RUNTIME_DIR/coracle/containers/ID` (created, 0700).
+pub fn runtime_path_of(id: &str) -> anyhow::Result<PathBuf> {
+    let d = runtime_dir()?.join("containers").join(id);
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .recursive(true)
+        .create(&d)
+        .with_context(|| format!("create {}", d.display()))?;
+    Ok(d)
+}
+
+pub fn read_state(dir: &Path) -> anyhow::Result<State> {
+    let p = dir.join("state.json");
+    let b = std::fs::read(&p).with_context(|| format!("read {}", p.display()))?;
+    serde_json::from_slice(&b).with_context(|| {
+        format!(
+            "{} is damaged; remove the container with `coracle rm -f`",
+            p.display()
+        )
+    })
+}
+
+/// Removes the data and runtime directories of container `id`.
+pub fn remove_container_files(id: &str) -> anyhow::Result<()> {
+    let data = ContainerDir::path_of(id)?;
+    if data.exists() {
+        crate::image::store::remove(&data)?;
+    }
+    let run = runtime_dir()?.join("containers").join(id);
+    match std::fs::remove_dir_all(&run) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("remove {}", run.display())),
     }
 }
 

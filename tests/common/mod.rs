@@ -657,9 +657,9 @@ impl Env {
         ]
     }
 
-    /// The container state directories under $XDG_RUNTIME_DIR/coracle/containers.
+    /// The container record directories under $XDG_DATA_HOME/coracle/containers.
     pub fn state_dirs(&self) -> Vec<String> {
-        let dir = self.runtime.join("coracle/containers");
+        let dir = self.data.join("coracle/containers");
         let mut v: Vec<String> = match fs::read_dir(&dir) {
             Ok(rd) => rd
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

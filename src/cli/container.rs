@@ -1,0 +1,1142 @@
+//! Container lifecycle commands: ps, logs, stop, kill, wait, rm, inspect,
+//! start. Containers are found by full id, exact name or unique id prefix.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use serde_json::{json, Value};
+
+use crate::container::{self, logs, Container, Status};
+use crate::error::ExitError;
+
+#[derive(Debug, Clone, Args)]
+pub struct PsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+    /// Only display container ids
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+    /// Show the latest created container (includes all states)
+    #[arg(short = 'l', long = "latest")]
+    pub latest: bool,
+    /// Show the N last created containers (includes all states)
+    #[arg(short = 'n', long = "last", value_name = "N")]
+    pub last: Option<usize>,
+    /// Don't truncate output
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+    /// Filter output: status=, name=, label=KEY[=VALUE], ancestor=, id=
+    #[arg(short = 'f', long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Output format: table (default), json (one object per line), or a template such as '{{.ID}}\t{{.Names}}' (prefix "table " for a table)
+    #[arg(long = "format", value_name = "FORMAT")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// Follow log output until the container exits
+    #[arg(short = 'f', long = "follow")]
+    pub follow: bool,
+    /// Number of lines to show from the end of the logs, or "all"
+    #[arg(
+        short = 'n',
+        long = "tail",
+        value_name = "N|all",
+        default_value = "all"
+    )]
+    pub tail: String,
+    /// Show timestamps
+    #[arg(short = 't', long = "timestamps")]
+    pub timestamps: bool,
+    /// Show logs since a time (RFC 3339, Unix timestamp) or a duration before now (e.g. 10m)
+    #[arg(long = "since", value_name = "TIME")]
+    pub since: Option<String>,
+    /// Show logs before a time (RFC 3339, Unix timestamp) or a duration before now (e.g. 10m)
+    #[arg(long = "until", value_name = "TIME")]
+    pub until: Option<String>,
+    /// The container (name or id)
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StopArgs {
+    /// Seconds to wait before killing the container (-1: wait forever)
+    #[arg(
+        short = 't',
+        long = "time",
+        alias = "timeout",
+        value_name = "SECONDS",
+        default_value_t = 10,
+        allow_negative_numbers = true
+    )]
+    pub time: i64,
+    /// Signal to send first (default: the image's StopSignal, or SIGTERM)
+    #[arg(short = 's', long = "signal", value_name = "SIGNAL")]
+    pub signal: Option<String>,
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KillArgs {
+    /// Signal to send to the container
+    #[arg(
+        short = 's',
+        long = "signal",
+        value_name = "SIGNAL",
+        default_value = "KILL"
+    )]
+    pub signal: String,
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RmArgs {
+    /// Force the removal of a running container (kills it)
+    #[arg(short = 'f', long = "force")]
+    pub force: bool,
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// Format the output: {{.Field.Sub}} and {{json .Field}} fields of the JSON
+    #[arg(short = 'f', long = "format", value_name = "TEMPLATE")]
+    pub format: Option<String>,
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PruneArgs {
+    /// Do not prompt for confirmation
+    #[arg(short = 'f', long = "force")]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StartArgs {
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+// --- time formatting ----------------------------------------------------------
+
+/// Docker's (go-units) `HumanDuration`.
+pub fn human_duration(nanos: i128) -> String {
+    let secs = nanos / 1_000_000_000;
+    if secs < 1 {
+        return "Less than a second".into();
+    }
+    if secs == 1 {
+        return "1 second".into();
+    }
+    if secs < 60 {
+        return format!("{secs} seconds");
+    }
+    let minutes = secs / 60;
+    if minutes == 1 {
+        return "About a minute".into();
+    }
+    if minutes < 60 {
+        return format!("{minutes} minutes");
+    }
+    let hours = (secs + 1800) / 3600;
+    if hours == 1 {
+        return "About an hour".into();
+    }
+    if hours < 48 {
+        return format!("{hours} hours");
+    }
+    if hours < 24 * 7 * 2 {
+        return format!("{} days", hours / 24);
+    }
+    if hours < 24 * 30 * 2 {
+        return format!("{} weeks", hours / 24 / 7);
+    }
+    if hours < 24 * 365 * 2 {
+        return format!("{} months", hours / 24 / 30);
+    }
+    format!("{} years", secs / 3600 / 24 / 365)
+}
+
+fn since(t: &str, now: i128) -> String {
+    let then = logs::parse_rfc3339(t).unwrap_or(now);
+    human_duration((now - then).max(0))
+}
+
+/// The STATUS column.
+fn status_text(c: &Container, now: i128) -> String {
+    match c.status() {
+        Status::Created => "Created".into(),
+        Status::Running => match &c.state.started_at {
+            Some(t) => format!("Up {}", since(t, now)),
+            None => "Up".into(),
+        },
+        Status::Exited => {
+            let code = c.state.exit_code.unwrap_or(0);
+            match &c.state.finished_at {
+                Some(t) => format!("Exited ({code}) {} ago", since(t, now)),
+                None => format!("Exited ({code})"),
+            }
+        }
+        Status::Dead => "Dead".into(),
+    }
+}
+
+/// The COMMAND column: `"path args…"`, 20 characters unless --no-trunc.
+fn command_text(c: &Container, no_trunc: bool) -> String {
+    let mut cmd = c.record.path.clone();
+    for a in &c.record.args {
+        cmd.push(' ');
+        cmd.push_str(a);
+    }
+    if !no_trunc && cmd.chars().count() > 20 {
+        cmd = cmd.chars().take(19).collect::<String>() + "…";
+    }
+    format!("\"{}\"", cmd.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// What a dead container's state says (its runner died; the kernel killed
+/// the container with it through the parent-death signal).
+const DEAD_EXIT: i32 = 137;
+
+fn dead_error(c: &Container) -> String {
+    match c.state.monitor_pid {
+        Some(p) => format!(
+            "the process that ran the container (pid {p}) died; the container was killed with it"
+        ),
+        None => "the process that ran the container died; the container was killed with it".into(),
+    }
+}
+
+// --- ps ------------------------------------------------------------------------
+
+#[derive(Debug, Default)]
+struct Filters {
+    by_key: BTreeMap<String, Vec<String>>,
+}
+
+impl Filters {
+    fn parse(raw: &[String]) -> anyhow::Result<Self> {
+        let mut f = Filters::default();
+        for r in raw {
+            let Some((k, v)) = r.split_once('=') else {
+                return Err(ExitError::new(
+                    crate::error::EXIT_CORACLE,
+                    format!("invalid filter '{r}': use KEY=VALUE with KEY one of id, name, label, status, ancestor"),
+                )
+                .into());
+            };
+            match k {
+                "id" | "name" | "label" | "ancestor" => {}
+                "status" => {
+                    if !matches!(
+                        v,
+                        "created"
+                            | "restarting"
+                            | "running"
+                            | "removing"
+                            | "paused"
+                            | "exited"
+                            | "dead"
+                    ) {
+                        return Err(ExitError::new(
+                            crate::error::EXIT_CORACLE,
+                            format!("invalid filter 'status={v}': the status is one of created, restarting, running, removing, paused, exited, dead"),
+                        )
+                        .into());
+                    }
+                }
+                _ => {
+                    return Err(ExitError::new(
+                        crate::error::EXIT_CORACLE,
+                        format!(
+                            "invalid filter '{k}': filter by id, name, label, status or ancestor"
+                        ),
+                    )
+                    .into())
+                }
+            }
+            f.by_key
+                .entry(k.to_string())
+                .or_default()
+                .push(v.to_string());
+        }
+        Ok(f)
+    }
+
+    /// Values of one key are alternatives; keys must all match.
+    fn keeps(&self, c: &Container) -> bool {
+        self.by_key.iter().all(|(k, vals)| {
+            vals.iter().any(|v| match k.as_str() {
+                "id" => c.record.id.starts_with(v.as_str()),
+                "name" => c.record.name.contains(v.trim_start_matches('/')),
+                "status" => c.status().as_str() == v,
+                "label" => match v.split_once('=') {
+                    Some((lk, lv)) => c.record.labels.get(lk).is_some_and(|x| x == lv),
+                    None => c.record.labels.contains_key(v.as_str()),
+                },
+                "ancestor" => {
+                    let img = &c.record.image;
+                    let id = c.record.image_id.as_deref().unwrap_or("");
+                    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+                    let v_hex = v.strip_prefix("sha256:").unwrap_or(v);
+                    img == v
+                        || img.strip_suffix(":latest") == Some(v.as_str())
+                        || v.strip_suffix(":latest") == Some(img.as_str())
+                        || (!hex.is_empty() && v_hex.len() >= 4 && hex.starts_with(v_hex))
+                }
+                _ => false,
+            })
+        })
+    }
+}
+
+pub fn ps(args: &PsArgs) -> anyhow::Result<i32> {
+    let filters = Filters::parse(&args.filter)?;
+    let format = PsFormat::parse(args.format.as_deref())?;
+    let mut all = container::list()?;
+    // Newest first, as Docker lists them.
+    all.reverse();
+    let last = if args.latest { Some(1) } else { args.last };
+    let show_all = args.all || last.is_some() || filters.by_key.contains_key("status");
+    let mut shown: Vec<&Container> = all
+        .iter()
+        .filter(|c| show_all || c.status() == Status::Running)
+        .filter(|c| filters.keeps(c))
+        .collect();
+    if let Some(n) = last {
+        shown.truncate(n);
+    }
+    let now = logs::now_nanos();
+    let mut out = std::io::stdout().lock();
+    if args.quiet {
+        for c in shown {
+            let id = if args.no_trunc {
+                &c.record.id
+            } else {
+                c.short_id()
+            };
+            writeln!(out, "{id}")?;
+        }
+        return Ok(0);
+    }
+    match &format {
+        PsFormat::Table => {}
+        PsFormat::Json => {
+            for c in shown {
+                writeln!(out, "{}", ps_value(c, args.no_trunc, now))?;
+            }
+            return Ok(0);
+        }
+        PsFormat::Template { table, template } => {
+            let mut rows: Vec<Vec<String>> = Vec::new();
+            if *table {
+                rows.push(
+                    template_header(template)
+                        .split('\t')
+                        .map(str::to_string)
+                        .collect(),
+                );
+            }
+            for c in shown {
+                let line = render_template(template, &ps_value(c, args.no_trunc, now))?;
+                if *table {
+                    rows.push(line.split('\t').map(str::to_string).collect());
+                } else {
+                    writeln!(out, "{line}")?;
+                }
+            }
+            if *table {
+                write_table(&mut out, &rows)?;
+            }
+            return Ok(0);
+        }
+    }
+    let mut rows: Vec<Vec<String>> = vec![vec![
+        "CONTAINER ID".into(),
+        "IMAGE".into(),
+        "COMMAND".into(),
+        "CREATED".into(),
+        "STATUS".into(),
+        "PORTS".into(),
+        "NAMES".into(),
+    ]];
+    for c in shown {
+        rows.push(vec![
+            if args.no_trunc {
+                c.record.id.clone()
+            } else {
+                c.short_id().to_string()
+            },
+            c.record.image.clone(),
+            command_text(c, args.no_trunc),
+            format!("{} ago", since(&c.record.created, now)),
+            status_text(c, now),
+            String::new(),
+            c.record.name.clone(),
+        ]);
+    }
+    write_table(&mut out, &rows)?;
+    Ok(0)
+}
+
+/// Columns as Docker's tabwriter sets them (minimum width 10, padding 3).
+fn write_table(out: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; cols];
+    for r in rows {
+        for (i, cell) in r.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    for r in rows {
+        let mut line = String::new();
+        for (i, cell) in r.iter().enumerate() {
+            line.push_str(cell);
+            if i + 1 < r.len() {
+                let width = (widths[i] + 3).max(10);
+                line.extend(std::iter::repeat_n(' ', width - cell.chars().count()));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// `ps --format`: the table, JSON lines, or a template of the JSON fields.
+enum PsFormat {
+    Table,
+    Json,
+    Template { table: bool, template: String },
+}
+
+impl PsFormat {
+    fn parse(f: Option<&str>) -> anyhow::Result<Self> {
+        let Some(f) = f else {
+            return Ok(Self::Table);
+        };
+        if f == "table" {
+            return Ok(Self::Table);
+        }
+        if f == "json" || f == "{{json .}}" {
+            return Ok(Self::Json);
+        }
+        let (table, body) = match f.strip_prefix("table ") {
+            Some(b) => (true, b),
+            None => (false, f),
+        };
+        let template = body.trim().replace("\\t", "\t").replace("\\n", "\n");
+        if !template.contains("{{") {
+            return Err(ExitError::new(
+                crate::error::EXIT_CORACLE,
+                format!("unsupported --format \"{f}\": use table, json or a template such as '{{{{.ID}}}}\\t{{{{.Names}}}}'"),
+            )
+            .into());
+        }
+        // Checked once against an example, so a bad field is one clear error.
+        let example = json!({
+            "Command": "", "CreatedAt": "", "ID": "", "Image": "", "Labels": "", "Mounts": "",
+            "Names": "", "Ports": "", "RunningFor": "", "State": "", "Status": "",
+        });
+        render_template(&template, &example)
+            .map_err(|e| ExitError::new(crate::error::EXIT_CORACLE, format!("--format: {e:#}")))?;
+        Ok(Self::Template { table, template })
+    }
+}
+
+/// The header row of a `table` template: Docker's column names.
+fn template_header(template: &str) -> String {
+    let mut out = template.to_string();
+    for (field, head) in [
+        ("ID", "CONTAINER ID"),
+        ("Image", "IMAGE"),
+        ("Command", "COMMAND"),
+        ("CreatedAt", "CREATED AT"),
+        ("RunningFor", "CREATED"),
+        ("Ports", "PORTS"),
+        ("State", "STATE"),
+        ("Status", "STATUS"),
+        ("Names", "NAMES"),
+        ("Labels", "LABELS"),
+        ("Mounts", "MOUNTS"),
+    ] {
+        out = out
+            .replace(&format!("{{{{.{field}}}}}"), head)
+            .replace(&format!("{{{{json .{field}}}}}"), head);
+    }
+    out
+}
+
+/// One container as `ps --format json` prints it (Docker's field names).
+fn ps_value(c: &Container, no_trunc: bool, now: i128) -> Value {
+    let labels: Vec<String> = c
+        .record
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let mounts: Vec<&str> = c.record.mounts.iter().map(|m| m.source.as_str()).collect();
+    let created = &c.record.created;
+    let created_at = if created.len() >= 19 {
+        format!("{} {} +0000 UTC", &created[..10], &created[11..19])
+    } else {
+        created.clone()
+    };
+    json!({
+        "Command": command_text(c, no_trunc),
+        "CreatedAt": created_at,
+        "ID": if no_trunc { c.record.id.as_str() } else { c.short_id() },
+        "Image": c.record.image,
+        "Labels": labels.join(","),
+        "Mounts": mounts.join(","),
+        "Names": c.record.name,
+        "Ports": "",
+        "RunningFor": format!("{} ago", since(created, now)),
+        "State": c.status().as_str(),
+        "Status": status_text(c, now),
+    })
+}
+
+// --- logs ----------------------------------------------------------------------
+
+pub fn logs_cmd(args: &LogsArgs) -> anyhow::Result<i32> {
+    let tail: Option<usize> = match args.tail.as_str() {
+        "all" => None,
+        n => Some(n.parse().map_err(|_| {
+            ExitError::new(
+                crate::error::EXIT_CORACLE,
+                format!("invalid value for --tail \"{n}\": give a number of lines or all"),
+            )
+        })?),
+    };
+    let now = logs::now_nanos();
+    let filter = logs::Filter {
+        since: args
+            .since
+            .as_deref()
+            .map(|s| logs::parse_time_arg("--since", s, now))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| logs::parse_time_arg("--until", s, now))
+            .transpose()?,
+        timestamps: args.timestamps,
+    };
+    let c = container::resolve(&args.container)?;
+    let id = c.record.id.clone();
+    let path = c.dir.join(container::LOG_FILE);
+    match print_logs(&id, &path, tail, args.follow, &filter) {
+        Err(e) if is_broken_pipe(&e) => Ok(0),
+        Err(e) => Err(e),
+        Ok(()) => Ok(0),
+    }
+}
+
+/// Prints the log (rotated files first), then follows it while the
+/// container runs.
+fn print_logs(
+    id: &str,
+    path: &std::path::Path,
+    tail: Option<usize>,
+    follow: bool,
+    filter: &logs::Filter,
+) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let mut out = stdout.lock();
+    let mut err = stderr.lock();
+    let print = |line: &[u8], out: &mut dyn Write, err: &mut dyn Write| -> std::io::Result<()> {
+        match logs::parse_line(line) {
+            Some(e) => logs::print_entry(&e, filter, out, err),
+            None => Ok(()),
+        }
+    };
+    let files = logs::log_files(path);
+    let mut last: std::collections::VecDeque<Vec<u8>> = std::collections::VecDeque::new();
+    let mut current: Option<(std::fs::File, u64)> = None;
+    for (i, p) in files.iter().enumerate() {
+        let Ok(mut f) = std::fs::File::open(p) else {
+            continue;
+        };
+        let pos = logs::read_lines(&mut f, 0, |l| match tail {
+            Some(n) => {
+                if n > 0 {
+                    if last.len() == n {
+                        last.pop_front();
+                    }
+                    last.push_back(l.to_vec());
+                }
+                Ok(())
+            }
+            None => print(l, &mut out, &mut err),
+        })?;
+        if i + 1 == files.len() {
+            current = Some((f, pos));
+        }
+    }
+    for l in &last {
+        print(l, &mut out, &mut err)?;
+    }
+    drop(last);
+    if !follow {
+        return Ok(());
+    }
+    loop {
+        // Liveness first, then read: whatever was written before the
+        // container ended is read after it is seen to have ended.
+        let alive = container::is_alive(id);
+        loop {
+            if current.is_none() {
+                current = std::fs::File::open(path).ok().map(|f| (f, 0));
+            }
+            let Some((f, pos)) = current.as_mut() else {
+                break;
+            };
+            // Truncated in place (max-file=1): start again from the top.
+            if f.metadata().map(|m| m.len()).unwrap_or(0) < *pos {
+                *pos = 0;
+            }
+            *pos = logs::read_lines(f, *pos, |l| print(l, &mut out, &mut err))?;
+            // Rotated (renamed away): the rest of the old file has just
+            // been read; go on with the new one.
+            let rotated = match (std::fs::metadata(path), f.metadata()) {
+                (Ok(now), Ok(open)) => now.ino() != open.ino(),
+                _ => false,
+            };
+            if !rotated {
+                break;
+            }
+            // Read the files rotated since (newer than the open one) before
+            // the new current file, so that nothing is skipped.
+            let open_ino = f.metadata().map(|m| m.ino()).ok();
+            let chain: Vec<std::path::PathBuf> = (1..=100)
+                .map(|n| logs::rotated(path, n))
+                .take_while(|p| p.exists())
+                .collect();
+            let k = chain
+                .iter()
+                .position(|p| std::fs::metadata(p).ok().map(|m| m.ino()) == open_ino);
+            let newer = &chain[..k.unwrap_or(chain.len())];
+            for p in newer.iter().rev() {
+                if let Ok(mut g) = std::fs::File::open(p) {
+                    logs::read_lines(&mut g, 0, |l| print(l, &mut out, &mut err))?;
+                }
+            }
+            current = None;
+        }
+        if !alive {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+// --- signals, stop, kill, wait ---------------------------------------------------
+
+/// `KILL`, `SIGKILL`, `kill` or `9`.
+pub fn parse_signal(s: &str) -> anyhow::Result<nix::sys::signal::Signal> {
+    use nix::sys::signal::Signal;
+    use std::str::FromStr;
+    if let Ok(n) = s.parse::<i32>() {
+        return Signal::try_from(n).map_err(|_| {
+            anyhow::anyhow!(
+                "invalid signal: {s}: give a signal name (TERM, KILL, HUP...) or number"
+            )
+        });
+    }
+    let up = s.to_ascii_uppercase();
+    let name = if up.starts_with("SIG") {
+        up
+    } else {
+        format!("SIG{up}")
+    };
+    Signal::from_str(&name).map_err(|_| {
+        anyhow::anyhow!("invalid signal: {s}: give a signal name (TERM, KILL, HUP...) or number")
+    })
+}
+
+fn signal_container(c: &Container, sig: nix::sys::signal::Signal) -> anyhow::Result<()> {
+    let Some(pid) = c.state.pid.filter(|_| c.running()) else {
+        return Err(ExitError::new(1, format!("container {} is not running", c.record.id)).into());
+    };
+    // The monitor is the container's parent and reaps it only after this
+    // lock check could see it alive, so the pid is still the container's.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig)
+        .with_context(|| format!("send {sig} to container {} (pid {pid})", c.record.id))
+}
+
+/// Runs `f` on each named container; errors are printed and the status is 1
+/// if any failed, as Docker does.
+fn each(names: &[String], mut f: impl FnMut(&str) -> anyhow::Result<()>) -> anyhow::Result<i32> {
+    let mut rc = 0;
+    for n in names {
+        if let Err(e) = f(n) {
+            eprintln!("coracle: {e:#}");
+            rc = 1;
+        }
+    }
+    Ok(rc)
+}
+
+pub fn stop(args: &StopArgs) -> anyhow::Result<i32> {
+    let first = args.signal.as_deref().map(parse_signal).transpose()?;
+    each(&args.containers, |n| {
+        let c = container::resolve(n)?;
+        if c.running() {
+            let sig = match (first, &c.record.stop_signal) {
+                (Some(s), _) => s,
+                (None, Some(s)) => parse_signal(s).unwrap_or(nix::sys::signal::Signal::SIGTERM),
+                (None, None) => nix::sys::signal::Signal::SIGTERM,
+            };
+            let _ = signal_container(&c, sig);
+            let grace = (args.time >= 0).then(|| Duration::from_secs(args.time as u64));
+            if !container::wait_not_alive_for(&c.record.id, grace) {
+                let _ = signal_container(&c, nix::sys::signal::Signal::SIGKILL);
+                if !container::wait_not_alive_for(&c.record.id, Some(Duration::from_secs(30))) {
+                    bail!(
+                        "container {n} did not stop after SIGKILL; `coracle rm -f {n}` removes it"
+                    );
+                }
+            }
+        }
+        println!("{n}");
+        Ok(())
+    })
+}
+
+pub fn kill(args: &KillArgs) -> anyhow::Result<i32> {
+    let sig = parse_signal(&args.signal)?;
+    each(&args.containers, |n| {
+        let c = container::resolve(n)?;
+        signal_container(&c, sig)?;
+        println!("{n}");
+        Ok(())
+    })
+}
+
+/// The exit code recorded for a container that is not running.
+fn exit_code_of(c: &Container) -> i32 {
+    match c.status() {
+        Status::Dead => DEAD_EXIT,
+        _ => container::read_state(&c.dir)
+            .ok()
+            .and_then(|s| s.exit_code)
+            .unwrap_or(0),
+    }
+}
+
+pub fn wait(args: &WaitArgs) -> anyhow::Result<i32> {
+    each(&args.containers, |n| {
+        let c = container::resolve(n)?;
+        container::wait_not_alive(&c.record.id)?;
+        match Container::load(&c.record.id) {
+            Ok(c) => println!("{}", exit_code_of(&c)),
+            // Removed when it exited (`run -d --rm`): its monitor left the
+            // exit code.
+            Err(_) => match container::removed_exit_code(&c.record.id) {
+                Some(code) => println!("{code}"),
+                None => return Err(ExitError::new(1, format!("No such container: {n}")).into()),
+            },
+        }
+        Ok(())
+    })
+}
+
+// --- rm --------------------------------------------------------------------------
+
+pub fn rm(args: &RmArgs) -> anyhow::Result<i32> {
+    each(&args.containers, |n| {
+        let c = match container::resolve(n) {
+            Ok(c) => c,
+            Err(e)
+                if args.force
+                    && e.downcast_ref::<ExitError>().is_some_and(|x| x.code == 1)
+                    && e.to_string().starts_with("No such container") =>
+            {
+                // A damaged record, named by its full id, is removed
+                // whole when nobody runs it.
+                if container::is_damaged(n) {
+                    let _names = container::lock_names()?;
+                    let Some(_lock) = container::try_lock_monitor(n)? else {
+                        bail!("container {n} is still run by a process; kill that process first");
+                    };
+                    container::remove_container_files(n)?;
+                    println!("{n}");
+                }
+                // Docker's `rm -f` is quiet about containers that are gone.
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let id = c.record.id.clone();
+        if c.alive {
+            if !args.force {
+                return Err(ExitError::new(
+                    1,
+                    format!(
+                        "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
+                        c.record.name
+                    ),
+                )
+                .into());
+            }
+            force_end(&c)?;
+        }
+        let _names = container::lock_names()?;
+        let Some(_lock) = container::try_lock_monitor(&id)? else {
+            bail!("container {n} was started again while being removed; try again");
+        };
+        container::remove_container_files(&id)?;
+        println!("{n}");
+        Ok(())
+    })
+}
+
+/// Kills a running container and waits for its runner to end (killing the
+/// runner too if it hangs).
+fn force_end(c: &Container) -> anyhow::Result<()> {
+    use nix::sys::signal::{kill, Signal};
+    let id = &c.record.id;
+    if let Some(pid) = c.state.pid.filter(|_| c.state.status == Status::Running) {
+        let _ = kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+    }
+    if container::wait_not_alive_for(id, Some(Duration::from_secs(10))) {
+        return Ok(());
+    }
+    // The runner does not end (e.g. still starting the container): end it;
+    // the container dies with it (parent-death signal).
+    if let Some(m) = container::read_state(&c.dir)
+        .ok()
+        .and_then(|s| s.monitor_pid)
+    {
+        let _ = kill(nix::unistd::Pid::from_raw(m), Signal::SIGKILL);
+    }
+    if container::wait_not_alive_for(id, Some(Duration::from_secs(10))) {
+        return Ok(());
+    }
+    bail!("container {id} could not be stopped; its processes may need `kill -9`")
+}
+
+// --- inspect -----------------------------------------------------------------------
+
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+pub fn inspect_value(c: &Container) -> Value {
+    let r = &c.record;
+    let status = c.status();
+    let running = status == Status::Running;
+    let (exit_code, error) = match status {
+        Status::Dead => (DEAD_EXIT, dead_error(c)),
+        _ => (
+            c.state.exit_code.unwrap_or(0),
+            c.state.error.clone().unwrap_or_default(),
+        ),
+    };
+    let nullable = |v: &Vec<String>| {
+        if v.is_empty() {
+            Value::Null
+        } else {
+            json!(v)
+        }
+    };
+    json!({
+        "Id": r.id,
+        "Created": r.created,
+        "Path": r.path,
+        "Args": r.args,
+        "State": {
+            "Status": status.as_str(),
+            "Running": running,
+            "Paused": false,
+            "Restarting": false,
+            "OOMKilled": false,
+            "Dead": status == Status::Dead,
+            "Pid": if running { c.state.pid.unwrap_or(0) } else { 0 },
+            "ExitCode": exit_code,
+            "Error": error,
+            "StartedAt": c.state.started_at.as_deref().unwrap_or(ZERO_TIME),
+            "FinishedAt": c.state.finished_at.as_deref().unwrap_or(ZERO_TIME),
+        },
+        "Image": r.image_id.as_deref().unwrap_or(""),
+        "LogPath": c.dir.join(container::LOG_FILE),
+        "Name": format!("/{}", r.name),
+        "RestartCount": 0,
+        "HostConfig": {
+            "AutoRemove": r.auto_remove,
+            "Init": r.init,
+        },
+        "Mounts": r.mounts.iter().map(|m| json!({
+            "Type": "bind",
+            "Source": m.source,
+            "Destination": m.destination,
+            "Mode": "",
+            "RW": m.rw,
+            "Propagation": "rprivate",
+        })).collect::<Vec<_>>(),
+        "Config": {
+            "Hostname": r.hostname,
+            "User": r.user,
+            "Tty": r.tty,
+            "OpenStdin": r.open_stdin,
+            "Env": r.env,
+            "Cmd": nullable(&r.cmd),
+            "Image": r.image,
+            "WorkingDir": r.working_dir,
+            "Entrypoint": nullable(&r.entrypoint),
+            "Labels": r.labels,
+            "StopSignal": r.stop_signal,
+        },
+    })
+}
+
+/// A small subset of Go templates: `{{.A.B}}` and `{{json .A.B}}` (`{{json .}}`).
+pub fn render_template(tpl: &str, v: &Value) -> anyhow::Result<String> {
+    let mut out = String::new();
+    let mut rest = tpl;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| anyhow::anyhow!("template: unclosed {{{{ in \"{tpl}\""))?;
+        let action = after[..end].trim();
+        let (as_json, path) = match action.strip_prefix("json ") {
+            Some(p) => (true, p.trim()),
+            None => (false, action),
+        };
+        if !path.starts_with('.') {
+            bail!("template: unsupported action \"{action}\": only {{{{.Field}}}} and {{{{json .Field}}}} are supported");
+        }
+        let mut cur = v;
+        for part in path[1..].split('.').filter(|p| !p.is_empty()) {
+            cur = cur
+                .get(part)
+                .ok_or_else(|| anyhow::anyhow!("template: no field \"{part}\" in \"{path}\""))?;
+        }
+        match (as_json, cur) {
+            (false, Value::String(s)) => out.push_str(s),
+            (false, Value::Null) => out.push_str("<no value>"),
+            _ => out.push_str(&cur.to_string()),
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+pub fn inspect(args: &InspectArgs) -> anyhow::Result<i32> {
+    let all = container::list()?;
+    let mut found = Vec::new();
+    let mut rc = 0;
+    for n in &args.containers {
+        match container::find(&all, n) {
+            Ok(c) => found.push(inspect_value(c)),
+            Err(e) => {
+                eprintln!("coracle: {e:#}");
+                rc = 1;
+            }
+        }
+    }
+    match &args.format {
+        Some(tpl) => {
+            for v in &found {
+                println!("{}", render_template(tpl, v)?);
+            }
+        }
+        None => println!("{}", serde_json::to_string_pretty(&Value::Array(found))?),
+    }
+    Ok(rc)
+}
+
+// --- prune -------------------------------------------------------------------------
+
+/// Removes every container that is not running, and what crashed `run`s
+/// left before a record was written.
+pub fn prune(args: &PruneArgs) -> anyhow::Result<i32> {
+    if !args.force && !super::image::confirm("This will remove all stopped containers.")? {
+        return Ok(0);
+    }
+    let base = container::containers_dir()?;
+    let _names = container::lock_names()?;
+    let mut deleted = Vec::new();
+    let mut reclaimed = 0u64;
+    for e in std::fs::read_dir(&base).with_context(|| format!("read {}", base.display()))? {
+        let e = e.with_context(|| format!("read {}", base.display()))?;
+        let id = e.file_name().to_string_lossy().into_owned();
+        if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        // Whoever runs or creates it holds this lock; taking it keeps
+        // `start` away while the container is removed.
+        let Some(_lock) = container::try_lock_monitor(&id)? else {
+            continue;
+        };
+        let size = crate::image::store::dir_size(&e.path());
+        container::remove_container_files(&id)?;
+        reclaimed += size;
+        deleted.push(id);
+    }
+    if !deleted.is_empty() {
+        println!("Deleted Containers:");
+        for id in &deleted {
+            println!("{id}");
+        }
+        println!();
+    }
+    println!(
+        "Total reclaimed space: {}",
+        super::image::human_size(reclaimed)
+    );
+    Ok(0)
+}
+
+// --- start -------------------------------------------------------------------------
+
+pub fn start(args: &StartArgs) -> anyhow::Result<i32> {
+    each(&args.containers, |n| {
+        let c = container::resolve(n)?;
+        if c.alive {
+            if c.running() {
+                println!("{n}");
+                return Ok(());
+            }
+            bail!("container {n} is being started by another process");
+        }
+        if c.record.tty || c.record.open_stdin {
+            bail!(
+                "container {n} was created with -t or -i: starting it detached is not implemented; \
+                 run a new container instead"
+            );
+        }
+        super::run::start_monitor(&c.record.id)?;
+        println!("{n}");
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations_match_go_units() {
+        let s = 1_000_000_000i128;
+        assert_eq!(human_duration(0), "Less than a second");
+        assert_eq!(human_duration(s), "1 second");
+        assert_eq!(human_duration(5 * s), "5 seconds");
+        assert_eq!(human_duration(60 * s), "About a minute");
+        assert_eq!(human_duration(120 * s), "2 minutes");
+        assert_eq!(human_duration(3600 * s), "About an hour");
+        assert_eq!(human_duration(3 * 3600 * s), "3 hours");
+        assert_eq!(human_duration(3 * 86400 * s), "3 days");
+        assert_eq!(human_duration(21 * 86400 * s), "3 weeks");
+        assert_eq!(human_duration(90 * 86400 * s), "3 months");
+        assert_eq!(human_duration(3 * 365 * 86400 * s), "3 years");
+    }
+
+    #[test]
+    fn signals_by_name_and_number() {
+        use nix::sys::signal::Signal;
+        assert_eq!(parse_signal("KILL").unwrap(), Signal::SIGKILL);
+        assert_eq!(parse_signal("sigterm").unwrap(), Signal::SIGTERM);
+        assert_eq!(parse_signal("9").unwrap(), Signal::SIGKILL);
+        assert!(parse_signal("NOPE").is_err());
+        assert!(parse_signal("99").is_err());
+    }
+
+    #[test]
+    fn templates_pick_fields() {
+        let v =
+            json!({"State": {"Status": "running", "Pid": 3}, "Name": "/x", "Labels": {"a": "b"}});
+        assert_eq!(render_template("{{.State.Status}}", &v).unwrap(), "running");
+        assert_eq!(
+            render_template("{{.Name}} {{.State.Pid}}", &v).unwrap(),
+            "/x 3"
+        );
+        assert_eq!(
+            render_template("{{json .Labels}}", &v).unwrap(),
+            "{\"a\":\"b\"}"
+        );
+        assert!(render_template("{{range .}}", &v).is_err());
+        assert!(render_template("{{.Nope}}", &v).is_err());
+    }
+
+    #[test]
+    fn tables_pad_like_dockers_tabwriter() {
+        let rows = vec![
+            vec![
+                "IMAGE".to_string(),
+                "COMMAND".to_string(),
+                "NAMES".to_string(),
+            ],
+            vec![
+                "a-long-image-name".to_string(),
+                "\"sh\"".to_string(),
+                "x".to_string(),
+            ],
+        ];
+        let mut out = Vec::new();
+        write_table(&mut out, &rows).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!(
+                "IMAGE{}COMMAND   NAMES\na-long-image-name   \"sh\"      x\n",
+                " ".repeat(15)
+            )
+        );
+    }
+
+    #[test]
+    fn ps_templates() {
+        assert!(matches!(PsFormat::parse(None).unwrap(), PsFormat::Table));
+        assert!(matches!(
+            PsFormat::parse(Some("json")).unwrap(),
+            PsFormat::Json
+        ));
+        match PsFormat::parse(Some("table {{.ID}}\\t{{.Names}}")).unwrap() {
+            PsFormat::Template {
+                table: true,
+                template,
+            } => {
+                assert_eq!(template, "{{.ID}}\t{{.Names}}");
+                assert_eq!(template_header(&template), "CONTAINER ID\tNAMES");
+            }
+            _ => panic!("a table template"),
+        }
+        assert!(PsFormat::parse(Some("{{.Nope}}")).is_err());
+        assert!(PsFormat::parse(Some("plain")).is_err());
+    }
+
+    #[test]
+    fn filters_are_checked() {
+        assert!(Filters::parse(&["status=running".into()]).is_ok());
+        assert!(Filters::parse(&["status=sleeping".into()]).is_err());
+        assert!(Filters::parse(&["colour=red".into()]).is_err());
+        assert!(Filters::parse(&["name".into()]).is_err());
+    }
+}
