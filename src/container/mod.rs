@@ -248,7 +248,11 @@ impl ContainerDir {
 
 /// `$XDG_DATA_HOME/coracle/containers` (0700).
 pub fn containers_dir() -> anyhow::Result<PathBuf> {
-    let d = data_dir()?.join("containers");
+    private_dirs(data_dir()?.join("containers"))
+}
+
+/// Creates `d` and its missing parents, mode 0700; returns it.
+fn private_dirs(d: PathBuf) -> anyhow::Result<PathBuf> {
     std::fs::DirBuilder::new()
         .mode(0o700)
         .recursive(true)
@@ -259,13 +263,7 @@ pub fn containers_dir() -> anyhow::Result<PathBuf> {
 
 /// `$XDG_RUNTIME_DIR/coracle/containers/ID` (created, 0700).
 pub fn runtime_path_of(id: &str) -> anyhow::Result<PathBuf> {
-    let d = runtime_dir()?.join("containers").join(id);
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .recursive(true)
-        .create(&d)
-        .with_context(|| format!("create {}", d.display()))?;
-    Ok(d)
+    private_dirs(runtime_dir()?.join("containers").join(id))
 }
 
 pub fn read_state(dir: &Path) -> anyhow::Result<State> {

@@ -792,14 +792,14 @@ impl TokenServer {
                 serde_json::json!({
                     "access_token": jwt,
                     "expires_in": TOKEN_LIFETIME,
-                    "issued_at": rfc3339(now),
+                    "issued_at": coracle::container::rfc3339(now as i64, 0),
                 })
             } else {
                 serde_json::json!({
                     "token": jwt,
                     "access_token": jwt,
                     "expires_in": TOKEN_LIFETIME,
-                    "issued_at": rfc3339(now),
+                    "issued_at": coracle::container::rfc3339(now as i64, 0),
                 })
             };
             Reply::body(200, serde_json::to_vec(&body).unwrap())
@@ -920,25 +920,4 @@ fn sign(key: &Path, data: &[u8]) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(out.stdout)
-}
-
-/// `secs` since the epoch as RFC 3339 UTC (`2026-11-23T19:20:00Z`).
-fn rfc3339(secs: u64) -> String {
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
