@@ -39,6 +39,7 @@ complete -c coracle -n "__fish_coracle_needs_command" -f -a "container" -d 'Mana
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "pull" -d 'Download an image from a registry'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "images" -d 'List images'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "image" -d 'Manage images'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "volume" -d 'Manage volumes'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "push" -d 'Upload an image to a registry'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "login" -d 'Log in to a registry'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "logout" -d 'Log out from a registry'
@@ -57,7 +58,8 @@ complete -c coracle -n "__fish_coracle_using_subcommand run" -l env-file -d 'Rea
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s w -l workdir -d 'Working directory inside the container (created if missing)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s u -l user -d 'User to run as: name|uid[:group|gid]' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s h -l hostname -d 'Container host name' -r
-complete -c coracle -n "__fish_coracle_using_subcommand run" -s v -l volume -d 'Bind mount a host path: HOST:CONTAINER[:ro|rw]' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -s v -l volume -d 'Bind mount a host path or mount a volume: /HOST:CONTAINER[:ro|rw], NAME:CONTAINER[:ro|rw|nocopy] (a named volume, created on first use), or CONTAINER alone (an anonymous volume)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l mount -d 'Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly][,volume-nocopy][,tmpfs-size=][,tmpfs-mode=]' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS] (options as for mount, e.g. size=64m,mode=1777)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l name -d 'Assign a name to the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s l -l label -d 'Set metadata on the container (KEY=VALUE, or KEY for an empty value)' -r
@@ -101,6 +103,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand kill" -s s -l signal -d 
 complete -c coracle -n "__fish_coracle_using_subcommand kill" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand wait" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand rm" -s f -l force -d 'Force the removal of a running container (kills it)'
+complete -c coracle -n "__fish_coracle_using_subcommand rm" -s v -l volumes -d 'Remove the anonymous volumes of the container'
 complete -c coracle -n "__fish_coracle_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand inspect" -s f -l format -d 'Format the output: {{.Field.Sub}} and {{json .Field}} fields of the JSON' -r
 complete -c coracle -n "__fish_coracle_using_subcommand inspect" -s h -l help -d 'Print help'
@@ -126,7 +129,8 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s w -l workdir -d 'Working directory inside the container (created if missing)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s u -l user -d 'User to run as: name|uid[:group|gid]' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s h -l hostname -d 'Container host name' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s v -l volume -d 'Bind mount a host path: HOST:CONTAINER[:ro|rw]' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s v -l volume -d 'Bind mount a host path or mount a volume: /HOST:CONTAINER[:ro|rw], NAME:CONTAINER[:ro|rw|nocopy] (a named volume, created on first use), or CONTAINER alone (an anonymous volume)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l mount -d 'Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly][,volume-nocopy][,tmpfs-size=][,tmpfs-mode=]' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS] (options as for mount, e.g. size=64m,mode=1777)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Assign a name to the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s l -l label -d 'Set metadata on the container (KEY=VALUE, or KEY for an empty value)' -r
@@ -186,8 +190,10 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rm" -s f -l force -d 'Force the removal of a running container (kills it)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rm" -s v -l volumes -d 'Remove the anonymous volumes of the container'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from remove" -s f -l force -d 'Force the removal of a running container (kills it)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from remove" -s v -l volumes -d 'Remove the anonymous volumes of the container'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Format the output: {{.Field.Sub}} and {{json .Field}} fields of the JSON' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
@@ -288,6 +294,42 @@ complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_s
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "load" -d 'Load images from a tar archive'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "import" -d 'Create an image from a root file system tarball'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "create" -d 'Create a volume'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "ls" -d 'List volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "list" -d 'List volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "inspect" -d 'Display detailed information on one or more volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "rm" -d 'Remove one or more volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "remove" -d 'Remove one or more volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "prune" -d 'Remove unused volumes (anonymous ones only, unless -a)'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from create" -s d -l driver -d 'Volume driver (only "local")' -r
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from create" -l label -d 'Set metadata on the volume (KEY=VALUE)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter output: name=, label=KEY[=VALUE], dangling=true|false, driver=local' -r
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from ls" -l format -d 'Output format: table (default), json (one object per line), or a template such as \'{{.Name}}\'' -r
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only display volume names'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter output: name=, label=KEY[=VALUE], dangling=true|false, driver=local' -r
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from list" -l format -d 'Output format: table (default), json (one object per line), or a template such as \'{{.Name}}\'' -r
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only display volume names'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Format the output: {{.Field}} and {{json .Field}} fields of the JSON' -r
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from rm" -s f -l force -d 'Do not complain about volumes that do not exist'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from remove" -s f -l force -d 'Do not complain about volumes that do not exist'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from prune" -l filter -d 'Filter: label=KEY[=VALUE]' -r
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all unused volumes, not only anonymous ones'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a volume'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Display detailed information on one or more volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Remove one or more volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove unused volumes (anonymous ones only, unless -a)'
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand push" -l tls-verify -d 'Allow plain HTTP and unverified registries for this push (like Podman\'s --tls-verify=false)' -r -f -a "true\t''
 false\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand push" -s q -l quiet -d 'Print only the digest'
@@ -318,30 +360,31 @@ complete -c coracle -n "__fish_coracle_using_subcommand check" -l json -d 'Print
 complete -c coracle -n "__fish_coracle_using_subcommand check" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -l json -d 'Print the report as JSON'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -s h -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "run" -d 'Create and run a new container'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "ps" -d 'List containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "logs" -d 'Fetch the logs of a container'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "stop" -d 'Stop one or more running containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "kill" -d 'Kill one or more running containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "rm" -d 'Remove one or more containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "inspect" -d 'Return low-level information on containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "start" -d 'Start one or more stopped containers (detached)'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "container" -d 'Manage containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "pull" -d 'Download an image from a registry'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "images" -d 'List images'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "image" -d 'Manage images'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "push" -d 'Upload an image to a registry'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "login" -d 'Log in to a registry'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "logout" -d 'Log out from a registry'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "rmi" -d 'Remove one or more images'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "history" -d 'Show the history of an image'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "save" -d 'Save images to a tar archive (docker-archive or oci-archive)'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "load" -d 'Load images from a tar archive'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "import" -d 'Create an image from a root file system tarball'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "check" -d 'Check the host for rootless containers and print what to fix'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image push login logout tag rmi history save load import check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "ps" -d 'List containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "logs" -d 'Fetch the logs of a container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "stop" -d 'Stop one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "kill" -d 'Kill one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "rm" -d 'Remove one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "inspect" -d 'Return low-level information on containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "start" -d 'Start one or more stopped containers (detached)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "container" -d 'Manage containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "pull" -d 'Download an image from a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "images" -d 'List images'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "image" -d 'Manage images'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "volume" -d 'Manage volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "push" -d 'Upload an image to a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "login" -d 'Log in to a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "logout" -d 'Log out from a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "rmi" -d 'Remove one or more images'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "history" -d 'Show the history of an image'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "save" -d 'Save images to a tar archive (docker-archive or oci-archive)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "load" -d 'Load images from a tar archive'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "import" -d 'Create an image from a root file system tarball'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "check" -d 'Check the host for rootless containers and print what to fix'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "run" -d 'Create and run a new container'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "ls" -d 'List containers'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "logs" -d 'Fetch the logs of a container'
@@ -363,3 +406,8 @@ complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_su
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "save" -d 'Save images to a tar archive (docker-archive or oci-archive)'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "load" -d 'Load images from a tar archive'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "import" -d 'Create an image from a root file system tarball'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from volume" -f -a "create" -d 'Create a volume'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from volume" -f -a "ls" -d 'List volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from volume" -f -a "inspect" -d 'Display detailed information on one or more volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from volume" -f -a "rm" -d 'Remove one or more volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from volume" -f -a "prune" -d 'Remove unused volumes (anonymous ones only, unless -a)'

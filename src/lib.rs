@@ -49,6 +49,7 @@ pub fn run_cli() -> i32 {
             cli::container::inspect(&args)
         }
         cli::Command::Container(cli::ContainerCommand::Prune(args)) => cli::container::prune(&args),
+        cli::Command::Volume(cmd) => cli::volume::run(cmd),
         cli::Command::Start(args) | cli::Command::Container(cli::ContainerCommand::Start(args)) => {
             cli::container::start(&args)
         }

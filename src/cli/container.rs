@@ -108,6 +108,9 @@ pub struct RmArgs {
     /// Force the removal of a running container (kills it)
     #[arg(short = 'f', long = "force")]
     pub force: bool,
+    /// Remove the anonymous volumes of the container
+    #[arg(short = 'v', long = "volumes")]
+    pub volumes: bool,
     #[arg(value_name = "CONTAINER", required = true)]
     pub containers: Vec<String>,
 }
@@ -397,7 +400,7 @@ pub fn ps(args: &PsArgs) -> anyhow::Result<i32> {
 }
 
 /// Columns as Docker's tabwriter sets them (minimum width 10, padding 3).
-fn write_table(out: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
+pub(crate) fn write_table(out: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0usize; cols];
     for r in rows {
@@ -807,11 +810,18 @@ pub fn rm(args: &RmArgs) -> anyhow::Result<i32> {
             }
             force_end(&c)?;
         }
-        let _names = container::lock_names()?;
-        let Some(_lock) = container::try_lock_monitor(&id)? else {
-            bail!("container {n} was started again while being removed; try again");
-        };
-        container::remove_container_files(&id)?;
+        {
+            let _names = container::lock_names()?;
+            let Some(_lock) = container::try_lock_monitor(&id)? else {
+                bail!("container {n} was started again while being removed; try again");
+            };
+            container::remove_container_files(&id)?;
+        }
+        // After the names lock is released: `run` takes the volumes lock
+        // first, then the names lock.
+        if args.volumes {
+            container::volumes::remove_anonymous(&c.record.mounts)?;
+        }
         println!("{n}");
         Ok(())
     })
@@ -890,14 +900,26 @@ pub fn inspect_value(c: &Container) -> Value {
             "AutoRemove": r.auto_remove,
             "Init": r.init,
         },
-        "Mounts": r.mounts.iter().map(|m| json!({
-            "Type": "bind",
-            "Source": m.source,
-            "Destination": m.destination,
-            "Mode": "",
-            "RW": m.rw,
-            "Propagation": "rprivate",
-        })).collect::<Vec<_>>(),
+        "Mounts": r.mounts.iter().map(|m| match m.typ.as_str() {
+            "volume" => json!({
+                "Type": "volume",
+                "Name": m.name,
+                "Source": m.source,
+                "Destination": m.destination,
+                "Driver": "local",
+                "Mode": "z",
+                "RW": m.rw,
+                "Propagation": "",
+            }),
+            typ => json!({
+                "Type": typ,
+                "Source": m.source,
+                "Destination": m.destination,
+                "Mode": "",
+                "RW": m.rw,
+                "Propagation": if typ == "bind" { "rprivate" } else { "" },
+            }),
+        }).collect::<Vec<_>>(),
         "Config": {
             "Hostname": r.hostname,
             "User": r.user,

@@ -9,6 +9,7 @@ pub mod container;
 pub mod docs;
 pub mod image;
 pub mod run;
+pub mod volume;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -56,6 +57,9 @@ pub enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
     /// Upload an image to a registry
     Push(image::PushArgs),
     /// Log in to a registry
@@ -142,7 +146,7 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
             "run", "ps", "pull", "push", "images", "login", "logout", "check",
         ],
     ),
-    ("Management Commands", &["container", "image"]),
+    ("Management Commands", &["container", "image", "volume"]),
     (
         "Commands",
         &[

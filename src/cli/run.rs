@@ -35,9 +35,13 @@ pub struct RunArgs {
     #[arg(short = 'h', long = "hostname", value_name = "NAME")]
     pub hostname: Option<String>,
 
-    /// Bind mount a host path: HOST:CONTAINER[:ro|rw]
-    #[arg(short = 'v', long = "volume", value_name = "HOST:CONTAINER[:OPTS]")]
+    /// Bind mount a host path or mount a volume: /HOST:CONTAINER[:ro|rw], NAME:CONTAINER[:ro|rw|nocopy] (a named volume, created on first use), or CONTAINER alone (an anonymous volume)
+    #[arg(short = 'v', long = "volume", value_name = "[SOURCE:]CONTAINER[:OPTS]")]
     pub volume: Vec<String>,
+
+    /// Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly][,volume-nocopy][,tmpfs-size=][,tmpfs-mode=]
+    #[arg(long = "mount", value_name = "KEY=VALUE,...")]
+    pub mount: Vec<String>,
 
     /// Mount a tmpfs: PATH[:OPTIONS] (options as for mount, e.g. size=64m,mode=1777)
     #[arg(long = "tmpfs", value_name = "PATH[:OPTS]")]
@@ -185,7 +189,7 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
         .ok_or_else(|| anyhow::anyhow!("container {id} is already being created"))?;
     // With an image, the container gets a root of its own (removed with the
     // container); bad input removes it again.
-    let (src, image_root, image_info) = match &args.rootfs {
+    let (mut src, image_root, image_info) = match &args.rootfs {
         Some(_) => (spec::Source::from_rootfs(&args)?, None, None),
         None => {
             let (src, root, info) = image_source(&args, &id)?;
@@ -197,12 +201,38 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
             let _ = crate::image::store::remove(r);
         }
     };
+    src.volumes_dir = match container::volumes::volumes_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            cleanup_root(&image_root);
+            return Err(e);
+        }
+    };
     // Bad input leaves nothing behind: plan first, then create the directory.
     let plan = match spec::resolve(&args, &src, &host, &id, &ContainerDir::path_of(&id)?) {
         Ok(p) => p,
         Err(e) => {
             cleanup_root(&image_root);
             return Err(e);
+        }
+    };
+    // Volumes are made (and filled from the root on first use) before the
+    // record that names them exists; the volumes lock is held until the
+    // record is written, so `volume rm` cannot remove one in between, and
+    // a failure removes the new ones again.
+    let (new_volumes, volumes_lock) = match container::volumes::prepare(&plan.volumes, &src.rootfs)
+    {
+        Ok(v) => v,
+        Err(e) => {
+            cleanup_root(&image_root);
+            return Err(e);
+        }
+    };
+    let drop_new_volumes = || {
+        if let Some(l) = &volumes_lock {
+            for n in &new_volumes {
+                let _ = container::volumes::remove_locked(l, n);
+            }
         }
     };
     let created = (|| -> anyhow::Result<ContainerDir> {
@@ -245,9 +275,11 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
         Ok(d) => d,
         Err(e) => {
             cleanup_root(&image_root);
+            drop_new_volumes();
             return Err(e);
         }
     };
+    drop(volumes_lock);
     if plan.single_id {
         single_id_notice(&host);
     }
@@ -268,8 +300,15 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
         Ok(exit.code)
     })();
     if args.rm {
+        let mounts = crate::container::Record::read(&dir.path)
+            .map(|r| r.mounts)
+            .unwrap_or_default();
         cleanup_root(&image_root);
         dir.remove()?;
+        // Docker removes a --rm container's anonymous volumes with it.
+        if let Err(e) = container::volumes::remove_anonymous(&mounts) {
+            eprintln!("coracle: warning: {e:#}");
+        }
     } else {
         if let Ok(st) = container::read_state(&dir.path) {
             dir.state = st;
@@ -394,26 +433,15 @@ fn make_record(
         .or_else(|| src.image.as_ref().and_then(|i| i.user.clone()))
         .unwrap_or_default();
     let mounts = plan
-        .spec
-        .mounts()
+        .user_mounts
         .iter()
-        .flatten()
-        .filter(|m| m.typ().as_deref() == Some("bind"))
-        .filter_map(|m| {
-            let source = m.source().as_ref()?;
-            // Generated files and the device nodes bound from the host
-            // are coracle's, not the user's mounts.
-            if source.starts_with(&dir.path)
-                || (source.starts_with("/dev") && source == m.destination())
-            {
-                return None;
-            }
-            let ro = m.options().iter().flatten().any(|o| o == "ro");
-            Some(MountRecord {
-                source: source.display().to_string(),
-                destination: m.destination().display().to_string(),
-                rw: !ro,
-            })
+        .map(|m| MountRecord {
+            typ: m.typ.to_string(),
+            name: m.name.clone(),
+            source: m.source.display().to_string(),
+            destination: m.destination.display().to_string(),
+            rw: m.rw,
+            anonymous: m.anonymous,
         })
         .collect();
     let image = match &args.rootfs {
@@ -482,6 +510,7 @@ fn image_source(
         cmd: c.cmd().clone().unwrap_or_default(),
         workdir: c.working_dir().clone(),
         user: c.user().clone(),
+        volumes: c.volumes().clone().unwrap_or_default(),
     };
     let info = ImageInfo {
         id: record.id.to_string(),
@@ -509,6 +538,7 @@ fn image_source(
             rootfs: root.clone(),
             image: Some(defaults),
             command: command.to_vec(),
+            volumes_dir: std::path::PathBuf::new(),
         },
         root,
         info,

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod monitor;
 pub mod names;
 pub mod record;
+pub mod volumes;
 
 pub use record::*;
 

@@ -165,6 +165,8 @@ fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
             }
             None => super::remove_container_files(id)?,
         }
+        // Docker removes a --rm container's anonymous volumes with it.
+        let _ = super::volumes::remove_anonymous(&record.mounts);
     } else {
         dir.save_state()?;
     }

@@ -17,12 +17,27 @@ use serde::{Deserialize, Serialize};
 use super::{read_state, runtime_dir, ContainerDir, State, Status};
 use crate::error::ExitError;
 
-/// A bind mount of the container, as `inspect` shows it.
+/// A mount of the container (`-v`, `--mount`, `--tmpfs`, the image's
+/// volumes), as `inspect` shows it; `volume rm` reads these to find the
+/// users of a volume.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct MountRecord {
+    /// `bind`, `volume` or `tmpfs` (records from before volumes: bind).
+    #[serde(default = "bind_type", rename = "type")]
+    pub typ: String,
+    /// The volume's name (volumes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub source: String,
     pub destination: String,
     pub rw: bool,
+    /// An anonymous volume: removed with the container by `rm -v` and `--rm`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub anonymous: bool,
+}
+
+fn bind_type() -> String {
+    "bind".into()
 }
 
 /// `container.json`: what `run` was asked, written once when the container

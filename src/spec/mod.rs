@@ -122,6 +122,40 @@ pub struct Plan {
     /// Single-id mode: only one id is mapped.
     pub single_id: bool,
     pub remove: bool,
+    /// The volumes the container uses (created on first use by `run`).
+    pub volumes: Vec<PlannedVolume>,
+    /// The user's mounts (-v, --mount, --tmpfs, image volumes), as `inspect`
+    /// shows them.
+    pub user_mounts: Vec<UserMount>,
+}
+
+/// A named or anonymous volume a container mounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedVolume {
+    pub name: String,
+    pub anonymous: bool,
+    pub destination: PathBuf,
+    /// Do not copy the image's content at the destination into a new,
+    /// empty volume.
+    pub nocopy: bool,
+}
+
+/// One of the user's mounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserMount {
+    /// `bind`, `volume` or `tmpfs`.
+    pub typ: &'static str,
+    /// The volume's name (volumes only).
+    pub name: Option<String>,
+    pub source: PathBuf,
+    pub destination: PathBuf,
+    pub rw: bool,
+    pub anonymous: bool,
+}
+
+/// The directory of volume `name`'s content under the volumes directory.
+pub fn volume_data(volumes_dir: &Path, name: &str) -> PathBuf {
+    volumes_dir.join(name).join("_data")
 }
 
 /// Names of the generated files inside the container directory.
@@ -206,6 +240,8 @@ pub struct Source {
     /// The command given on the command line (after IMAGE, or all
     /// positionals with --rootfs).
     pub command: Vec<String>,
+    /// Where volumes live (`$XDG_DATA_HOME/coracle/volumes`).
+    pub volumes_dir: PathBuf,
 }
 
 /// What an image's config says about running it (OCI `config` object).
@@ -216,6 +252,9 @@ pub struct ImageDefaults {
     pub cmd: Vec<String>,
     pub workdir: Option<String>,
     pub user: Option<String>,
+    /// The image's `Volumes`: paths that get an anonymous volume unless
+    /// something else is mounted there.
+    pub volumes: Vec<String>,
 }
 
 impl Source {
@@ -228,6 +267,7 @@ impl Source {
             rootfs: rootfs.clone(),
             image: None,
             command: args.command.clone(),
+            volumes_dir: PathBuf::new(),
         })
     }
 }
@@ -504,23 +544,36 @@ pub fn resolve(
     ] {
         mounts.push(bind(&state_dir.join(file), Path::new(dest), false)?);
     }
-    for v in &args.volume {
-        let v = options::volume(v)?;
-        let source = std::fs::canonicalize(&v.source).with_context(|| {
-            format!(
-                "volume source {}: no such file or directory on the host; create it first",
-                v.source.display()
-            )
-        })?;
-        let dest = options::clean_destination(&v.destination)?;
-        mounts.push(bind(&source, &dest, v.readonly)?);
+    let (user_mounts, volumes) = user_mounts(args, src)?;
+    for m in &user_mounts {
+        mounts.push(match m.typ {
+            "tmpfs" => {
+                let opts: Vec<&str> = m
+                    .source
+                    .to_str()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|o| !o.is_empty())
+                    .collect();
+                mount(
+                    &m.destination.display().to_string(),
+                    "tmpfs",
+                    "tmpfs",
+                    &opts,
+                )?
+            }
+            _ => bind(&m.source, &m.destination, !m.rw)?,
+        });
     }
-    for t in &args.tmpfs {
-        let t = options::tmpfs(t)?;
-        let dest = options::clean_destination(&t.destination)?;
-        let opts: Vec<&str> = t.options.iter().map(String::as_str).collect();
-        mounts.push(mount(&dest.display().to_string(), "tmpfs", "tmpfs", &opts)?);
-    }
+    let user_mounts: Vec<UserMount> = user_mounts
+        .into_iter()
+        .map(|mut m| {
+            if m.typ == "tmpfs" {
+                m.source = PathBuf::new();
+            }
+            m
+        })
+        .collect();
 
     let mut namespaces = vec![
         LinuxNamespaceType::User,
@@ -584,7 +637,105 @@ pub fn resolve(
         files,
         single_id: !full,
         remove: args.rm,
+        volumes,
+        user_mounts,
     })
+}
+
+/// The user's mounts in mount order (parents before children): `-v`,
+/// `--mount`, `--tmpfs`, then an anonymous volume for each of the image's
+/// `Volumes` that nothing else is mounted on. A tmpfs carries its options
+/// (comma-separated) in `source` here.
+fn user_mounts(
+    args: &RunArgs,
+    src: &Source,
+) -> anyhow::Result<(Vec<UserMount>, Vec<PlannedVolume>)> {
+    let mut wanted: Vec<options::VolumeMount> = Vec::new();
+    for v in &args.volume {
+        wanted.push(options::volume(v)?);
+    }
+    for m in &args.mount {
+        wanted.push(options::mount_flag_value(m)?);
+    }
+    for t in &args.tmpfs {
+        let t = options::tmpfs(t)?;
+        wanted.push(options::VolumeMount {
+            source: options::VolumeSource::Tmpfs(t.options),
+            destination: t.destination,
+            readonly: false,
+            nocopy: false,
+        });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for w in &mut wanted {
+        w.destination = options::clean_destination(&w.destination)?;
+        if !seen.insert(w.destination.clone()) {
+            bail!(
+                "Duplicate mount point: {}: mount one thing at each path",
+                w.destination.display()
+            );
+        }
+    }
+    for v in src.image.iter().flat_map(|i| &i.volumes) {
+        let dest = crate::rootpath::clean(Path::new(v));
+        if seen.insert(dest.clone()) {
+            wanted.push(options::VolumeMount {
+                source: options::VolumeSource::Anonymous,
+                destination: dest,
+                readonly: false,
+                nocopy: false,
+            });
+        }
+    }
+    wanted.sort_by_key(|w| w.destination.components().count());
+    let mut out = Vec::new();
+    let mut volumes = Vec::new();
+    for w in wanted {
+        let (typ, name, source, anonymous) = match w.source {
+            options::VolumeSource::Host(p) => {
+                let source = std::fs::canonicalize(&p).with_context(|| {
+                    format!(
+                        "volume source {}: no such file or directory on the host; create it first",
+                        p.display()
+                    )
+                })?;
+                ("bind", None, source, false)
+            }
+            options::VolumeSource::Tmpfs(mut opts) => {
+                if w.readonly {
+                    opts.retain(|o| o != "rw");
+                    opts.push("ro".into());
+                }
+                ("tmpfs", None, PathBuf::from(opts.join(",")), false)
+            }
+            v => {
+                if src.volumes_dir.as_os_str().is_empty() {
+                    bail!("volumes need a data directory: set XDG_DATA_HOME or HOME");
+                }
+                let (name, anonymous) = match v {
+                    options::VolumeSource::Named(n) => (n, false),
+                    _ => (new_id()?, true),
+                };
+                volumes.push(PlannedVolume {
+                    name: name.clone(),
+                    anonymous,
+                    destination: w.destination.clone(),
+                    nocopy: w.nocopy,
+                });
+                let data = volume_data(&src.volumes_dir, &name);
+                ("volume", Some(name), data, anonymous)
+            }
+        };
+        out.push(UserMount {
+            typ,
+            name,
+            source,
+            destination: w.destination,
+            rw: !w.readonly,
+            anonymous,
+        });
+    }
+    Ok((out, volumes))
 }
 
 fn generated_files(network: NetworkArg, host: &HostFacts, hostname: &str) -> GeneratedFiles {
@@ -687,7 +838,8 @@ mod tests {
         let mut v = vec!["t", "--rootfs", r.path().to_str().unwrap()];
         v.extend_from_slice(args);
         let t = T::try_parse_from(v).unwrap();
-        let src = Source::from_rootfs(&t.run).unwrap();
+        let mut src = Source::from_rootfs(&t.run).unwrap();
+        src.volumes_dir = PathBuf::from("/vols");
         resolve(
             &t.run,
             &src,
@@ -706,6 +858,7 @@ mod tests {
             rootfs: r.path().to_path_buf(),
             image: Some(image),
             command: command.iter().map(|s| s.to_string()).collect(),
+            volumes_dir: PathBuf::from("/vols"),
         };
         resolve(
             &t.run,
@@ -728,6 +881,7 @@ mod tests {
             cmd: vec!["serve".into()],
             workdir: Some("/srv".into()),
             user: Some("user".into()),
+            volumes: vec![],
         };
         let p = image_plan(&[], img.clone(), &[]).unwrap();
         assert_eq!(args_of(&p), vec!["/entry", "--flag", "serve"]);
@@ -856,7 +1010,12 @@ mod tests {
             (vec!["-w", "rel"], "must be an absolute path"),
             (vec!["-h", "bad_name"], "invalid hostname"),
             (vec!["-v", "/definitely/missing:/x"], "/definitely/missing"),
-            (vec!["-v", "vol:/x"], "named volumes"),
+            (vec!["-v", "./vol:/x"], "use absolute path"),
+            (
+                vec!["-v", "/tmp:/x", "--tmpfs", "/x"],
+                "Duplicate mount point",
+            ),
+            (vec!["--mount", "type=bind,src=/tmp"], "target is required"),
             (vec!["--cap-add", "FLY"], "unknown capability"),
             (vec!["-u", "ghost"], "unable to find user ghost"),
         ] {
@@ -895,6 +1054,60 @@ mod tests {
         let json = serde_json::to_string(&p.spec).unwrap();
         let back: Spec = serde_json::from_str(&json).unwrap();
         assert_eq!(back, p.spec);
+    }
+
+    #[test]
+    fn volumes_are_planned_with_image_volumes_anonymous() {
+        let img = ImageDefaults {
+            cmd: vec!["sh".into()],
+            volumes: vec!["/data".into(), "/cache/".into()],
+            ..Default::default()
+        };
+        let p = image_plan(
+            &[
+                "-v",
+                "named:/data:ro",
+                "--mount",
+                "type=tmpfs,dst=/t",
+                "-v",
+                "/tmp:/a/b",
+            ],
+            img,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(p.volumes.len(), 2, "{:?}", p.volumes);
+        assert_eq!(p.volumes[0].name, "named");
+        assert!(!p.volumes[0].anonymous);
+        assert!(p.volumes[1].anonymous && p.volumes[1].name.len() == 64);
+        assert_eq!(p.volumes[1].destination, Path::new("/cache"));
+        let typs: Vec<(&str, &Path)> = p
+            .user_mounts
+            .iter()
+            .map(|m| (m.typ, m.destination.as_path()))
+            .collect();
+        // Parents before children.
+        assert_eq!(
+            typs,
+            vec![
+                ("volume", Path::new("/data")),
+                ("tmpfs", Path::new("/t")),
+                ("volume", Path::new("/cache")),
+                ("bind", Path::new("/a/b")),
+            ]
+        );
+        let data = p
+            .spec
+            .mounts()
+            .iter()
+            .flatten()
+            .find(|m| m.destination() == Path::new("/data"))
+            .unwrap();
+        assert_eq!(
+            data.source().as_deref(),
+            Some(Path::new("/vols/named/_data"))
+        );
+        assert!(data.options().iter().flatten().any(|o| o == "ro"));
     }
 
     #[test]

@@ -20,10 +20,12 @@ pub enum OptionError {
     },
     #[error("invalid volume {0:?}: expected HOST-PATH:CONTAINER-PATH[:ro|rw]")]
     VolumeSyntax(String),
-    #[error("invalid volume {0:?}: named volumes are not available yet; give an absolute host path (e.g. -v \"$PWD/data:/data\")")]
-    NamedVolume(String),
-    #[error("invalid volume {spec:?}: unknown option {opt:?} (supported: ro, rw)")]
+    #[error("invalid volume {0:?}: {1:?} includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path (e.g. -v \"$PWD/data:/data\")")]
+    VolumeName(String, String),
+    #[error("invalid volume {spec:?}: unknown option {opt:?} (supported: ro, rw, nocopy)")]
     VolumeOption { spec: String, opt: String },
+    #[error("invalid argument {spec:?} for \"--mount\" flag: {why}")]
+    Mount { spec: String, why: String },
     #[error("invalid mount destination {0:?}: it must be an absolute path")]
     Destination(String),
     #[error("invalid tmpfs {spec:?}: {why}")]
@@ -89,35 +91,71 @@ pub fn env_set(env: &mut Vec<(String, String)>, key: &str, value: &str) {
     }
 }
 
+/// Where the content of a `-v`/`--mount` mount comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BindVolume {
-    pub source: PathBuf,
-    pub destination: PathBuf,
-    pub readonly: bool,
+pub enum VolumeSource {
+    /// A host path (`-v /abs:/x`, `--mount type=bind`).
+    Host(PathBuf),
+    /// A named volume, created on first use.
+    Named(String),
+    /// A new anonymous volume (`-v /x`, `--mount type=volume` without source).
+    Anonymous,
+    /// A tmpfs (`--mount type=tmpfs`), with its OCI options.
+    Tmpfs(Vec<String>),
 }
 
-/// Parses `-v HOST:CONTAINER[:OPTS]` (the host path is not checked here).
-pub fn volume(spec: &str) -> Result<BindVolume, OptionError> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeMount {
+    pub source: VolumeSource,
+    pub destination: PathBuf,
+    pub readonly: bool,
+    /// Do not copy the image's content into a new empty volume.
+    pub nocopy: bool,
+}
+
+/// Docker's rule for volume names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
+pub fn is_volume_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 2
+        && b[0].is_ascii_alphanumeric()
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+}
+
+/// Parses `-v [SOURCE:]CONTAINER[:OPTS]`: an absolute SOURCE is a host
+/// path, a name is a named volume, no SOURCE is an anonymous volume (the
+/// host path is not checked here).
+pub fn volume(spec: &str) -> Result<VolumeMount, OptionError> {
     let parts: Vec<&str> = spec.split(':').collect();
     let (src, dst, opts) = match parts.as_slice() {
+        [d] if d.starts_with('/') => ("", *d, ""),
         [s, d] => (*s, *d, ""),
         [s, d, o] => (*s, *d, *o),
         _ => return Err(OptionError::VolumeSyntax(spec.to_string())),
     };
-    if src.is_empty() || dst.is_empty() {
+    if dst.is_empty() || (parts.len() > 1 && src.is_empty()) {
         return Err(OptionError::VolumeSyntax(spec.to_string()));
     }
-    if !src.starts_with('/') && !src.starts_with('.') {
-        return Err(OptionError::NamedVolume(spec.to_string()));
-    }
+    let source = if parts.len() == 1 {
+        VolumeSource::Anonymous
+    } else if src.starts_with('/') {
+        VolumeSource::Host(PathBuf::from(src))
+    } else if is_volume_name(src) {
+        VolumeSource::Named(src.to_string())
+    } else {
+        return Err(OptionError::VolumeName(spec.to_string(), src.to_string()));
+    };
     if !dst.starts_with('/') {
         return Err(OptionError::Destination(dst.to_string()));
     }
     let mut readonly = false;
+    let mut nocopy = false;
     for o in opts.split(',').filter(|o| !o.is_empty()) {
         match o {
             "ro" => readonly = true,
             "rw" => readonly = false,
+            "nocopy" if !matches!(source, VolumeSource::Host(_)) => nocopy = true,
             _ => {
                 return Err(OptionError::VolumeOption {
                     spec: spec.to_string(),
@@ -126,10 +164,126 @@ pub fn volume(spec: &str) -> Result<BindVolume, OptionError> {
             }
         }
     }
-    Ok(BindVolume {
-        source: PathBuf::from(src),
+    Ok(VolumeMount {
+        source,
         destination: PathBuf::from(dst),
         readonly,
+        nocopy,
+    })
+}
+
+/// Parses `--mount type=bind|volume|tmpfs,source=,target=,readonly,...`
+/// with Docker's keys and errors (the type defaults to volume).
+pub fn mount_flag_value(spec: &str) -> Result<VolumeMount, OptionError> {
+    let err = |why: String| OptionError::Mount {
+        spec: spec.to_string(),
+        why,
+    };
+    let bool_of = |k: &str, v: &str| -> Result<bool, OptionError> {
+        match v {
+            "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+            "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
+            _ => Err(err(format!("invalid value for {k}: {v}"))),
+        }
+    };
+    let mut typ = "volume".to_string();
+    let mut source: Option<String> = None;
+    let mut target: Option<String> = None;
+    let mut readonly = false;
+    let mut nocopy = None;
+    let mut tmpfs_size: Option<String> = None;
+    let mut tmpfs_mode: Option<String> = None;
+    for field in spec.split(',') {
+        let (k, v) = match field.split_once('=') {
+            Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v)),
+            None => (field.trim().to_ascii_lowercase(), None),
+        };
+        match (k.as_str(), v) {
+            ("readonly" | "ro", None) => readonly = true,
+            ("readonly" | "ro", Some(v)) => readonly = bool_of(&k, v)?,
+            ("volume-nocopy", None) => nocopy = Some(true),
+            ("volume-nocopy", Some(v)) => nocopy = Some(bool_of(&k, v)?),
+            (_, None) => {
+                return Err(err(format!(
+                    "invalid field '{field}' must be a key=value pair"
+                )))
+            }
+            ("type", Some(v)) => typ = v.to_string(),
+            ("source" | "src", Some(v)) => source = Some(v.to_string()),
+            ("target" | "dst" | "destination", Some(v)) => target = Some(v.to_string()),
+            ("tmpfs-size", Some(v)) => tmpfs_size = Some(v.to_string()),
+            ("tmpfs-mode", Some(v)) => tmpfs_mode = Some(v.to_string()),
+            _ => return Err(err(format!("unexpected key '{k}' in '{field}'"))),
+        }
+    }
+    let Some(target) = target.filter(|t| !t.is_empty()) else {
+        return Err(err("target is required".into()));
+    };
+    if !target.starts_with('/') {
+        return Err(OptionError::Destination(target));
+    }
+    if (tmpfs_size.is_some() || tmpfs_mode.is_some()) && typ != "tmpfs" {
+        return Err(err(format!(
+            "cannot mix 'tmpfs-*' options with mount type '{typ}'"
+        )));
+    }
+    if nocopy.is_some() && typ != "volume" {
+        return Err(err(format!(
+            "cannot mix 'volume-*' options with mount type '{typ}'"
+        )));
+    }
+    let source = match typ.as_str() {
+        "bind" => match source.filter(|s| !s.is_empty()) {
+            Some(s) if s.starts_with('/') => VolumeSource::Host(PathBuf::from(s)),
+            Some(s) => {
+                return Err(err(format!(
+                    "invalid mount config for type \"bind\": invalid mount path: '{s}' mount path must be absolute"
+                )))
+            }
+            None => {
+                return Err(err(
+                    "invalid mount config for type \"bind\": field Source must not be empty"
+                        .into(),
+                ))
+            }
+        },
+        "volume" => match source.filter(|s| !s.is_empty()) {
+            Some(s) if is_volume_name(&s) => VolumeSource::Named(s),
+            Some(s) => {
+                return Err(err(format!(
+                    "invalid mount config for type \"volume\": {s:?} includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed"
+                )))
+            }
+            None => VolumeSource::Anonymous,
+        },
+        "tmpfs" => {
+            if source.is_some_and(|s| !s.is_empty()) {
+                return Err(err(
+                    "invalid mount config for type \"tmpfs\": field Source must not be specified"
+                        .into(),
+                ));
+            }
+            let mut o = Vec::new();
+            if let Some(s) = tmpfs_size {
+                o.push(format!("size={s}"));
+            }
+            if let Some(m) = tmpfs_mode {
+                o.push(format!("mode={m}"));
+            }
+            let t = tmpfs(&format!("{target}:{}", o.join(","))).map_err(|e| err(e.to_string()))?;
+            VolumeSource::Tmpfs(t.options)
+        }
+        other => {
+            return Err(err(format!(
+                "invalid mount type '{other}': use bind, volume or tmpfs"
+            )))
+        }
+    };
+    Ok(VolumeMount {
+        source,
+        destination: PathBuf::from(target),
+        readonly,
+        nocopy: nocopy.unwrap_or(false),
     })
 }
 
@@ -425,28 +579,89 @@ mod tests {
     fn volumes() {
         assert_eq!(
             volume("/a:/b:ro").unwrap(),
-            BindVolume {
-                source: "/a".into(),
+            VolumeMount {
+                source: VolumeSource::Host("/a".into()),
                 destination: "/b".into(),
-                readonly: true
+                readonly: true,
+                nocopy: false,
             }
         );
         assert!(!volume("/a:/b").unwrap().readonly);
         assert!(!volume("/a:/b:ro,rw").unwrap().readonly);
-        assert!(matches!(
-            volume("data:/b"),
-            Err(OptionError::NamedVolume(_))
-        ));
+        assert_eq!(
+            volume("data:/b").unwrap().source,
+            VolumeSource::Named("data".into())
+        );
+        assert!(volume("data:/b:nocopy").unwrap().nocopy);
+        assert_eq!(volume("/b").unwrap().source, VolumeSource::Anonymous);
+        for bad in ["./x:/b", "x/y:/b", "a:/b", "-x:/b"] {
+            assert!(
+                matches!(volume(bad), Err(OptionError::VolumeName(..))),
+                "{bad}"
+            );
+        }
+        assert!(volume("./x:/b")
+            .unwrap_err()
+            .to_string()
+            .contains("use absolute path"));
         assert!(matches!(volume("/a:b"), Err(OptionError::Destination(_))));
-        assert!(matches!(volume("/a"), Err(OptionError::VolumeSyntax(_))));
+        assert!(matches!(volume("b"), Err(OptionError::VolumeSyntax(_))));
         assert!(matches!(
             volume("/a:/b:z"),
+            Err(OptionError::VolumeOption { .. })
+        ));
+        assert!(matches!(
+            volume("/a:/b:nocopy"),
             Err(OptionError::VolumeOption { .. })
         ));
         assert!(matches!(
             volume("/a:/b:ro:x"),
             Err(OptionError::VolumeSyntax(_))
         ));
+    }
+
+    #[test]
+    fn mount_flags_follow_docker() {
+        let m = mount_flag_value("type=bind,source=/a,target=/b,readonly").unwrap();
+        assert_eq!(m.source, VolumeSource::Host("/a".into()));
+        assert!(m.readonly);
+        let m = mount_flag_value("src=data,dst=/d,ro=false").unwrap();
+        assert_eq!(m.source, VolumeSource::Named("data".into()));
+        assert!(!m.readonly);
+        let m = mount_flag_value("type=volume,destination=/d,volume-nocopy").unwrap();
+        assert_eq!(m.source, VolumeSource::Anonymous);
+        assert!(m.nocopy);
+        let m = mount_flag_value("type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1777").unwrap();
+        match m.source {
+            VolumeSource::Tmpfs(o) => {
+                assert!(o.contains(&"size=1m".to_string()) && o.contains(&"mode=1777".to_string()))
+            }
+            s => panic!("{s:?}"),
+        }
+        for (bad, want) in [
+            ("type=bind,source=/a", "target is required"),
+            ("type=bind,target=/a", "field Source must not be empty"),
+            ("type=tmpfs,source=x,target=/a", "must not be specified"),
+            (
+                "type=volume,target=/a,colour=red",
+                "unexpected key 'colour'",
+            ),
+            ("type=volume,target", "must be a key=value pair"),
+            (
+                "type=volume,target=/a,readonly=maybe",
+                "invalid value for readonly",
+            ),
+            (
+                "type=bind,source=/a,target=/b,tmpfs-size=1m",
+                "cannot mix 'tmpfs-*'",
+            ),
+            ("type=nfs,target=/a", "invalid mount type"),
+            ("type=bind,source=rel,target=/a", "must be absolute"),
+        ] {
+            let e = mount_flag_value(bad).unwrap_err().to_string();
+            assert!(e.contains(want), "{bad}: {e}");
+            assert!(e.starts_with("invalid argument"), "{bad}: {e}");
+        }
     }
 
     #[test]
