@@ -252,8 +252,26 @@ pub fn containers_dir() -> anyhow::Result<PathBuf> {
     private_dirs(data_dir()?.join("containers"))
 }
 
+/// An exclusive lock on `$XDG_DATA_HOME/coracle/NAME`, held while alive.
+pub struct DataLock {
+    _file: std::fs::File,
+}
+
+/// Takes the lock file `name` in the data directory (waits for it).
+pub fn lock_data(name: &str) -> anyhow::Result<DataLock> {
+    let p = data_dir()?.join(name);
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .with_context(|| format!("open {}", p.display()))?;
+    f.lock().with_context(|| format!("lock {}", p.display()))?;
+    Ok(DataLock { _file: f })
+}
+
 /// Creates `d` and its missing parents, mode 0700; returns it.
-fn private_dirs(d: PathBuf) -> anyhow::Result<PathBuf> {
+pub(crate) fn private_dirs(d: PathBuf) -> anyhow::Result<PathBuf> {
     std::fs::DirBuilder::new()
         .mode(0o700)
         .recursive(true)

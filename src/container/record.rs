@@ -218,20 +218,10 @@ pub fn wait_not_alive_for(id: &str, timeout: Option<std::time::Duration>) -> boo
 }
 
 /// The lock of container creation and removal (names stay unique).
-pub struct NamesLock {
-    _file: File,
-}
+pub type NamesLock = super::DataLock;
 
 pub fn lock_names() -> anyhow::Result<NamesLock> {
-    let p = super::data_dir()?.join("containers.lock");
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&p)
-        .with_context(|| format!("open {}", p.display()))?;
-    f.lock().with_context(|| format!("lock {}", p.display()))?;
-    Ok(NamesLock { _file: f })
+    super::lock_data("containers.lock")
 }
 
 /// One container as seen now: its record, its state and whether it runs.

@@ -9,7 +9,7 @@
 //! stored with the volume, so it cannot drift.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -51,30 +51,14 @@ impl Volume {
 
 /// `$XDG_DATA_HOME/coracle/volumes` (0700).
 pub fn volumes_dir() -> anyhow::Result<PathBuf> {
-    let d = super::data_dir()?.join("volumes");
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .recursive(true)
-        .create(&d)
-        .with_context(|| format!("create {}", d.display()))?;
-    Ok(d)
+    super::private_dirs(super::data_dir()?.join("volumes"))
 }
 
 /// The lock of volume creation, removal and first-use copying.
-pub struct VolumesLock {
-    _file: File,
-}
+pub type VolumesLock = super::DataLock;
 
 pub fn lock() -> anyhow::Result<VolumesLock> {
-    let p = super::data_dir()?.join("volumes.lock");
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&p)
-        .with_context(|| format!("open {}", p.display()))?;
-    f.lock().with_context(|| format!("lock {}", p.display()))?;
-    Ok(VolumesLock { _file: f })
+    super::lock_data("volumes.lock")
 }
 
 /// Docker's message for a bad volume name.
