@@ -9,6 +9,9 @@
 #                         which runs a command as that user with a clean
 #                         environment plus the assignments in USER_ENV (an
 #                         array the caller may fill afterwards).
+#   bench_hyperfine [NOTE]  times NAMES[i] = CMDS[i] (after PREPS[i], when
+#                         PREPS is filled) in one `hyperfine -N` run of
+#                         WARMUP + RUNS each; its JSON goes to RESULTS.
 #   bench_coracle         CORACLE, or a release build of REPO, copied to
 #                         $WORK/coracle for the user; sets CORACLE_BIN (the
 #                         copy) and CORACLE_BUILT (where it came from).
@@ -19,6 +22,9 @@ die() { printf '%s: error: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found${2:+ ($2)}"; }
 
 USER_ENV=()
+NAMES=()
+CMDS=()
+PREPS=()
 
 install_prereqs() {
     local missing=() p
@@ -112,4 +118,20 @@ bench_coracle() {
     fi
     CORACLE_BIN=$WORK/coracle
     CORACLE_BUILT=$built
+}
+
+bench_hyperfine() {
+    local i args=()
+    RESULTS=$WORK/results.json
+    as_user rm -f "$RESULTS"
+    if ((${#PREPS[@]} > 0)); then
+        for i in "${!NAMES[@]}"; do
+            args+=(--prepare "${PREPS[$i]}")
+        done
+    fi
+    for i in "${!NAMES[@]}"; do
+        args+=(-n "${NAMES[$i]}" "${CMDS[$i]}")
+    done
+    step "hyperfine: $WARMUP warm-up + $RUNS runs each${1:+, $1}"
+    as_user hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$RESULTS" "${args[@]}" </dev/null
 }

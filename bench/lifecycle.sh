@@ -92,8 +92,6 @@ $P exec "\$id" true
 $P rm -f -t 0 "\$id" >/dev/null
 trap - EXIT
 EOF
-NAMES=()
-CMDS=()
 CORACLE_OK=0
 for name in coracle podman; do
     cmd="sh $WORK/cycle-$name.sh"
@@ -120,14 +118,7 @@ for name in "${NAMES[@]}"; do
 done
 
 # ---------------------------------------------------------------- timing
-RESULTS=$WORK/results.json
-as_user rm -f "$RESULTS"
-args=()
-for i in "${!NAMES[@]}"; do
-    args+=(-n "${NAMES[$i]}" "${CMDS[$i]}")
-done
-step "hyperfine: $WARMUP warm-up + $RUNS runs each"
-as_user hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$RESULTS" "${args[@]}" </dev/null
+bench_hyperfine
 
 # ---------------------------------------------------------------- idle memory
 # kB of Pss and Rss of one process (smaps_rollup), as "PSS RSS".

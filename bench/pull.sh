@@ -295,9 +295,6 @@ fi
 
 CORACLE_OK=0
 PODMAN_OK=0
-NAMES=()
-CMDS=()
-PREPS=()
 
 # once NAME PREP CMD: a cold run, to check it works; keeps it when it does.
 once() {
@@ -365,17 +362,7 @@ for i in "${!NAMES[@]}"; do
 done
 
 # ---------------------------------------------------------------- timing
-RESULTS=$WORK/results.json
-as_user rm -f "$RESULTS"
-args=()
-for i in "${!NAMES[@]}"; do
-    args+=(--prepare "${PREPS[$i]}")
-done
-for i in "${!NAMES[@]}"; do
-    args+=(-n "${NAMES[$i]}" "${CMDS[$i]}")
-done
-step "hyperfine: $WARMUP warm-up + $RUNS runs each, store emptied before each"
-as_user hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$RESULTS" "${args[@]}" </dev/null
+bench_hyperfine "store emptied before each"
 
 # ---------------------------------------------------------------- memory
 MEM_FILE=$WORK/maxrss.txt

@@ -84,8 +84,6 @@ fi
 [[ -x $ROOTFS/bin/true ]] || die "$ROOTFS/bin/true missing after building the root"
 
 # ---------------------------------------------------------------- the peers
-NAMES=()
-CMDS=()
 CORACLE_OK=0
 
 TRY_ERR=""
@@ -218,14 +216,7 @@ for i in "${!NAMES[@]}"; do
 done
 
 # ---------------------------------------------------------------- timing
-RESULTS=$WORK/results.json
-as_user rm -f "$RESULTS"
-args=()
-for i in "${!NAMES[@]}"; do
-    args+=(-n "${NAMES[$i]}" "${CMDS[$i]}")
-done
-step "hyperfine: $WARMUP warm-up + $RUNS runs each"
-as_user hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$RESULTS" "${args[@]}" </dev/null
+bench_hyperfine
 
 # ---------------------------------------------------------------- memory
 MEM_FILE=$WORK/maxrss.txt
