@@ -788,20 +788,14 @@ impl TokenServer {
                 access,
             });
             // OAuth2 answers carry only `access_token`.
-            let body = if oauth {
-                serde_json::json!({
-                    "access_token": jwt,
-                    "expires_in": TOKEN_LIFETIME,
-                    "issued_at": coracle::container::rfc3339(now as i64, 0),
-                })
-            } else {
-                serde_json::json!({
-                    "token": jwt,
-                    "access_token": jwt,
-                    "expires_in": TOKEN_LIFETIME,
-                    "issued_at": coracle::container::rfc3339(now as i64, 0),
-                })
-            };
+            let mut body = serde_json::json!({
+                "access_token": jwt,
+                "expires_in": TOKEN_LIFETIME,
+                "issued_at": coracle::container::rfc3339(now as i64, 0),
+            });
+            if !oauth {
+                body["token"] = serde_json::json!(jwt);
+            }
             Reply::body(200, serde_json::to_vec(&body).unwrap())
                 .header("Content-Type", "application/json")
         });
