@@ -26,6 +26,9 @@ pub fn run_cli() -> i32 {
             cli::run::run(*args)
         }
         cli::Command::Check(args) => cli::check::run(&args),
+        cli::Command::Exec(args) | cli::Command::Container(cli::ContainerCommand::Exec(args)) => {
+            cli::exec::exec(&args)
+        }
         cli::Command::Ps(args) | cli::Command::Container(cli::ContainerCommand::Ls(args)) => {
             cli::container::ps(&args)
         }

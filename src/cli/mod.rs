@@ -7,6 +7,7 @@ pub mod archive;
 pub mod check;
 pub mod container;
 pub mod docs;
+pub mod exec;
 pub mod image;
 pub mod run;
 pub mod volume;
@@ -31,6 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Create and run a new container
     Run(Box<run::RunArgs>),
+    /// Execute a command in a running container
+    Exec(exec::ExecArgs),
     /// List containers
     Ps(container::PsArgs),
     /// Fetch the logs of a container
@@ -87,6 +90,8 @@ pub enum Command {
 pub enum ContainerCommand {
     /// Create and run a new container
     Run(Box<run::RunArgs>),
+    /// Execute a command in a running container
+    Exec(exec::ExecArgs),
     /// List containers
     #[command(visible_aliases = ["ps", "list"])]
     Ls(container::PsArgs),
@@ -143,7 +148,7 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     (
         "Common Commands",
         &[
-            "run", "ps", "pull", "push", "images", "login", "logout", "check",
+            "run", "exec", "ps", "pull", "push", "images", "login", "logout", "check",
         ],
     ),
     ("Management Commands", &["container", "image", "volume"]),

@@ -9,6 +9,7 @@
 pub mod logs;
 pub mod monitor;
 pub mod names;
+pub mod procs;
 pub mod record;
 pub mod volumes;
 

@@ -24,7 +24,7 @@ fn cap_err(what: &str) -> impl FnOnce(caps::errors::CapsError) -> SetupError + '
 
 /// Whether setgroups(2) is allowed in this user namespace (it is not when
 /// the gid map was written without a privileged helper).
-fn setgroups_allowed() -> bool {
+pub(super) fn setgroups_allowed() -> bool {
     std::fs::read_to_string("/proc/self/setgroups").map_or(true, |s| s.trim() == "allow")
 }
 

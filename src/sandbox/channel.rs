@@ -12,6 +12,9 @@ pub enum Msg {
     Go,
     /// Child -> parent: the pty master is attached.
     Pty,
+    /// Exec's intermediate -> coracle: the process that joined the
+    /// container is `pid` (host pid); its pidfd travels with the message.
+    Child { pid: i32 },
     /// Child -> parent: setup failed; exit with `code`.
     Error { code: i32, message: String },
 }
@@ -20,6 +23,11 @@ pub fn encode(m: &Msg) -> Vec<u8> {
     match m {
         Msg::Go => b"G".to_vec(),
         Msg::Pty => b"P".to_vec(),
+        Msg::Child { pid } => {
+            let mut v = b"C".to_vec();
+            v.extend_from_slice(&pid.to_le_bytes());
+            v
+        }
         Msg::Error { code, message } => {
             let mut v = b"E".to_vec();
             v.extend_from_slice(&code.to_le_bytes());
@@ -33,6 +41,9 @@ pub fn decode(b: &[u8]) -> Option<Msg> {
     match b.first()? {
         b'G' if b.len() == 1 => Some(Msg::Go),
         b'P' if b.len() == 1 => Some(Msg::Pty),
+        b'C' if b.len() == 5 => Some(Msg::Child {
+            pid: i32::from_le_bytes(b[1..5].try_into().ok()?),
+        }),
         b'E' if b.len() >= 5 => Some(Msg::Error {
             code: i32::from_le_bytes(b[1..5].try_into().ok()?),
             message: String::from_utf8_lossy(&b[5..]).into_owned(),
@@ -70,6 +81,7 @@ mod tests {
         for m in [
             Msg::Go,
             Msg::Pty,
+            Msg::Child { pid: 4242 },
             Msg::Error {
                 code: 127,
                 message: "exec x: nope".into(),

@@ -89,7 +89,7 @@ fn setup_and_exec(
     }
 
     if process.terminal().unwrap_or(false) {
-        setup_tty(sock)?;
+        setup_tty(sock, true)?;
     } else {
         nix::unistd::setsid().map_err(sys("start a new session"))?;
         if !opts.stdin {
@@ -99,7 +99,7 @@ fn setup_and_exec(
         }
     }
 
-    enter_workdir(process)?;
+    enter_workdir(process, true)?;
     if spec
         .root()
         .as_ref()
@@ -142,8 +142,9 @@ fn setup_and_exec(
 }
 
 /// Opens a terminal on the container's own devpts, hands the master to the
-/// parent and makes the slave this session's controlling terminal and stdio.
-fn setup_tty(sock: &OwnedFd) -> Result<(), SetupError> {
+/// parent and makes the slave this session's controlling terminal and stdio
+/// (and, with `console`, the container's /dev/console).
+pub(super) fn setup_tty(sock: &OwnedFd, console: bool) -> Result<(), SetupError> {
     use nix::fcntl::OFlag;
     let e = |op: &'static str| {
         move |e: nix::Error| SetupError::setup(format!("{op}: {}", e.desc().to_lowercase()))
@@ -161,14 +162,15 @@ fn setup_tty(sock: &OwnedFd) -> Result<(), SetupError> {
         .map_err(|err| SetupError::setup(format!("open {name}: {err}")))?
         .into();
     // /dev/console is the terminal, as in every container runtime.
-    if crate::rootpath::ensure_in_root(
-        std::fs::File::open("/")
-            .map_err(|err| SetupError::setup(format!("open /: {err}")))?
-            .as_fd(),
-        Path::new("/dev/console"),
-        crate::rootpath::Kind::File,
-    )
-    .is_ok()
+    if console
+        && crate::rootpath::ensure_in_root(
+            std::fs::File::open("/")
+                .map_err(|err| SetupError::setup(format!("open /: {err}")))?
+                .as_fd(),
+            Path::new("/dev/console"),
+            crate::rootpath::Kind::File,
+        )
+        .is_ok()
     {
         nix::mount::mount(
             Some(name.as_str()),
@@ -193,10 +195,10 @@ fn setup_tty(sock: &OwnedFd) -> Result<(), SetupError> {
 
 use std::os::unix::fs::OpenOptionsExt;
 
-/// Creates and enters the working directory, then checks that the process
-/// really is inside the container root (CVE-2024-21626 class: a cwd through
-/// a leaked host fd).
-fn enter_workdir(process: &Process) -> Result<(), SetupError> {
+/// Enters the working directory (created first when `create`, as `run`
+/// does; `exec` does not), then checks that the process really is inside
+/// the container root (CVE-2024-21626 class: a cwd through a leaked host fd).
+pub(super) fn enter_workdir(process: &Process, create: bool) -> Result<(), SetupError> {
     let cwd = process.cwd();
     if !cwd.is_absolute() {
         return Err(SetupError::setup(format!(
@@ -207,10 +209,21 @@ fn enter_workdir(process: &Process) -> Result<(), SetupError> {
     let root: OwnedFd = std::fs::File::open("/")
         .map_err(|e| SetupError::setup(format!("open /: {e}")))?
         .into();
-    let dir = crate::rootpath::ensure_in_root(root.as_fd(), cwd, crate::rootpath::Kind::Dir)
-        .map_err(|e| {
-            SetupError::setup(format!("create working directory {}: {e}", cwd.display()))
-        })?;
+    let dir = if create {
+        crate::rootpath::ensure_in_root(root.as_fd(), cwd, crate::rootpath::Kind::Dir).map_err(
+            |e| SetupError::setup(format!("create working directory {}: {e}", cwd.display())),
+        )?
+    } else {
+        crate::rootpath::open_in_root(
+            root.as_fd(),
+            cwd,
+            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY,
+        )
+        .map_err(|e| SetupError {
+            code: EXIT_CANNOT_EXEC,
+            message: format!("working directory {}: {e}", cwd.display()),
+        })?
+    };
     if !crate::rootpath::is_dir(dir.as_fd()).unwrap_or(false) {
         return Err(SetupError::setup(format!(
             "working directory {} is not a directory",
@@ -259,7 +272,7 @@ fn find_program(arg0: &str, env: &[String]) -> Result<PathBuf, SetupError> {
     }
 }
 
-fn exec(process: &Process) -> Result<std::convert::Infallible, SetupError> {
+pub(super) fn exec(process: &Process) -> Result<std::convert::Infallible, SetupError> {
     let args = process.args().as_deref().unwrap_or_default();
     let arg0 = args
         .first()

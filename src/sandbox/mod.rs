@@ -10,6 +10,7 @@
 pub mod caps;
 pub mod channel;
 pub mod child;
+pub mod exec;
 pub mod idmap;
 pub mod init;
 pub mod mounts;
@@ -113,14 +114,7 @@ pub fn run(
 
     // Block the forwarded signals before the clone so none is lost; the
     // child unblocks them right before exec.
-    let mut mask = SigSet::empty();
-    for s in FORWARDED_SIGNALS {
-        mask.add(*s);
-    }
-    mask.add(Signal::SIGCHLD);
-    let mut old = SigSet::empty();
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))?;
-    let restore = RestoreMask(old);
+    let (mask, restore) = block_signals()?;
 
     let forked = crate::sys::clone3(clone_flags(spec).bits() as u64).map_err(|e| {
         let hint = if e.raw_os_error() == Some(libc::EPERM) || e.raw_os_error() == Some(libc::ENOSPC) {
@@ -154,7 +148,7 @@ pub fn run(
             Ok(None) => break,
             Ok(Some((Msg::Pty, fd))) => master = fd,
             Ok(Some((Msg::Error { code, message }, _))) => failure = Some((code, message)),
-            Ok(Some((Msg::Go, _))) => {}
+            Ok(Some((Msg::Go | Msg::Child { .. }, _))) => {}
             Err(e) => {
                 failure.get_or_insert((EXIT_CORACLE, format!("read from the sandbox: {e}")));
                 break;
@@ -169,17 +163,47 @@ pub fn run(
     }
     observer.started(pid.as_raw());
 
+    let code = supervise(pid, &pidfd, master, opts.stdin, &mask)?;
+    drop(restore);
+    Ok(Exit {
+        code,
+        pid: pid.as_raw(),
+    })
+}
+
+/// Blocks the forwarded signals and SIGCHLD (restored when the guard is
+/// dropped), so that none is lost between a clone and the wait loop.
+pub(crate) fn block_signals() -> anyhow::Result<(SigSet, RestoreMask)> {
+    let mut mask = SigSet::empty();
+    for s in FORWARDED_SIGNALS {
+        mask.add(*s);
+    }
+    mask.add(Signal::SIGCHLD);
+    let mut old = SigSet::empty();
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))?;
+    Ok((mask, RestoreMask(old)))
+}
+
+/// Relays the terminal (`master`), forwards the blocked signals to `pid`
+/// and waits for it; the status coracle reports (the code, or 128+N).
+pub(crate) fn supervise(
+    pid: Pid,
+    pidfd: &OwnedFd,
+    master: Option<OwnedFd>,
+    stdin: bool,
+    mask: &SigSet,
+) -> anyhow::Result<i32> {
     let tty_state = match &master {
         Some(m) => {
             let guard = tty::RawGuard::enter();
             tty::sync_winsize(m);
-            let out = tty::relay(m, opts.stdin)?;
+            let out = tty::relay(m, stdin)?;
             Some((guard, out))
         }
         None => None,
     };
 
-    let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
+    let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
     // After a hangup (the caller's terminal is gone), the container gets
     // SIGHUP and HANGUP_GRACE to end; then it is killed, so that nothing is
     // left running without its terminal (a pid 1 without a SIGHUP handler
@@ -235,19 +259,14 @@ pub fn run(
         let _ = out.join();
         drop(guard);
     }
-    drop(restore);
-    let code = match status {
-        WaitStatus::Exited(_, c) => c,
-        WaitStatus::Signaled(_, s, _) => 128 + s as i32,
-        other => return Err(anyhow::anyhow!("unexpected wait status {other:?}")),
-    };
-    Ok(Exit {
-        code,
-        pid: pid.as_raw(),
-    })
+    match status {
+        WaitStatus::Exited(_, c) => Ok(c),
+        WaitStatus::Signaled(_, s, _) => Ok(128 + s as i32),
+        other => Err(anyhow::anyhow!("unexpected wait status {other:?}")),
+    }
 }
 
-struct RestoreMask(SigSet);
+pub(crate) struct RestoreMask(SigSet);
 
 impl Drop for RestoreMask {
     fn drop(&mut self) {

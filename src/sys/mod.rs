@@ -45,6 +45,13 @@ pub fn clone3(flags: u64) -> io::Result<Forked> {
             "clone3 refused: the process has {threads} threads, it must have one"
         )));
     }
+    clone3_single(flags)
+}
+
+/// [`clone3`] for a process that cannot count its threads (its /proc is
+/// another pid namespace's) but is single-threaded by construction: the
+/// child of a single-threaded clone that started none.
+pub fn clone3_single(flags: u64) -> io::Result<Forked> {
     #[repr(C)]
     #[derive(Default)]
     struct CloneArgs {
@@ -64,12 +71,18 @@ pub fn clone3(flags: u64) -> io::Result<Forked> {
     let mut args = CloneArgs {
         flags: flags | libc::CLONE_PIDFD as u64,
         pidfd: &mut pidfd as *mut libc::c_int as u64,
-        exit_signal: libc::SIGCHLD as u64,
+        // With CLONE_PARENT the kernel takes the caller's own exit signal
+        // (and refuses any other).
+        exit_signal: if flags & libc::CLONE_PARENT as u64 != 0 {
+            0
+        } else {
+            libc::SIGCHLD as u64
+        },
         ..Default::default()
     };
     // SAFETY: `args` is a valid clone_args of the size passed; stack is 0, so
     // the child runs on a copy-on-write copy of this stack exactly like
-    // fork(2). The process is single-threaded (checked above), so no lock can
+    // fork(2). The process is single-threaded (checked by the caller), so no lock can
     // be held by a thread that does not exist in the child.
     let ret = unsafe {
         libc::syscall(
@@ -104,6 +117,15 @@ pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: i32) -> io::Result<()> {
         )
     };
     cvt(ret).map(drop)
+}
+
+/// `pidfd_open(2)`: a pidfd for an existing process (not a child).
+pub fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall; on success the kernel returns a new fd we own.
+    let ret = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = cvt(ret)?;
+    // SAFETY: the fd was just created and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
 /// Marks every fd from `first` up close-on-exec (`close_range(2)` with

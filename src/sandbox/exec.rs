@@ -1,0 +1,316 @@
+//! `coracle exec`: a new process inside a running container, with the
+//! container's confinement.
+//!
+//! Process model. A process cannot change its own pid namespace, so joining
+//! takes two steps:
+//!
+//! 1. coracle (P, on the host, single-threaded) clones an intermediate (I).
+//! 2. I makes itself non-dumpable (inherited by everything it forks, so no
+//!    process of the container can ever ptrace or open /proc/PID of what
+//!    comes next: its mm belongs to the host's user namespace), then joins
+//!    every namespace of the target process at once: `setns(pidfd, flags)`,
+//!    the user namespace first, which gives I the capabilities to join the
+//!    others; the mount namespace puts I's root and cwd at the container's
+//!    root.
+//! 3. I clones the exec process (C) with `CLONE_PARENT`, so C is P's child
+//!    (P waits for it and forwards signals with its pidfd) and, being cloned
+//!    after the setns, lives in the container's pid namespace. I sends C's
+//!    pid and pidfd to P over the sync socket and exits.
+//! 4. C sets up stdio (a pty on the container's own devpts with `-t`, its
+//!    master sent to P), resolves `-u` in the container's /etc/passwd,
+//!    enters the working directory (never created, as Docker), applies the
+//!    container's bounding set, user, groups, capability sets and
+//!    no_new_privs, closes every fd >= 3 on exec, and execs.
+//!
+//! The target is normally the container's pid 1. Under `--init` pid 1 is
+//! coracle's own non-dumpable init, which nobody may join (that is the
+//! point of making it non-dumpable); the caller then passes a descendant.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+use nix::sched::CloneFlags;
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+use nix::sys::wait::waitpid;
+use oci_spec::runtime::{LinuxNamespaceType, Process, Spec, UserBuilder};
+
+use super::channel::{self, Msg};
+use super::idmap::IdMapEntry;
+use super::{child, SetupError};
+use crate::error::{ExitError, EXIT_CANNOT_EXEC, EXIT_CORACLE};
+
+/// What `exec` was asked beyond the process itself.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    /// Keep stdin open (`-i`).
+    pub stdin: bool,
+    /// Do not wait (`-d`): stdio on /dev/null, coracle returns at once.
+    pub detach: bool,
+    /// `-u`: resolved in the container's /etc/passwd and /etc/group.
+    pub user: Option<String>,
+    /// Whether the caller gave HOME (`-e HOME=...`): otherwise `-u` sets it
+    /// to the user's home, as runc does.
+    pub home_given: bool,
+    /// The container's id maps (`spec::id_maps`), to check `-u` against.
+    pub uid_map: Vec<IdMapEntry>,
+    pub gid_map: Vec<IdMapEntry>,
+}
+
+/// The namespaces `exec` joins: those the container was created with.
+pub fn namespaces_of(spec: &Spec) -> CloneFlags {
+    let ns = spec.linux().as_ref().and_then(|l| l.namespaces().as_ref());
+    let mut f = CloneFlags::empty();
+    for n in ns.into_iter().flatten().filter(|n| n.path().is_none()) {
+        f |= match n.typ() {
+            LinuxNamespaceType::User => CloneFlags::CLONE_NEWUSER,
+            LinuxNamespaceType::Mount => CloneFlags::CLONE_NEWNS,
+            LinuxNamespaceType::Pid => CloneFlags::CLONE_NEWPID,
+            LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
+            LinuxNamespaceType::Ipc => CloneFlags::CLONE_NEWIPC,
+            LinuxNamespaceType::Cgroup => CloneFlags::CLONE_NEWCGROUP,
+            LinuxNamespaceType::Network => CloneFlags::CLONE_NEWNET,
+            LinuxNamespaceType::Time => CloneFlags::empty(),
+        };
+    }
+    f
+}
+
+/// Runs `process` in the namespaces of the process behind `target`; its
+/// exit status (the code, or 128+N), or 0 at once under `detach`.
+pub fn exec(
+    target: &OwnedFd,
+    namespaces: CloneFlags,
+    process: &Process,
+    opts: &ExecOptions,
+) -> anyhow::Result<i32> {
+    let (psock, csock) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| anyhow::anyhow!("create the sync socket: {e}"))?;
+    let (mask, restore) = super::block_signals()?;
+
+    let forked = crate::sys::clone3(0)
+        .map_err(|e| anyhow::anyhow!("start a process to join the container: {e}"))?;
+    let ipid = match forked {
+        crate::sys::Forked::Child => {
+            drop(psock);
+            intermediate(target, namespaces, process, opts, csock)
+        }
+        crate::sys::Forked::Parent { pid, .. } => pid,
+    };
+    drop(csock);
+
+    let mut child: Option<(nix::unistd::Pid, OwnedFd)> = None;
+    let mut master: Option<OwnedFd> = None;
+    let mut failure: Option<(i32, String)> = None;
+    loop {
+        match channel::recv(psock.as_fd()) {
+            Ok(None) => break,
+            Ok(Some((Msg::Child { pid }, Some(fd)))) => {
+                child = Some((nix::unistd::Pid::from_raw(pid), fd))
+            }
+            Ok(Some((Msg::Pty, fd))) => master = fd,
+            Ok(Some((Msg::Error { code, message }, _))) => failure = Some((code, message)),
+            Ok(Some(_)) => {}
+            Err(e) => {
+                failure.get_or_insert((EXIT_CORACLE, format!("read from the exec process: {e}")));
+                break;
+            }
+        }
+    }
+    drop(psock);
+    let _ = waitpid(ipid, None);
+    if let Some((code, message)) = failure {
+        if let Some((pid, fd)) = &child {
+            let _ = crate::sys::pidfd_send_signal(fd.as_fd(), libc::SIGKILL);
+            let _ = waitpid(*pid, None);
+        }
+        return Err(ExitError::new(code, message).into());
+    }
+    let Some((pid, pidfd)) = child else {
+        return Err(ExitError::new(
+            EXIT_CORACLE,
+            "the process joining the container ended without a word",
+        )
+        .into());
+    };
+    if opts.detach {
+        // The process runs on; when coracle exits it is reparented (and
+        // reaped) by the host's init or subreaper.
+        return Ok(0);
+    }
+    let code = super::supervise(pid, &pidfd, master, opts.stdin, &mask)?;
+    drop(restore);
+    Ok(code)
+}
+
+/// I: joins the namespaces, clones C as a sibling, reports it, exits.
+fn intermediate(
+    target: &OwnedFd,
+    namespaces: CloneFlags,
+    process: &Process,
+    opts: &ExecOptions,
+    sock: OwnedFd,
+) -> ! {
+    let fail = |e: SetupError| -> ! {
+        let _ = channel::send(
+            sock.as_fd(),
+            &Msg::Error {
+                code: e.code,
+                message: e.message,
+            },
+            None,
+        );
+        crate::sys::exit_now(e.code)
+    };
+    if let Err(e) = nix::sys::prctl::set_dumpable(false) {
+        fail(SetupError::setup(format!(
+            "make the process non-dumpable: {e}"
+        )));
+    }
+    if let Err(e) = nix::sched::setns(target, namespaces) {
+        fail(SetupError::setup(format!(
+            "join the container's namespaces: {}",
+            e.desc().to_lowercase()
+        )));
+    }
+    // I was cloned from single-threaded coracle and starts no thread.
+    match crate::sys::clone3_single(libc::CLONE_PARENT as u64) {
+        Err(e) => fail(SetupError::setup(format!(
+            "start the process in the container: {e}"
+        ))),
+        Ok(crate::sys::Forked::Parent { pid, pidfd }) => {
+            let msg = Msg::Child { pid: pid.as_raw() };
+            let code = match channel::send(sock.as_fd(), &msg, Some(pidfd.as_fd())) {
+                Ok(()) => 0,
+                Err(_) => {
+                    // Without its pidfd nobody would wait for C.
+                    let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+                    EXIT_CORACLE
+                }
+            };
+            crate::sys::exit_now(code)
+        }
+        Ok(crate::sys::Forked::Child) => {
+            let e = match in_container(process, opts, &sock) {
+                Ok(never) => match never {},
+                Err(e) => e,
+            };
+            fail(e)
+        }
+    }
+}
+
+/// C: inside the container; sets up and execs (or returns the error).
+fn in_container(
+    process: &Process,
+    opts: &ExecOptions,
+    sock: &OwnedFd,
+) -> Result<std::convert::Infallible, SetupError> {
+    let sys = |op: &'static str| {
+        move |e: nix::Error| SetupError::setup(format!("{op}: {}", e.desc().to_lowercase()))
+    };
+    let mut process = process.clone();
+    if let Some(spec) = &opts.user {
+        let (user, home) = resolve_user(spec, opts)?;
+        process.set_user(user);
+        if !opts.home_given {
+            let mut env: Vec<String> = process
+                .env()
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| !e.starts_with("HOME="))
+                .collect();
+            env.push(format!("HOME={home}"));
+            process.set_env(Some(env));
+        }
+    }
+
+    if opts.detach {
+        nix::unistd::setsid().map_err(sys("start a new session"))?;
+        let null = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .map_err(|e| SetupError::setup(format!("open /dev/null: {e}")))?;
+        for fd in 0..3 {
+            nix::unistd::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd)
+                .map_err(sys("redirect stdio"))?;
+        }
+    } else if process.terminal().unwrap_or(false) {
+        child::setup_tty(sock, false)?;
+    } else {
+        nix::unistd::setsid().map_err(sys("start a new session"))?;
+        if !opts.stdin {
+            let null = std::fs::File::open("/dev/null")
+                .map_err(|e| SetupError::setup(format!("open /dev/null: {e}")))?;
+            nix::unistd::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), 0)
+                .map_err(sys("redirect stdin"))?;
+        }
+    }
+    child::enter_workdir(&process, false)?;
+    super::caps::apply(&process)?;
+    child::exec(&process)
+}
+
+/// `-u USER[:GROUP]` against the container's databases and id map: the
+/// identity and the user's home directory.
+fn resolve_user(
+    spec: &str,
+    opts: &ExecOptions,
+) -> Result<(oci_spec::runtime::User, String), SetupError> {
+    use crate::spec::userdb;
+    let root: OwnedFd = std::fs::File::open("/")
+        .map_err(|e| SetupError::setup(format!("open /: {e}")))?
+        .into();
+    let read = |p: &str| -> Result<String, SetupError> {
+        crate::rootpath::read_in_root(root.as_fd(), Path::new(p), 16 << 20)
+            .map(|b| {
+                b.map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default()
+            })
+            .map_err(|e| SetupError::setup(format!("read {p} in the container: {e}")))
+    };
+    let passwd = userdb::parse_passwd(&read("/etc/passwd")?);
+    let groups = userdb::parse_group(&read("/etc/group")?);
+    let u = userdb::resolve(Some(spec), &passwd, &groups).map_err(|e| SetupError {
+        code: EXIT_CANNOT_EXEC,
+        message: e.to_string(),
+    })?;
+    for (what, map, id) in [
+        ("user", &opts.uid_map, u.uid),
+        ("group", &opts.gid_map, u.gid),
+    ] {
+        if super::idmap::to_host(map, id).is_none() {
+            return Err(SetupError {
+                code: EXIT_CANNOT_EXEC,
+                message: format!(
+                    "{what} {id} is not mapped into the container's user namespace; \
+                     `coracle check` shows the id range you have"
+                ),
+            });
+        }
+    }
+    // Supplementary groups need setgroups(2) (denied in single-id mode) and
+    // a mapping, as for `run`.
+    let additional: Vec<u32> = if super::caps::setgroups_allowed() {
+        u.additional_gids
+            .iter()
+            .copied()
+            .filter(|g| super::idmap::to_host(&opts.gid_map, *g).is_some())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let user = UserBuilder::default()
+        .uid(u.uid)
+        .gid(u.gid)
+        .additional_gids(additional)
+        .build()
+        .map_err(|e| SetupError::setup(format!("build the user: {e}")))?;
+    Ok((user, u.home))
+}
