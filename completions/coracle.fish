@@ -65,6 +65,12 @@ complete -c coracle -n "__fish_coracle_using_subcommand run" -l tmpfs -d 'Mount 
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l name -d 'Assign a name to the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s l -l label -d 'Set metadata on the container (KEY=VALUE, or KEY for an empty value)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l log-opt -d 'Log options of a detached container: max-size=SIZE (e.g. 10m), max-file=N' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l health-cmd -d 'Command to run to check health (run by `sh -c` in the container)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l health-interval -d 'Time between running the check (e.g. 30s, 1m30s)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l health-timeout -d 'Maximum time to allow one check to run' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l health-retries -d 'Consecutive failures needed to report unhealthy' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l health-start-period -d 'Start period for the container to initialize before failures count' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l health-start-interval -d 'Time between running the check during the start period' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
@@ -78,6 +84,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand run" -l platform -d 'Pla
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l read-only -d 'Mount the container\'s root file system read-only'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l rm -d 'Remove the container\'s state when it exits'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s d -l detach -d 'Run the container in the background under a monitor and print its id'
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s i -l interactive -d 'Keep standard input open'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l init -d 'Run coracle\'s minimal init as pid 1: it reaps zombies and forwards signals'
@@ -87,6 +94,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand exec" -s e -l env -d 'Se
 complete -c coracle -n "__fish_coracle_using_subcommand exec" -l env-file -d 'Read environment variables from a file (one KEY=VALUE per line)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand exec" -s w -l workdir -d 'Working directory inside the container (default: the container\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand exec" -s u -l user -d 'User to run as: name|uid[:group|gid] (default: the container\'s)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand exec" -l kill-after -d 'Kill the command after this long (used by health checks)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand exec" -s d -l detach -d 'Run the command in the background (nothing is attached)'
 complete -c coracle -n "__fish_coracle_using_subcommand exec" -s i -l interactive -d 'Keep standard input open'
 complete -c coracle -n "__fish_coracle_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-terminal'
@@ -145,6 +153,12 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Assign a name to the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s l -l label -d 'Set metadata on the container (KEY=VALUE, or KEY for an empty value)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l log-opt -d 'Log options of a detached container: max-size=SIZE (e.g. 10m), max-file=N' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l health-cmd -d 'Command to run to check health (run by `sh -c` in the container)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l health-interval -d 'Time between running the check (e.g. 30s, 1m30s)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l health-timeout -d 'Maximum time to allow one check to run' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l health-retries -d 'Consecutive failures needed to report unhealthy' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l health-start-period -d 'Start period for the container to initialize before failures count' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l health-start-interval -d 'Time between running the check during the start period' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
@@ -158,6 +172,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the container\'s root file system read-only'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container\'s state when it exits'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s d -l detach -d 'Run the container in the background under a monitor and print its id'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s i -l interactive -d 'Keep standard input open'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s t -l tty -d 'Allocate a pseudo-terminal'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l init -d 'Run coracle\'s minimal init as pid 1: it reaps zombies and forwards signals'
@@ -167,6 +182,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -l env-file -d 'Read environment variables from a file (one KEY=VALUE per line)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -s w -l workdir -d 'Working directory inside the container (default: the container\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -s u -l user -d 'User to run as: name|uid[:group|gid] (default: the container\'s)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -l kill-after -d 'Kill the command after this long (used by health checks)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -s d -l detach -d 'Run the command in the background (nothing is attached)'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -s i -l interactive -d 'Keep standard input open'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a pseudo-terminal'

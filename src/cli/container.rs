@@ -186,10 +186,17 @@ fn since(t: &str, now: i128) -> String {
 fn status_text(c: &Container, now: i128) -> String {
     match c.status() {
         Status::Created => "Created".into(),
-        Status::Running => match &c.state.started_at {
-            Some(t) => format!("Up {}", since(t, now)),
-            None => "Up".into(),
-        },
+        Status::Running => {
+            let up = match &c.state.started_at {
+                Some(t) => format!("Up {}", since(t, now)),
+                None => "Up".into(),
+            };
+            match health_status(c).as_deref() {
+                Some("starting") => format!("{up} (health: starting)"),
+                Some(h) => format!("{up} ({h})"),
+                None => up,
+            }
+        }
         Status::Exited => {
             let code = c.state.exit_code.unwrap_or(0);
             match &c.state.finished_at {
@@ -199,6 +206,13 @@ fn status_text(c: &Container, now: i128) -> String {
         }
         Status::Dead => "Dead".into(),
     }
+}
+
+/// The health status of a container with an active check (`starting`,
+/// `healthy`, `unhealthy`).
+fn health_status(c: &Container) -> Option<String> {
+    c.record.healthcheck.as_ref().filter(|h| h.active())?;
+    container::health::read(&c.dir).map(|h| h.status)
 }
 
 /// The COMMAND column: `"path args…"`, 20 characters unless --no-trunc.
@@ -241,12 +255,21 @@ impl Filters {
             let Some((k, v)) = r.split_once('=') else {
                 return Err(ExitError::new(
                     crate::error::EXIT_CORACLE,
-                    format!("invalid filter '{r}': use KEY=VALUE with KEY one of id, name, label, status, ancestor"),
+                    format!("invalid filter '{r}': use KEY=VALUE with KEY one of id, name, label, status, ancestor, health"),
                 )
                 .into());
             };
             match k {
                 "id" | "name" | "label" | "ancestor" => {}
+                "health" => {
+                    if !matches!(v, "starting" | "healthy" | "unhealthy" | "none") {
+                        return Err(ExitError::new(
+                            crate::error::EXIT_CORACLE,
+                            format!("invalid filter 'health={v}': the health is one of starting, healthy, unhealthy, none"),
+                        )
+                        .into());
+                    }
+                }
                 "status" => {
                     if !matches!(
                         v,
@@ -269,7 +292,7 @@ impl Filters {
                     return Err(ExitError::new(
                         crate::error::EXIT_CORACLE,
                         format!(
-                            "invalid filter '{k}': filter by id, name, label, status or ancestor"
+                            "invalid filter '{k}': filter by id, name, label, status, ancestor or health"
                         ),
                     )
                     .into())
@@ -290,6 +313,14 @@ impl Filters {
                 "id" => c.record.id.starts_with(v.as_str()),
                 "name" => c.record.name.contains(v.trim_start_matches('/')),
                 "status" => c.status().as_str() == v,
+                "health" => {
+                    let h = if c.status() == Status::Running {
+                        health_status(c)
+                    } else {
+                        None
+                    };
+                    h.as_deref().unwrap_or("none") == v
+                }
                 "label" => match v.split_once('=') {
                     Some((lk, lv)) => c.record.labels.get(lk).is_some_and(|x| x == lv),
                     None => c.record.labels.contains_key(v.as_str()),
@@ -891,6 +922,9 @@ pub fn inspect_value(c: &Container) -> Value {
             "Error": error,
             "StartedAt": c.state.started_at.as_deref().unwrap_or(ZERO_TIME),
             "FinishedAt": c.state.finished_at.as_deref().unwrap_or(ZERO_TIME),
+            "Health": r.healthcheck.as_ref().filter(|h| h.active())
+                .and_then(|_| container::health::read(&c.dir))
+                .map_or(Value::Null, |h| json!(h)),
         },
         "Image": r.image_id.as_deref().unwrap_or(""),
         "LogPath": c.dir.join(container::LOG_FILE),
@@ -932,6 +966,7 @@ pub fn inspect_value(c: &Container) -> Value {
             "Entrypoint": nullable(&r.entrypoint),
             "Labels": r.labels,
             "StopSignal": r.stop_signal,
+            "Healthcheck": r.healthcheck,
         },
     })
 }

@@ -41,6 +41,10 @@ pub struct ExecArgs {
     #[arg(short = 'u', long = "user", value_name = "USER[:GROUP]")]
     pub user: Option<String>,
 
+    /// Kill the command after this long (used by health checks)
+    #[arg(long = "kill-after", value_name = "DURATION", hide = true)]
+    pub kill_after: Option<String>,
+
     /// The container (name or id)
     #[arg(value_name = "CONTAINER")]
     pub container: String,
@@ -136,12 +140,24 @@ pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
         return Err(not_running(name));
     }
 
+    let kill_after = match &args.kill_after {
+        None => None,
+        Some(d) => Some(
+            crate::container::logs::parse_duration(d)
+                .filter(|n| *n > 0)
+                .map(|n| std::time::Duration::from_nanos(n.min(u64::MAX as i128) as u64))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("invalid --kill-after {d:?}: give a duration such as 30s")
+                })?,
+        ),
+    };
     let (uid_map, gid_map) = crate::spec::id_maps(&spec);
     let opts = ExecOptions {
         stdin: args.interactive && !args.detach,
         detach: args.detach,
         user: args.user.clone(),
         home_given,
+        kill_after,
         uid_map,
         gid_map,
     };

@@ -71,6 +71,38 @@ pub struct RunArgs {
     #[arg(long = "log-opt", value_name = "KEY=VALUE")]
     pub log_opt: Vec<String>,
 
+    /// Command to run to check health (run by `sh -c` in the container)
+    #[arg(long = "health-cmd", value_name = "COMMAND")]
+    pub health_cmd: Option<String>,
+
+    /// Time between running the check (e.g. 30s, 1m30s)
+    #[arg(long = "health-interval", value_name = "DURATION")]
+    pub health_interval: Option<String>,
+
+    /// Maximum time to allow one check to run
+    #[arg(long = "health-timeout", value_name = "DURATION")]
+    pub health_timeout: Option<String>,
+
+    /// Consecutive failures needed to report unhealthy
+    #[arg(
+        long = "health-retries",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub health_retries: Option<i64>,
+
+    /// Start period for the container to initialize before failures count
+    #[arg(long = "health-start-period", value_name = "DURATION")]
+    pub health_start_period: Option<String>,
+
+    /// Time between running the check during the start period
+    #[arg(long = "health-start-interval", value_name = "DURATION")]
+    pub health_start_interval: Option<String>,
+
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long = "no-healthcheck")]
+    pub no_healthcheck: bool,
+
     /// Keep standard input open
     #[arg(short = 'i', long = "interactive")]
     pub interactive: bool,
@@ -168,6 +200,8 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
         );
     }
     let labels = parse_labels(&args.label)?;
+    // Checked before anything is made; merged with the image's check later.
+    crate::container::health::merge(None, &health_flags(&args))?;
     let log_opts = crate::container::logs::LogOpts::parse(&args.log_opt)?;
     let name = match &args.name {
         Some(n) => {
@@ -295,8 +329,17 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
     dir.state.monitor_pid = Some(std::process::id() as i32);
     dir.save_state()?;
     let result = (|| -> anyhow::Result<i32> {
-        let mut rec = Recorder { dir: &dir };
-        let exit = crate::sandbox::run(&plan.spec, &plan.options, &mut rec)?;
+        let record = crate::container::Record::read(&dir.path)?;
+        let mut rec = Recorder {
+            dir: &dir,
+            health: record.healthcheck.as_ref(),
+            checker: None,
+        };
+        let exit = crate::sandbox::run(&plan.spec, &plan.options, &mut rec);
+        if let Some(c) = rec.checker.take() {
+            c.stop();
+        }
+        let exit = exit?;
         Ok(exit.code)
     })();
     if args.rm {
@@ -400,6 +443,19 @@ pub fn parse_labels(raw: &[String]) -> anyhow::Result<std::collections::BTreeMap
 pub struct ImageInfo {
     pub id: String,
     pub stop_signal: Option<String>,
+    pub healthcheck: Option<crate::container::health::HealthConfig>,
+}
+
+fn health_flags(args: &RunArgs) -> crate::container::health::HealthFlags {
+    crate::container::health::HealthFlags {
+        cmd: args.health_cmd.clone(),
+        interval: args.health_interval.clone(),
+        timeout: args.health_timeout.clone(),
+        start_period: args.health_start_period.clone(),
+        start_interval: args.health_start_interval.clone(),
+        retries: args.health_retries,
+        none: args.no_healthcheck,
+    }
 }
 
 /// The record of a container from its plan.
@@ -444,6 +500,10 @@ fn make_record(
             anonymous: m.anonymous,
         })
         .collect();
+    let healthcheck = crate::container::health::merge(
+        image_info.as_ref().and_then(|i| i.healthcheck.clone()),
+        &health_flags(args),
+    )?;
     let image = match &args.rootfs {
         Some(r) => r.display().to_string(),
         None => args.command.first().cloned().unwrap_or_default(),
@@ -469,6 +529,7 @@ fn make_record(
         auto_remove: args.rm,
         init: args.init,
         stop_signal: image_info.and_then(|i| i.stop_signal),
+        healthcheck,
         detached: args.detach,
         log_max_size: None,
         log_max_file: None,
@@ -500,8 +561,8 @@ fn image_source(
             "image {image} is not in the store and --pull=never was given: pull it first with `coracle pull {image}`"
         ),
     };
-    let config = store.read_blob(&record.id, crate::image::pull::MAX_CONFIG_BYTES)?;
-    let config: oci_spec::image::ImageConfiguration = serde_json::from_slice(&config)
+    let raw_config = store.read_blob(&record.id, crate::image::pull::MAX_CONFIG_BYTES)?;
+    let config: oci_spec::image::ImageConfiguration = serde_json::from_slice(&raw_config)
         .map_err(|e| anyhow::anyhow!("the config of image {image} is not valid: {e}"))?;
     let c = config.config().clone().unwrap_or_default();
     let defaults = crate::spec::ImageDefaults {
@@ -515,6 +576,7 @@ fn image_source(
     let info = ImageInfo {
         id: record.id.to_string(),
         stop_signal: c.stop_signal().clone(),
+        healthcheck: crate::container::health::from_image_config(&raw_config),
     };
     let base = crate::container::containers_dir()?.join(id);
     {
@@ -547,6 +609,8 @@ fn image_source(
 
 struct Recorder<'a> {
     dir: &'a crate::container::ContainerDir,
+    health: Option<&'a crate::container::health::HealthConfig>,
+    checker: Option<crate::container::health::Checker>,
 }
 
 impl crate::sandbox::Observer for Recorder<'_> {
@@ -559,6 +623,13 @@ impl crate::sandbox::Observer for Recorder<'_> {
         if let Ok(json) = serde_json::to_vec_pretty(&st) {
             let _ = crate::container::write_atomic(&self.dir.path.join("state.json"), &json);
         }
+        let id = self
+            .dir
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        self.checker = crate::container::health::Checker::start(id, &self.dir.path, self.health);
     }
 }
 

@@ -120,8 +120,13 @@ fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
         pipes: Some((out_r, err_r, log)),
         thread: None,
         started: false,
+        health: record.healthcheck.as_ref(),
+        checker: None,
     };
     let result = crate::sandbox::run(&spec, &opts, &mut obs);
+    if let Some(c) = obs.checker.take() {
+        c.stop();
+    }
     // The pipes' write ends must be closed here too, or the logger never
     // sees the end of them.
     obs.release_stdio();
@@ -181,6 +186,8 @@ struct Observer<'a> {
     pipes: Option<(OwnedFd, OwnedFd, super::logs::RotatingLog)>,
     thread: Option<std::thread::JoinHandle<()>>,
     started: bool,
+    health: Option<&'a super::health::HealthConfig>,
+    checker: Option<super::health::Checker>,
 }
 
 impl Observer<'_> {
@@ -212,6 +219,13 @@ impl crate::sandbox::Observer for Observer<'_> {
                 .spawn(move || copy_logs(out, err, log))
                 .ok();
         }
+        let id = self
+            .dir
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        self.checker = super::health::Checker::start(id, &self.dir.path, self.health);
         self.report.send("ok\n");
     }
 }

@@ -85,6 +85,9 @@ pub struct Record {
     /// Whether it runs detached under a monitor (`run -d`).
     #[serde(default)]
     pub detached: bool,
+    /// The health check (the image's, changed by `--health-*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<super::health::HealthConfig>,
     /// `--log-opt max-size`: the log is rotated beyond this many bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_max_size: Option<u64>,
@@ -434,6 +437,7 @@ mod tests {
                 auto_remove: false,
                 init: false,
                 stop_signal: None,
+                healthcheck: None,
                 detached: true,
                 log_max_size: None,
                 log_max_file: None,

@@ -51,6 +51,8 @@ pub struct ExecOptions {
     /// Whether the caller gave HOME (`-e HOME=...`): otherwise `-u` sets it
     /// to the user's home, as runc does.
     pub home_given: bool,
+    /// Kill the command after this long (health checks' timeout).
+    pub kill_after: Option<std::time::Duration>,
     /// The container's id maps (`spec::id_maps`), to check `-u` against.
     pub uid_map: Vec<IdMapEntry>,
     pub gid_map: Vec<IdMapEntry>,
@@ -142,7 +144,8 @@ pub fn exec(
         // reaped) by the host's init or subreaper.
         return Ok(0);
     }
-    let code = super::supervise(pid, &pidfd, master, opts.stdin, &mask)?;
+    let deadline = opts.kill_after.map(|d| std::time::Instant::now() + d);
+    let code = super::supervise(pid, &pidfd, master, opts.stdin, &mask, deadline)?;
     drop(restore);
     Ok(code)
 }

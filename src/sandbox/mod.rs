@@ -163,7 +163,7 @@ pub fn run(
     }
     observer.started(pid.as_raw());
 
-    let code = supervise(pid, &pidfd, master, opts.stdin, &mask)?;
+    let code = supervise(pid, &pidfd, master, opts.stdin, &mask, None)?;
     drop(restore);
     Ok(Exit {
         code,
@@ -186,12 +186,14 @@ pub(crate) fn block_signals() -> anyhow::Result<(SigSet, RestoreMask)> {
 
 /// Relays the terminal (`master`), forwards the blocked signals to `pid`
 /// and waits for it; the status coracle reports (the code, or 128+N).
+/// At `deadline` the process is killed.
 pub(crate) fn supervise(
     pid: Pid,
     pidfd: &OwnedFd,
     master: Option<OwnedFd>,
     stdin: bool,
     mask: &SigSet,
+    deadline: Option<std::time::Instant>,
 ) -> anyhow::Result<i32> {
     let tty_state = match &master {
         Some(m) => {
@@ -208,7 +210,7 @@ pub(crate) fn supervise(
     // SIGHUP and HANGUP_GRACE to end; then it is killed, so that nothing is
     // left running without its terminal (a pid 1 without a SIGHUP handler
     // would otherwise ignore it forever).
-    let mut kill_at: Option<std::time::Instant> = None;
+    let mut kill_at: Option<std::time::Instant> = deadline;
     let status = loop {
         let mut fds = [
             PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
@@ -248,8 +250,9 @@ pub(crate) fn supervise(
                 }
                 _ => {
                     let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), sig as i32);
-                    if sig == Signal::SIGHUP && kill_at.is_none() {
-                        kill_at = Some(std::time::Instant::now() + HANGUP_GRACE);
+                    if sig == Signal::SIGHUP {
+                        let grace = std::time::Instant::now() + HANGUP_GRACE;
+                        kill_at = Some(kill_at.map_or(grace, |t| t.min(grace)));
                     }
                 }
             }
