@@ -53,6 +53,16 @@ pub fn run_cli() -> i32 {
         cli::Command::Start(args) | cli::Command::Container(cli::ContainerCommand::Start(args)) => {
             cli::container::start(&args)
         }
+        cli::Command::Create(args)
+        | cli::Command::Container(cli::ContainerCommand::Create(args)) => cli::run::create(*args),
+        cli::Command::Restart(args)
+        | cli::Command::Container(cli::ContainerCommand::Restart(args)) => {
+            cli::restart::restart(&args)
+        }
+        cli::Command::Rename(args)
+        | cli::Command::Container(cli::ContainerCommand::Rename(args)) => {
+            cli::restart::rename(&args)
+        }
         cli::Command::Pull(args) | cli::Command::Image(cli::ImageCommand::Pull(args)) => {
             cli::image::pull(&args)
         }

@@ -67,6 +67,22 @@ pub struct RunArgs {
     #[arg(short = 'l', long = "label", value_name = "KEY[=VALUE]")]
     pub label: Vec<String>,
 
+    /// Restart policy when the container exits: no, on-failure[:N], always, unless-stopped
+    #[arg(long = "restart", value_name = "POLICY", default_value = "no")]
+    pub restart: String,
+
+    /// Signal that stops the container (default: the image's StopSignal, or SIGTERM)
+    #[arg(long = "stop-signal", value_name = "SIGNAL")]
+    pub stop_signal: Option<String>,
+
+    /// Seconds `stop` waits for the container before it kills it (-1: forever; default 10)
+    #[arg(
+        long = "stop-timeout",
+        value_name = "SECONDS",
+        allow_negative_numbers = true
+    )]
+    pub stop_timeout: Option<i64>,
+
     /// Log options of a detached container: max-size=SIZE (e.g. 10m), max-file=N
     #[arg(long = "log-opt", value_name = "KEY=VALUE")]
     pub log_opt: Vec<String>,
@@ -148,8 +164,27 @@ pub enum UsernsArg {
 /// `coracle run`: plan, record, execute (here, or under a monitor with
 /// `-d`), record the exit.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
+    run_or_create(args, false)
+}
+
+/// `coracle create`: plans and records the container exactly as `run`,
+/// prints its id and leaves it `created` for `start`.
+pub fn create(args: RunArgs) -> anyhow::Result<i32> {
+    if args.detach {
+        anyhow::bail!("create does not take -d: a created container runs detached when `coracle start` starts it");
+    }
+    if args.tty || args.interactive {
+        anyhow::bail!(
+            "create does not take -t or -i yet (`start` cannot attach to a container): drop them, \
+             or use `coracle run -it`"
+        );
+    }
+    run_or_create(args, true)
+}
+
+fn run_or_create(args: RunArgs, create: bool) -> anyhow::Result<i32> {
     let id = crate::spec::new_id()?;
-    let result = run_as(args, &id);
+    let result = run_as(args, &id, create);
     // Bad input leaves nothing behind, not even the runtime directory.
     if result.is_err() && !crate::container::exists(&id) {
         let _ = crate::container::remove_container_files(&id);
@@ -157,7 +192,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     result
 }
 
-fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
+fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     use crate::container::{self, names, ContainerDir, Status};
     use crate::spec;
 
@@ -166,6 +201,20 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
             "-d cannot be combined with -t or -i yet (attaching to a detached container is not implemented): \
              drop -t/-i, or run in the foreground"
         );
+    }
+    let restart = container::restart::RestartPolicy::parse(&args.restart)
+        .map_err(|e| crate::error::ExitError::new(crate::error::EXIT_CORACLE, format!("{e:#}")))?;
+    if args.rm && !restart.is_none() {
+        anyhow::bail!("Conflicting options: --restart and --rm");
+    }
+    if !restart.is_none() && !args.detach && !create {
+        anyhow::bail!(
+            "--restart needs -d: a foreground run does not restart its container; \
+             add -d, or create the container and `coracle start` it"
+        );
+    }
+    if let Some(s) = &args.stop_signal {
+        super::container::parse_signal(s)?;
     }
     let labels = parse_labels(&args.label)?;
     let log_opts = crate::container::logs::LogOpts::parse(&args.log_opt)?;
@@ -262,6 +311,7 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
             let mut rec = make_record(&args, &src, &plan, &dir, name, labels, image_info)?;
             rec.log_max_size = log_opts.max_size;
             rec.log_max_file = log_opts.max_file;
+            rec.restart = restart;
             // Written last: a directory without it is not a container yet.
             rec.write(&dir.path)
         })();
@@ -282,6 +332,11 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
     drop(volumes_lock);
     if plan.single_id {
         single_id_notice(&host);
+    }
+    if create {
+        drop(lock);
+        println!("{id}");
+        return Ok(0);
     }
     if args.detach {
         drop(lock);
@@ -468,7 +523,12 @@ fn make_record(
         open_stdin: args.interactive,
         auto_remove: args.rm,
         init: args.init,
-        stop_signal: image_info.and_then(|i| i.stop_signal),
+        stop_signal: args
+            .stop_signal
+            .clone()
+            .or_else(|| image_info.and_then(|i| i.stop_signal)),
+        stop_timeout: args.stop_timeout,
+        restart: Default::default(),
         detached: args.detach,
         log_max_size: None,
         log_max_file: None,

@@ -16,8 +16,14 @@
 //!    pipe and starts ONE small thread that polls both pipes and appends
 //!    Docker json-file entries to the log (the clone is done by then, so a
 //!    second thread is allowed);
-//! 5. when the container exits: drains the pipes, records the exit code and
-//!    time, removes the container under `--rm`, and exits.
+//! 5. when the container exits: drains the pipes and joins the logger (one
+//!    thread again), records the exit code and time;
+//! 6. under a restart policy (`--restart`), unless the user stopped the
+//!    container (`stop`, `kill`, `restart` and `rm -f` leave a `stopping`
+//!    marker in the runtime directory before they signal it), records
+//!    `restarting`, waits Docker's backoff (100 ms, doubled each time, reset
+//!    after 10 s of running) and goes back to 3; otherwise removes the
+//!    container under `--rm`, and exits.
 //!
 //! A setup error (e.g. the command does not exist) is reported as
 //! `error CODE` and the message, so `run -d` ends with Docker's 125/126/127.
@@ -28,7 +34,9 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use anyhow::{bail, Context};
 
-use super::{ContainerDir, Record, Status};
+use std::time::{Duration, Instant};
+
+use super::{restart, ContainerDir, Record, Status};
 use crate::error::{ExitError, EXIT_CORACLE};
 
 /// The hidden subcommand's name (`lib::run_cli` dispatches it).
@@ -89,73 +97,82 @@ fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
         init: record.init,
         stdin: false,
     };
+    // A new start: an earlier `stop` no longer holds, and the restart
+    // count begins again (as Docker's `start` resets it).
+    restart::clear_stopping(id);
     dir.state.status = Status::Created;
     dir.state.pid = None;
     dir.state.error = None;
     dir.state.monitor_pid = Some(std::process::id() as i32);
+    dir.state.restart_count = 0;
     dir.save_state()?;
 
-    let log = super::logs::RotatingLog::open(
-        &dir.path.join(super::LOG_FILE),
-        super::logs::LogOpts {
-            max_size: record.log_max_size,
-            max_file: record.log_max_file,
-        },
-    )?;
     let devnull = File::options()
         .read(true)
         .write(true)
         .open("/dev/null")
         .context("open /dev/null")?;
-    let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    nix::unistd::dup2(out_w.as_raw_fd(), 1).context("dup2 the stdout pipe")?;
-    nix::unistd::dup2(err_w.as_raw_fd(), 2).context("dup2 the stderr pipe")?;
-    drop((out_w, err_w));
-
-    let mut obs = Observer {
-        dir: &dir,
-        report,
-        devnull: &devnull,
-        pipes: Some((out_r, err_r, log)),
-        thread: None,
-        started: false,
+    let mut log = Some(open_log(&dir, &record)?);
+    let mut backoff = restart::Backoff::default();
+    let mut ever_started = false;
+    let result = loop {
+        let log_now = match log.take() {
+            Some(l) => l,
+            None => open_log(&dir, &record)?,
+        };
+        let one = run_once(&dir, &spec, &opts, report, &devnull, log_now)?;
+        log = one.log;
+        ever_started |= one.started.is_some();
+        let mut state = super::read_state(&dir.path).unwrap_or_else(|_| dir.state.clone());
+        state.pid = None;
+        match &one.result {
+            Ok(exit) => {
+                state.status = Status::Exited;
+                state.exit_code = Some(exit.code);
+                state.finished_at = Some(super::now());
+            }
+            Err(e) => {
+                let code = e
+                    .downcast_ref::<ExitError>()
+                    .map_or(EXIT_CORACLE, |x| x.code);
+                state.status = if ever_started {
+                    Status::Exited
+                } else {
+                    Status::Created
+                };
+                state.exit_code = Some(code);
+                state.error = Some(format!("{e:#}"));
+                state.finished_at = ever_started.then(super::now);
+            }
+        }
+        // Only a command that ran and ended is run again; a stop, kill,
+        // restart or rm -f by the user marked the container first.
+        let again = match (&one.result, one.started) {
+            (Ok(exit), Some(_)) => record.restart.should_restart(
+                exit.code,
+                state.restart_count,
+                restart::is_stopping(id),
+            ),
+            _ => false,
+        };
+        if !again {
+            dir.state = state;
+            break one.result;
+        }
+        state.status = Status::Restarting;
+        state.restart_count += 1;
+        dir.state = state;
+        dir.save_state()?;
+        let ran = one.started.map(|t| t.elapsed()).unwrap_or_default();
+        if !wait_to_restart(id, backoff.next(ran)) {
+            dir.state.status = Status::Exited;
+            break one.result;
+        }
     };
-    let result = crate::sandbox::run(&spec, &opts, &mut obs);
-    // The pipes' write ends must be closed here too, or the logger never
-    // sees the end of them.
-    obs.release_stdio();
-    let started = obs.started;
-    if let Some(t) = obs.thread.take() {
-        let _ = t.join();
-    }
-    let mut state = super::read_state(&dir.path).unwrap_or_else(|_| dir.state.clone());
-    state.pid = None;
-    match &result {
-        Ok(exit) => {
-            state.status = Status::Exited;
-            state.exit_code = Some(exit.code);
-            state.finished_at = Some(super::now());
-        }
-        Err(e) => {
-            let code = e
-                .downcast_ref::<ExitError>()
-                .map_or(EXIT_CORACLE, |x| x.code);
-            state.status = if started {
-                Status::Exited
-            } else {
-                Status::Created
-            };
-            state.exit_code = Some(code);
-            state.error = Some(format!("{e:#}"));
-            state.finished_at = started.then(super::now);
-        }
-    }
-    dir.state = state;
-    if record.auto_remove {
+    if record.auto_remove && !restart::is_restart_by_user(id) {
         // `wait` on a removed container still gets its exit code: it is
         // left in the runtime directory, which `list` clears later.
-        match dir.state.exit_code.filter(|_| started) {
+        match dir.state.exit_code.filter(|_| ever_started) {
             Some(code) => {
                 let _ = super::write_atomic(
                     &super::runtime_path_of(id)?.join(super::EXIT_CODE_FILE),
@@ -170,8 +187,85 @@ fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
     } else {
         dir.save_state()?;
     }
+    restart::clear_stopping(id);
     drop(lock);
     result.map(|_| ())
+}
+
+fn open_log(dir: &ContainerDir, record: &Record) -> anyhow::Result<super::logs::RotatingLog> {
+    super::logs::RotatingLog::open(
+        &dir.path.join(super::LOG_FILE),
+        super::logs::LogOpts {
+            max_size: record.log_max_size,
+            max_file: record.log_max_file,
+        },
+    )
+}
+
+/// One run of the container's command.
+struct Run {
+    result: anyhow::Result<crate::sandbox::Exit>,
+    /// When the command was exec'd (`None`: it never was).
+    started: Option<Instant>,
+    /// The log, back from the logger thread (`None` if that thread died).
+    log: Option<super::logs::RotatingLog>,
+}
+
+/// Runs the command once with its output into the log. The monitor is
+/// single-threaded again when this returns (the logger is joined), so the
+/// next run may `clone3`.
+fn run_once(
+    dir: &ContainerDir,
+    spec: &oci_spec::runtime::Spec,
+    opts: &crate::spec::SandboxOptions,
+    report: &mut Report,
+    devnull: &File,
+    log: super::logs::RotatingLog,
+) -> anyhow::Result<Run> {
+    let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    nix::unistd::dup2(out_w.as_raw_fd(), 1).context("dup2 the stdout pipe")?;
+    nix::unistd::dup2(err_w.as_raw_fd(), 2).context("dup2 the stderr pipe")?;
+    drop((out_w, err_w));
+
+    let mut obs = Observer {
+        dir,
+        report,
+        devnull,
+        pipes: Some((out_r, err_r, log)),
+        thread: None,
+        started: None,
+    };
+    let result = crate::sandbox::run(spec, opts, &mut obs);
+    // The pipes' write ends must be closed here too, or the logger never
+    // sees the end of them.
+    obs.release_stdio();
+    let log = match (obs.thread.take(), obs.pipes.take()) {
+        (Some(t), _) => t.join().ok(),
+        (None, Some((_, _, log))) => Some(log),
+        (None, None) => None,
+    };
+    Ok(Run {
+        result,
+        started: obs.started,
+        log,
+    })
+}
+
+/// Waits `delay` before a restart; false if the user stopped the
+/// container meanwhile.
+fn wait_to_restart(id: &str, delay: Duration) -> bool {
+    let until = Instant::now() + delay;
+    loop {
+        if restart::is_stopping(id) {
+            return false;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
 }
 
 struct Observer<'a> {
@@ -179,8 +273,8 @@ struct Observer<'a> {
     report: &'a mut Report,
     devnull: &'a File,
     pipes: Option<(OwnedFd, OwnedFd, super::logs::RotatingLog)>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    started: bool,
+    thread: Option<std::thread::JoinHandle<super::logs::RotatingLog>>,
+    started: Option<Instant>,
 }
 
 impl Observer<'_> {
@@ -194,7 +288,7 @@ impl Observer<'_> {
 
 impl crate::sandbox::Observer for Observer<'_> {
     fn started(&mut self, pid: i32) {
-        self.started = true;
+        self.started = Some(Instant::now());
         self.release_stdio();
         let mut st = self.dir.state.clone();
         st.status = Status::Running;
@@ -202,10 +296,13 @@ impl crate::sandbox::Observer for Observer<'_> {
         st.started_at = Some(super::now());
         st.finished_at = None;
         st.exit_code = None;
+        st.error = None;
         if let Ok(json) = serde_json::to_vec_pretty(&st) {
             let _ = super::write_atomic(&self.dir.path.join("state.json"), &json);
         }
         if let Some((out, err, log)) = self.pipes.take() {
+            // Without a thread the pipes' read ends close with the closure
+            // and the container's writes fail (EPIPE) instead of blocking.
             self.thread = std::thread::Builder::new()
                 .name("logger".into())
                 .stack_size(128 * 1024)
@@ -217,7 +314,11 @@ impl crate::sandbox::Observer for Observer<'_> {
 }
 
 /// Copies both pipes into the log until both are closed.
-fn copy_logs(out: OwnedFd, err: OwnedFd, mut log: super::logs::RotatingLog) {
+fn copy_logs(
+    out: OwnedFd,
+    err: OwnedFd,
+    mut log: super::logs::RotatingLog,
+) -> super::logs::RotatingLog {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     let mut streams = [
         (
@@ -269,4 +370,5 @@ fn copy_logs(out: OwnedFd, err: OwnedFd, mut log: super::logs::RotatingLog) {
             }
         }
     }
+    log
 }

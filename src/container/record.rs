@@ -79,9 +79,16 @@ pub struct Record {
     pub auto_remove: bool,
     #[serde(default)]
     pub init: bool,
-    /// The signal `stop` sends first (the image's StopSignal), by name.
+    /// The signal `stop` sends first (`--stop-signal`, else the image's
+    /// StopSignal), by name.
     #[serde(default)]
     pub stop_signal: Option<String>,
+    /// `--stop-timeout`: seconds `stop` waits when not given `-t`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<i64>,
+    /// `--restart`: what the monitor does when the command ends.
+    #[serde(default)]
+    pub restart: super::restart::RestartPolicy,
     /// Whether it runs detached under a monitor (`run -d`).
     #[serde(default)]
     pub detached: bool,
@@ -268,16 +275,21 @@ impl Container {
     /// running whose process is gone is dead.
     pub fn status(&self) -> Status {
         match self.state.status {
-            Status::Running if !self.alive => {
+            Status::Running | Status::Restarting if !self.alive => {
                 // The monitor may have written its last state and exited
                 // between the two reads: read it again.
                 match read_state(&self.dir) {
-                    Ok(s) if s.status != Status::Running => s.status,
+                    Ok(s) if !matches!(s.status, Status::Running | Status::Restarting) => s.status,
                     _ => Status::Dead,
                 }
             }
             s => s,
         }
+    }
+
+    /// Whether its monitor waits to run it again (restart policy).
+    pub fn restarting(&self) -> bool {
+        self.alive && self.state.status == Status::Restarting
     }
 
     /// Whether it runs (its process holds the lock and it was started).
@@ -434,6 +446,8 @@ mod tests {
                 auto_remove: false,
                 init: false,
                 stop_signal: None,
+                stop_timeout: None,
+                restart: Default::default(),
                 detached: true,
                 log_max_size: None,
                 log_max_file: None,
@@ -448,6 +462,7 @@ mod tests {
                 finished_at: None,
                 error: None,
                 monitor_pid: None,
+                restart_count: 0,
             },
             alive: false,
         }
