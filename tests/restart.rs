@@ -186,6 +186,15 @@ fn a_restarting_container_is_shown_and_stop_ends_it_for_good() {
         &id[..12],
         "ps without -a lists a restarting container, as Docker's does"
     );
+    // (It runs for a moment between restarts: asked until it is caught
+    // restarting; `rm` without -f never removes it.)
+    assert!(wait_until(|| {
+        let out = env.coracle(["rm", "crashy"]).run();
+        out.code() == 1
+            && out
+                .stderr
+                .contains("container is restarting: stop the container")
+    }));
     assert_eq!(env.coracle(["stop", "crashy"]).run().ok().trim(), "crashy");
     // Its monitor has ended: nobody is left to restart it.
     assert_eq!(env.coracle(["wait", "crashy"]).run().ok().trim(), "1");
@@ -488,4 +497,39 @@ fn rm_with_a_restart_policy_and_bad_policies_are_refused() {
         assert_eq!(out.stderr.lines().count(), 1, "one clear line\n{out}");
     }
     assert_eq!(env.state_dirs(), Vec::<String>::new(), "nothing was made");
+}
+
+#[test]
+fn a_foreground_run_hands_its_restarts_to_a_monitor() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    // `run` ends with the first exit, as Docker's does; the container runs
+    // on under a monitor that takes over.
+    let out = env
+        .run(
+            &["--name", "fg", "--restart", "on-failure:2"],
+            &["sh", "-c", "echo run; exit 3"],
+        )
+        .run();
+    out.expect_code(3);
+    assert_eq!(out.stdout, "run\n", "{out}");
+    assert_eq!(env.coracle(["wait", "fg"]).run().ok().trim(), "3");
+    assert_eq!(restart_count(&env, "fg"), 2);
+    assert_eq!(
+        log_lines(&env, "fg", "run"),
+        2,
+        "the restarts ran under the monitor, which logs"
+    );
+    assert_eq!(status_of(&env, "fg"), "exited");
+    // Without a failure nothing is handed over.
+    env.run(&["--name", "fine", "--restart", "on-failure"], &["true"])
+        .run()
+        .ok();
+    assert_eq!(env.coracle(["wait", "fine"]).run().ok().trim(), "0");
+    assert_eq!(restart_count(&env, "fine"), 0);
+    let out = env.run(&["-t", "--restart", "always"], &["true"]).run();
+    out.expect_code(125);
+    assert!(out.stderr.contains("-t or -i"), "{out}");
 }

@@ -872,10 +872,15 @@ pub fn rm(args: &RmArgs) -> anyhow::Result<i32> {
         let id = c.record.id.clone();
         if c.alive {
             if !args.force {
+                let what = if c.restarting() {
+                    "restarting"
+                } else {
+                    "running"
+                };
                 return Err(ExitError::new(
                     1,
                     format!(
-                        "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
+                        "cannot remove container \"/{}\": container is {what}: stop the container before removing or force remove",
                         c.record.name
                     ),
                 )

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Args)]
@@ -207,10 +208,10 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     if args.rm && !restart.is_none() {
         anyhow::bail!("Conflicting options: --restart and --rm");
     }
-    if !restart.is_none() && !args.detach && !create {
+    if !restart.is_none() && (args.tty || args.interactive) {
         anyhow::bail!(
-            "--restart needs -d: a foreground run does not restart its container; \
-             add -d, or create the container and `coracle start` it"
+            "--restart cannot be combined with -t or -i yet (a restarted container has no terminal to attach to): \
+             drop -t/-i"
         );
     }
     if let Some(s) = &args.stop_signal {
@@ -375,10 +376,47 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
         if let Err(e) = &result {
             dir.state.error = Some(format!("{e:#}"));
         }
+        // Under a restart policy the container runs on after this `run`
+        // returns (as Docker's does): a monitor takes the lock over and
+        // restarts it after the backoff.
+        let again = result.as_ref().is_ok_and(|&code| {
+            restart.should_restart(code, 0, container::restart::is_stopping(&id))
+        });
+        if again {
+            dir.state.status = Status::Restarting;
+            dir.state.restart_count = 1;
+        }
         dir.save_state()?;
+        if again {
+            if let Err(e) = hand_over(&id, &lock) {
+                dir.state.status = Status::Exited;
+                dir.state.restart_count = 0;
+                dir.save_state()?;
+                eprintln!("coracle: warning: container {id} is not restarted: {e:#}");
+            }
+        }
     }
     drop(lock);
     result
+}
+
+/// Starts a monitor that restarts container `id` after its foreground run,
+/// handing it the monitor lock (on its stdin) so that the container is
+/// never seen without a runner.
+fn hand_over(id: &str, lock: &crate::container::MonitorLock) -> anyhow::Result<()> {
+    use std::process::{Command, Stdio};
+    let shared = lock.share().context("share the monitor lock")?;
+    Command::new("/proc/self/exe")
+        .arg(crate::container::monitor::SUBCOMMAND)
+        .arg(id)
+        .arg(crate::container::monitor::RESUME)
+        .current_dir("/")
+        .stdin(Stdio::from(shared))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("start the monitor of container {id}"))?;
+    Ok(())
 }
 
 /// Starts the monitor of container `id` (already recorded) and waits until

@@ -42,8 +42,12 @@ use crate::error::{ExitError, EXIT_CORACLE};
 /// The hidden subcommand's name (`lib::run_cli` dispatches it).
 pub const SUBCOMMAND: &str = "container-monitor";
 
+/// The flag of a monitor that takes over from a foreground `run` whose
+/// container is to be restarted: the monitor lock comes on its stdin.
+pub const RESUME: &str = "--resume";
+
 /// Runs the monitor of container `id`; the process exit status.
-pub fn main(id: &str) -> i32 {
+pub fn main(id: &str, resume: bool) -> i32 {
     let _ = nix::unistd::setsid();
     let report = std::io::stdout()
         .as_fd()
@@ -51,7 +55,7 @@ pub fn main(id: &str) -> i32 {
         .ok()
         .map(File::from);
     let mut report = Report(report);
-    match run(id, &mut report) {
+    match run(id, resume, &mut report) {
         Ok(()) => 0,
         Err(e) => {
             let code = e
@@ -74,12 +78,26 @@ impl Report {
     }
 }
 
-fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
+fn run(id: &str, resume: bool, report: &mut Report) -> anyhow::Result<()> {
     if id.len() != 64 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         bail!("container-monitor takes a full container id (64 hex digits), not {id:?}");
     }
-    let Some(lock) = super::try_lock_monitor(id)? else {
-        bail!("container {id} is already running");
+    let lock = if resume {
+        // The foreground `run` handed its lock over on stdin: there is no
+        // moment at which nobody holds it.
+        let f = std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .context("take the lock handed over on stdin")?;
+        let lock = super::MonitorLock::adopt(id, File::from(f))?;
+        let devnull = File::open("/dev/null").context("open /dev/null")?;
+        nix::unistd::dup2(devnull.as_raw_fd(), 0).context("dup2 /dev/null")?;
+        lock
+    } else {
+        match super::try_lock_monitor(id)? {
+            Some(l) => l,
+            None => bail!("container {id} is already running"),
+        }
     };
     if !super::exists(id) {
         // Removed before we got the lock: leave nothing behind.
@@ -97,14 +115,16 @@ fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
         init: record.init,
         stdin: false,
     };
-    // A new start: an earlier `stop` no longer holds, and the restart
-    // count begins again (as Docker's `start` resets it).
-    restart::clear_stopping(id);
-    dir.state.status = Status::Created;
-    dir.state.pid = None;
-    dir.state.error = None;
+    if !resume {
+        // A new start: an earlier `stop` no longer holds, and the restart
+        // count begins again (as Docker's `start` resets it).
+        restart::clear_stopping(id);
+        dir.state.status = Status::Created;
+        dir.state.pid = None;
+        dir.state.error = None;
+        dir.state.restart_count = 0;
+    }
     dir.state.monitor_pid = Some(std::process::id() as i32);
-    dir.state.restart_count = 0;
     dir.save_state()?;
 
     let devnull = File::options()
@@ -114,8 +134,16 @@ fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
         .context("open /dev/null")?;
     let mut log = Some(open_log(&dir, &record)?);
     let mut backoff = restart::Backoff::default();
-    let mut ever_started = false;
+    // Resumed: the foreground `run` ran it once and recorded `restarting`.
+    let mut ever_started = resume;
+    let mut delay = resume.then(|| backoff.next(Duration::ZERO));
     let result = loop {
+        if let Some(d) = delay.take() {
+            if !wait_to_restart(id, d) {
+                dir.state.status = Status::Exited;
+                break Ok(());
+            }
+        }
         let log_now = match log.take() {
             Some(l) => l,
             None => open_log(&dir, &record)?,
@@ -157,17 +185,14 @@ fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
         };
         if !again {
             dir.state = state;
-            break one.result;
+            break one.result.map(|_| ());
         }
         state.status = Status::Restarting;
         state.restart_count += 1;
         dir.state = state;
         dir.save_state()?;
         let ran = one.started.map(|t| t.elapsed()).unwrap_or_default();
-        if !wait_to_restart(id, backoff.next(ran)) {
-            dir.state.status = Status::Exited;
-            break one.result;
-        }
+        delay = Some(backoff.next(ran));
     };
     if record.auto_remove && !restart::is_restart_by_user(id) {
         // `wait` on a removed container still gets its exit code: it is
@@ -189,7 +214,7 @@ fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
     }
     restart::clear_stopping(id);
     drop(lock);
-    result.map(|_| ())
+    result
 }
 
 fn open_log(dir: &ContainerDir, record: &Record) -> anyhow::Result<super::logs::RotatingLog> {

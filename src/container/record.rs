@@ -155,6 +155,31 @@ pub struct MonitorLock {
     _file: File,
 }
 
+impl MonitorLock {
+    /// Another descriptor of the same open lock file: the lock stays held
+    /// while any of them is open (flock belongs to the open file), so a
+    /// process handed this one holds the lock with no gap.
+    pub fn share(&self) -> std::io::Result<File> {
+        self._file.try_clone()
+    }
+
+    /// Takes over a lock that [`MonitorLock::share`] handed to this
+    /// process, after checking that `f` is the lock file of `id`.
+    pub fn adopt(id: &str, f: File) -> anyhow::Result<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let p = lock_path(id)?;
+        let want = std::fs::metadata(&p).with_context(|| format!("stat {}", p.display()))?;
+        let have = f.metadata().context("stat the handed-over lock")?;
+        if (want.dev(), want.ino()) != (have.dev(), have.ino()) {
+            anyhow::bail!("the lock handed over is not {}", p.display());
+        }
+        // Already ours (same open file): this only confirms it.
+        f.try_lock()
+            .map_err(|e| anyhow::anyhow!("lock {}: {e}", p.display()))?;
+        Ok(Self { _file: f })
+    }
+}
+
 fn lock_path(id: &str) -> anyhow::Result<PathBuf> {
     Ok(runtime_dir()?
         .join("containers")
