@@ -228,6 +228,11 @@ fn stop_of_an_always_container_keeps_it_stopped_and_start_resets_the_count() {
     assert_eq!(env.coracle(["wait", "steady"]).run().ok().trim(), "0");
     assert_eq!(status_of(&env, "steady"), "exited");
     assert_eq!(log_lines(&env, "steady", "up"), 2);
+    assert_eq!(
+        restart_count(&env, "steady"),
+        1,
+        "a stop is not counted as a restart"
+    );
     assert!(host_pids_with_cmdline(&format!("sh -c {script}")).is_empty());
     // An explicit start runs it again with a fresh count, as Docker's does.
     assert_eq!(env.coracle(["start", "steady"]).run().ok().trim(), "steady");
@@ -262,6 +267,39 @@ fn unless_stopped_restarts_on_success_until_killed() {
         inspect_field(&env, "loop", "{{.HostConfig.RestartPolicy.Name}}"),
         "unless-stopped"
     );
+}
+
+#[test]
+fn kill_ends_a_policy_only_with_kill_or_the_stop_signal() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    // Docker's rule: with a StopSignal set, another signal is just
+    // delivered, and the policy restarts what it ends.
+    detached(
+        &env,
+        &[
+            "--name",
+            "usr",
+            "--restart",
+            "always",
+            "--stop-signal",
+            "USR1",
+        ],
+        "echo up; trap 'exit 9' USR2; trap 'exit 8' USR1; while :; do sleep 0.1; done",
+    );
+    assert!(wait_until(|| log_lines(&env, "usr", "up") == 1));
+    env.coracle(["kill", "-s", "USR2", "usr"]).run().ok();
+    assert!(wait_until(|| log_lines(&env, "usr", "up") == 2));
+    assert!(wait_until(|| status_of(&env, "usr") == "running"));
+    assert_eq!(restart_count(&env, "usr"), 1);
+    // The stop signal ends it for good.
+    env.coracle(["kill", "-s", "USR1", "usr"]).run().ok();
+    assert_eq!(env.coracle(["wait", "usr"]).run().ok().trim(), "8");
+    assert_eq!(status_of(&env, "usr"), "exited");
+    assert_eq!(log_lines(&env, "usr", "up"), 2);
+    assert_eq!(restart_count(&env, "usr"), 1);
 }
 
 #[test]

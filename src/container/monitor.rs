@@ -31,10 +31,9 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-
-use std::time::{Duration, Instant};
 
 use super::{restart, ContainerDir, Record, Status};
 use crate::error::{ExitError, EXIT_CORACLE};
