@@ -571,3 +571,39 @@ fn a_foreground_run_hands_its_restarts_to_a_monitor() {
     out.expect_code(125);
     assert!(out.stderr.contains("-t or -i"), "{out}");
 }
+
+#[test]
+fn a_killed_monitor_of_a_restarting_container_leaves_it_dead_not_restarting() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let id = detached(&env, &["--name", "ghost", "--restart", "always"], "exit 1");
+    assert!(wait_until(|| status_of(&env, "ghost") == "restarting"));
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            env.data
+                .join("coracle/containers")
+                .join(&id)
+                .join("state.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let monitor = state["monitor_pid"].as_i64().unwrap() as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(monitor),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    // Its lock is free at once: whatever state.json says, it is dead.
+    assert!(wait_until(|| status_of(&env, "ghost") == "dead"));
+    assert_eq!(env.coracle(["ps", "-q"]).run().ok(), "");
+    assert_eq!(
+        inspect_field(&env, "ghost", "{{.State.Running}} {{.State.Restarting}}"),
+        "false false"
+    );
+    env.coracle(["rm", "-f", "ghost"]).run().ok();
+    assert_eq!(env.state_dirs(), Vec::<String>::new());
+    assert!(!env.runtime.join("coracle/containers").join(&id).exists());
+}
