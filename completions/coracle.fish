@@ -36,6 +36,9 @@ complete -c coracle -n "__fish_coracle_needs_command" -f -a "wait" -d 'Block unt
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "rm" -d 'Remove one or more containers'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "inspect" -d 'Return low-level information on containers'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "start" -d 'Start one or more stopped containers (detached)'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "create" -d 'Create a new container without starting it'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "restart" -d 'Restart one or more containers'
+complete -c coracle -n "__fish_coracle_needs_command" -f -a "rename" -d 'Rename a container'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "container" -d 'Manage containers'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "pull" -d 'Download an image from a registry'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "images" -d 'List images'
@@ -64,6 +67,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand run" -l mount -d 'Attach
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS] (options as for mount, e.g. size=64m,mode=1777)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l name -d 'Assign a name to the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s l -l label -d 'Set metadata on the container (KEY=VALUE, or KEY for an empty value)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l restart -d 'Restart policy when the container exits: no, on-failure[:N], always, unless-stopped' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l stop-signal -d 'Signal that stops the container (default: the image\'s StopSignal, or SIGTERM)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l stop-timeout -d 'Seconds `stop` waits for the container before it kills it (-1: forever; default 10)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l log-opt -d 'Log options of a detached container: max-size=SIZE (e.g. 10m), max-file=N' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l health-cmd -d 'Command to run to check health (run by `sh -c` in the container)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l health-interval -d 'Time between running the check (e.g. 30s, 1m30s)' -r
@@ -113,7 +119,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand logs" -l until -d 'Show 
 complete -c coracle -n "__fish_coracle_using_subcommand logs" -s f -l follow -d 'Follow log output until the container exits'
 complete -c coracle -n "__fish_coracle_using_subcommand logs" -s t -l timestamps -d 'Show timestamps'
 complete -c coracle -n "__fish_coracle_using_subcommand logs" -s h -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand stop" -s t -l time -d 'Seconds to wait before killing the container (-1: wait forever)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand stop" -s t -l time -d 'Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand stop" -s s -l signal -d 'Signal to send first (default: the image\'s StopSignal, or SIGTERM)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand stop" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand kill" -s s -l signal -d 'Signal to send to the container' -r
@@ -125,22 +131,69 @@ complete -c coracle -n "__fish_coracle_using_subcommand rm" -s h -l help -d 'Pri
 complete -c coracle -n "__fish_coracle_using_subcommand inspect" -s f -l format -d 'Format the output: {{.Field.Sub}} and {{json .Field}} fields of the JSON' -r
 complete -c coracle -n "__fish_coracle_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand start" -s h -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -s h -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "run" -d 'Create and run a new container'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "exec" -d 'Execute a command in a running container'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "ls" -d 'List containers'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "ps" -d 'List containers'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "list" -d 'List containers'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "logs" -d 'Fetch the logs of a container'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "stop" -d 'Stop one or more running containers'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "kill" -d 'Kill one or more running containers'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "rm" -d 'Remove one or more containers'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "remove" -d 'Remove one or more containers'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "inspect" -d 'Display detailed information on one or more containers'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "start" -d 'Start one or more stopped containers (detached)'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "prune" -d 'Remove all stopped containers'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l rootfs -d 'Root file system directory of the container (instead of an image)' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand create" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from the caller)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l env-file -d 'Read environment variables from a file (one KEY=VALUE per line)' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand create" -s w -l workdir -d 'Working directory inside the container (created if missing)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -s u -l user -d 'User to run as: name|uid[:group|gid]' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -s h -l hostname -d 'Container host name' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -s v -l volume -d 'Bind mount a host path or mount a volume: /HOST:CONTAINER[:ro|rw], NAME:CONTAINER[:ro|rw|nocopy] (a named volume, created on first use), or CONTAINER alone (an anonymous volume)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l mount -d 'Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly][,volume-nocopy][,tmpfs-size=][,tmpfs-mode=]' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS] (options as for mount, e.g. size=64m,mode=1777)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l name -d 'Assign a name to the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -s l -l label -d 'Set metadata on the container (KEY=VALUE, or KEY for an empty value)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l restart -d 'Restart policy when the container exits: no, on-failure[:N], always, unless-stopped' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l stop-signal -d 'Signal that stops the container (default: the image\'s StopSignal, or SIGTERM)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l stop-timeout -d 'Seconds `stop` waits for the container before it kills it (-1: forever; default 10)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l log-opt -d 'Log options of a detached container: max-size=SIZE (e.g. 10m), max-file=N' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l health-cmd -d 'Command to run to check health (run by `sh -c` in the container)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l health-interval -d 'Time between running the check (e.g. 30s, 1m30s)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l health-timeout -d 'Maximum time to allow one check to run' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l health-retries -d 'Consecutive failures needed to report unhealthy' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l health-start-period -d 'Start period for the container to initialize before failures count' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l health-start-interval -d 'Time between running the check during the start period' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l network -d 'Network mode: none (loopback only) or host' -r -f -a "none\t'A network namespace of its own with only the loopback interface'
+host\t'Share the caller\'s network namespace'"
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l userns -d 'User namespace mode: keep-id maps your own uid/gid to the same ids inside' -r -f -a "keep-id\t'Map the caller\'s uid and gid to the same ids inside the container'"
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l pull -d 'Pull the image: always, missing (when not in the store), or never' -r -f -a "always\t''
+missing\t''
+never\t''"
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l platform -d 'Platform of the image to pull: os/arch[/variant] (default: this host\'s)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l read-only -d 'Mount the container\'s root file system read-only'
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l rm -d 'Remove the container\'s state when it exits'
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
+complete -c coracle -n "__fish_coracle_using_subcommand create" -s i -l interactive -d 'Keep standard input open'
+complete -c coracle -n "__fish_coracle_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l init -d 'Run coracle\'s minimal init as pid 1: it reaps zombies and forwards signals'
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l privileged -d 'Give the container every capability of its user namespace and no masked paths'
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand create" -s d -l detach -d 'Run the container in the background under a monitor and print its id'
+complete -c coracle -n "__fish_coracle_using_subcommand restart" -s t -l time -d 'Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand restart" -s s -l signal -d 'Signal to send first (default: the container\'s StopSignal, or SIGTERM)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand restart" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand rename" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "exec" -d 'Execute a command in a running container'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "ls" -d 'List containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "ps" -d 'List containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "list" -d 'List containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "logs" -d 'Fetch the logs of a container'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "stop" -d 'Stop one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "kill" -d 'Kill one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "rm" -d 'Remove one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "remove" -d 'Remove one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "inspect" -d 'Display detailed information on one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "start" -d 'Start one or more stopped containers (detached)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "create" -d 'Create a new container without starting it'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "restart" -d 'Restart one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "rename" -d 'Rename a container'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "prune" -d 'Remove all stopped containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l rootfs -d 'Root file system directory of the container (instead of an image)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from the caller)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l env-file -d 'Read environment variables from a file (one KEY=VALUE per line)' -r -F
@@ -152,6 +205,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS] (options as for mount, e.g. size=64m,mode=1777)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l name -d 'Assign a name to the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s l -l label -d 'Set metadata on the container (KEY=VALUE, or KEY for an empty value)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l restart -d 'Restart policy when the container exits: no, on-failure[:N], always, unless-stopped' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-signal -d 'Signal that stops the container (default: the image\'s StopSignal, or SIGTERM)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l stop-timeout -d 'Seconds `stop` waits for the container before it kills it (-1: forever; default 10)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l log-opt -d 'Log options of a detached container: max-size=SIZE (e.g. 10m), max-file=N' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l health-cmd -d 'Command to run to check health (run by `sh -c` in the container)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l health-interval -d 'Time between running the check (e.g. 30s, 1m30s)' -r
@@ -217,7 +273,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Follow log output until the container exits'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s t -l timestamps -d 'Show timestamps'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s t -l time -d 'Seconds to wait before killing the container (-1: wait forever)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s t -l time -d 'Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s s -l signal -d 'Signal to send first (default: the image\'s StopSignal, or SIGTERM)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from kill" -s s -l signal -d 'Signal to send to the container' -r
@@ -232,6 +288,50 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Format the output: {{.Field.Sub}} and {{json .Field}} fields of the JSON' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l rootfs -d 'Root file system directory of the container (instead of an image)' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to copy it from the caller)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l env-file -d 'Read environment variables from a file (one KEY=VALUE per line)' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -s w -l workdir -d 'Working directory inside the container (created if missing)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -s u -l user -d 'User to run as: name|uid[:group|gid]' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -s h -l hostname -d 'Container host name' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -s v -l volume -d 'Bind mount a host path or mount a volume: /HOST:CONTAINER[:ro|rw], NAME:CONTAINER[:ro|rw|nocopy] (a named volume, created on first use), or CONTAINER alone (an anonymous volume)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l mount -d 'Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly][,volume-nocopy][,tmpfs-size=][,tmpfs-mode=]' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l tmpfs -d 'Mount a tmpfs: PATH[:OPTIONS] (options as for mount, e.g. size=64m,mode=1777)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l name -d 'Assign a name to the container ([a-zA-Z0-9][a-zA-Z0-9_.-]*)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -s l -l label -d 'Set metadata on the container (KEY=VALUE, or KEY for an empty value)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l restart -d 'Restart policy when the container exits: no, on-failure[:N], always, unless-stopped' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-signal -d 'Signal that stops the container (default: the image\'s StopSignal, or SIGTERM)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l stop-timeout -d 'Seconds `stop` waits for the container before it kills it (-1: forever; default 10)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l log-opt -d 'Log options of a detached container: max-size=SIZE (e.g. 10m), max-file=N' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l health-cmd -d 'Command to run to check health (run by `sh -c` in the container)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l health-interval -d 'Time between running the check (e.g. 30s, 1m30s)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l health-timeout -d 'Maximum time to allow one check to run' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l health-retries -d 'Consecutive failures needed to report unhealthy' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l health-start-period -d 'Start period for the container to initialize before failures count' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l health-start-interval -d 'Time between running the check during the start period' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l network -d 'Network mode: none (loopback only) or host' -r -f -a "none\t'A network namespace of its own with only the loopback interface'
+host\t'Share the caller\'s network namespace'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l userns -d 'User namespace mode: keep-id maps your own uid/gid to the same ids inside' -r -f -a "keep-id\t'Map the caller\'s uid and gid to the same ids inside the container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l pull -d 'Pull the image: always, missing (when not in the store), or never' -r -f -a "always\t''
+missing\t''
+never\t''"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l platform -d 'Platform of the image to pull: os/arch[/variant] (default: this host\'s)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l read-only -d 'Mount the container\'s root file system read-only'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l rm -d 'Remove the container\'s state when it exits'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -s i -l interactive -d 'Keep standard input open'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -s t -l tty -d 'Allocate a pseudo-terminal'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l init -d 'Run coracle\'s minimal init as pid 1: it reaps zombies and forwards signals'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l privileged -d 'Give the container every capability of its user namespace and no masked paths'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -s d -l detach -d 'Run the container in the background under a monitor and print its id'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from restart" -s t -l time -d 'Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from restart" -s s -l signal -d 'Signal to send first (default: the container\'s StopSignal, or SIGTERM)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "run" -d 'Create and run a new container'
@@ -244,6 +344,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Remove one or more containers'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Display detailed information on one or more containers'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start one or more stopped containers (detached)'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a new container without starting it'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Restart one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "rename" -d 'Rename a container'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove all stopped containers'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand pull" -l platform -d 'Platform to pull from a multi-platform image: os/arch[/variant] (default: this host\'s)' -r
@@ -395,32 +498,35 @@ complete -c coracle -n "__fish_coracle_using_subcommand check" -l json -d 'Print
 complete -c coracle -n "__fish_coracle_using_subcommand check" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -l json -d 'Print the report as JSON'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -s h -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "run" -d 'Create and run a new container'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "exec" -d 'Execute a command in a running container'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "ps" -d 'List containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "logs" -d 'Fetch the logs of a container'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "stop" -d 'Stop one or more running containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "kill" -d 'Kill one or more running containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "rm" -d 'Remove one or more containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "inspect" -d 'Return low-level information on containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "start" -d 'Start one or more stopped containers (detached)'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "container" -d 'Manage containers'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "pull" -d 'Download an image from a registry'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "images" -d 'List images'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "image" -d 'Manage images'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "volume" -d 'Manage volumes'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "push" -d 'Upload an image to a registry'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "login" -d 'Log in to a registry'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "logout" -d 'Log out from a registry'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "rmi" -d 'Remove one or more images'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "history" -d 'Show the history of an image'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "save" -d 'Save images to a tar archive (docker-archive or oci-archive)'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "load" -d 'Load images from a tar archive'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "import" -d 'Create an image from a root file system tarball'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "check" -d 'Check the host for rootless containers and print what to fix'
-complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "run" -d 'Create and run a new container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "exec" -d 'Execute a command in a running container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "ps" -d 'List containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "logs" -d 'Fetch the logs of a container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "stop" -d 'Stop one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "kill" -d 'Kill one or more running containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "rm" -d 'Remove one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "inspect" -d 'Return low-level information on containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "start" -d 'Start one or more stopped containers (detached)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "create" -d 'Create a new container without starting it'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "restart" -d 'Restart one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "rename" -d 'Rename a container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "container" -d 'Manage containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "pull" -d 'Download an image from a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "images" -d 'List images'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "image" -d 'Manage images'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "volume" -d 'Manage volumes'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "push" -d 'Upload an image to a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "login" -d 'Log in to a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "logout" -d 'Log out from a registry'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "rmi" -d 'Remove one or more images'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "history" -d 'Show the history of an image'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "save" -d 'Save images to a tar archive (docker-archive or oci-archive)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "load" -d 'Load images from a tar archive'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "import" -d 'Create an image from a root file system tarball'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "check" -d 'Check the host for rootless containers and print what to fix'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and not __fish_seen_subcommand_from run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "run" -d 'Create and run a new container'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "exec" -d 'Execute a command in a running container'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "ls" -d 'List containers'
@@ -431,6 +537,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_su
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "rm" -d 'Remove one or more containers'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "inspect" -d 'Display detailed information on one or more containers'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "start" -d 'Start one or more stopped containers (detached)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "create" -d 'Create a new container without starting it'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "restart" -d 'Restart one or more containers'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "rename" -d 'Rename a container'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from container" -f -a "prune" -d 'Remove all stopped containers'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "ls" -d 'List images'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "pull" -d 'Download an image from a registry'

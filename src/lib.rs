@@ -17,8 +17,18 @@ pub fn run_cli() -> i32 {
     // The monitor of a detached container: an internal entry point, kept
     // out of the command line's help, man pages and completions.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.len() == 3 && args[1] == container::monitor::SUBCOMMAND {
-        return container::monitor::main(&args[2].to_string_lossy());
+    if args
+        .get(1)
+        .is_some_and(|a| a == container::monitor::SUBCOMMAND)
+    {
+        let resume = match args.get(3) {
+            None => Some(false),
+            Some(a) if a == container::monitor::RESUME && args.len() == 4 => Some(true),
+            Some(_) => None,
+        };
+        if let (3..=4, Some(resume)) = (args.len(), resume) {
+            return container::monitor::main(&args[2].to_string_lossy(), resume);
+        }
     }
     let cli = cli::parse();
     let result = match cli.command {
@@ -55,6 +65,16 @@ pub fn run_cli() -> i32 {
         cli::Command::Volume(cmd) => cli::volume::run(cmd),
         cli::Command::Start(args) | cli::Command::Container(cli::ContainerCommand::Start(args)) => {
             cli::container::start(&args)
+        }
+        cli::Command::Create(args)
+        | cli::Command::Container(cli::ContainerCommand::Create(args)) => cli::run::create(*args),
+        cli::Command::Restart(args)
+        | cli::Command::Container(cli::ContainerCommand::Restart(args)) => {
+            cli::restart::restart(&args)
+        }
+        cli::Command::Rename(args)
+        | cli::Command::Container(cli::ContainerCommand::Rename(args)) => {
+            cli::restart::rename(&args)
         }
         cli::Command::Pull(args) | cli::Command::Image(cli::ImageCommand::Pull(args)) => {
             cli::image::pull(&args)

@@ -66,16 +66,15 @@ pub struct LogsArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct StopArgs {
-    /// Seconds to wait before killing the container (-1: wait forever)
+    /// Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)
     #[arg(
         short = 't',
         long = "time",
         alias = "timeout",
         value_name = "SECONDS",
-        default_value_t = 10,
         allow_negative_numbers = true
     )]
-    pub time: i64,
+    pub time: Option<i64>,
     /// Signal to send first (default: the image's StopSignal, or SIGTERM)
     #[arg(short = 's', long = "signal", value_name = "SIGNAL")]
     pub signal: Option<String>,
@@ -202,6 +201,13 @@ fn status_text(c: &Container, now: i128) -> String {
             match &c.state.finished_at {
                 Some(t) => format!("Exited ({code}) {} ago", since(t, now)),
                 None => format!("Exited ({code})"),
+            }
+        }
+        Status::Restarting => {
+            let code = c.state.exit_code.unwrap_or(0);
+            match &c.state.finished_at {
+                Some(t) => format!("Restarting ({code}) {} ago", since(t, now)),
+                None => format!("Restarting ({code})"),
             }
         }
         Status::Dead => "Dead".into(),
@@ -351,7 +357,7 @@ pub fn ps(args: &PsArgs) -> anyhow::Result<i32> {
     let show_all = args.all || last.is_some() || filters.by_key.contains_key("status");
     let mut shown: Vec<&Container> = all
         .iter()
-        .filter(|c| show_all || c.status() == Status::Running)
+        .filter(|c| show_all || matches!(c.status(), Status::Running | Status::Restarting))
         .filter(|c| filters.keeps(c))
         .collect();
     if let Some(n) = last {
@@ -726,7 +732,10 @@ fn signal_container(c: &Container, sig: nix::sys::signal::Signal) -> anyhow::Res
 
 /// Runs `f` on each named container; errors are printed and the status is 1
 /// if any failed, as Docker does.
-fn each(names: &[String], mut f: impl FnMut(&str) -> anyhow::Result<()>) -> anyhow::Result<i32> {
+pub(crate) fn each(
+    names: &[String],
+    mut f: impl FnMut(&str) -> anyhow::Result<()>,
+) -> anyhow::Result<i32> {
     let mut rc = 0;
     for n in names {
         if let Err(e) = f(n) {
@@ -741,32 +750,96 @@ pub fn stop(args: &StopArgs) -> anyhow::Result<i32> {
     let first = args.signal.as_deref().map(parse_signal).transpose()?;
     each(&args.containers, |n| {
         let c = container::resolve(n)?;
-        if c.running() {
-            let sig = match (first, &c.record.stop_signal) {
-                (Some(s), _) => s,
-                (None, Some(s)) => parse_signal(s).unwrap_or(nix::sys::signal::Signal::SIGTERM),
-                (None, None) => nix::sys::signal::Signal::SIGTERM,
-            };
-            let _ = signal_container(&c, sig);
-            let grace = (args.time >= 0).then(|| Duration::from_secs(args.time as u64));
-            if !container::wait_not_alive_for(&c.record.id, grace) {
-                let _ = signal_container(&c, nix::sys::signal::Signal::SIGKILL);
-                if !container::wait_not_alive_for(&c.record.id, Some(Duration::from_secs(30))) {
-                    bail!(
-                        "container {n} did not stop after SIGKILL; `coracle rm -f {n}` removes it"
-                    );
-                }
-            }
-        }
+        stop_one(&c, n, args.time, first, false)?;
         println!("{n}");
         Ok(())
     })
 }
 
+/// Stops `c` as `stop` does: marks it stopped by the user (so that its
+/// restart policy does not run it again), sends `first` (else its stop
+/// signal, else SIGTERM), waits `time` seconds (else its --stop-timeout,
+/// else 10; negative: forever), then SIGKILLs it.
+pub(crate) fn stop_one(
+    c: &Container,
+    n: &str,
+    time: Option<i64>,
+    first: Option<nix::sys::signal::Signal>,
+    then_start: bool,
+) -> anyhow::Result<()> {
+    use nix::sys::signal::Signal;
+    if !c.alive {
+        return Ok(());
+    }
+    let id = &c.record.id;
+    if then_start {
+        container::restart::mark_restarting(id)?;
+    } else {
+        container::restart::mark_stopping(id)?;
+    }
+    let Some(c) = running_or_gone(id)? else {
+        return Ok(());
+    };
+    let sig = match (first, &c.record.stop_signal) {
+        (Some(s), _) => s,
+        (None, Some(s)) => parse_signal(s).unwrap_or(Signal::SIGTERM),
+        (None, None) => Signal::SIGTERM,
+    };
+    let _ = signal_container(&c, sig);
+    let secs = time.or(c.record.stop_timeout).unwrap_or(10);
+    let grace = (secs >= 0).then(|| Duration::from_secs(secs as u64));
+    if !container::wait_not_alive_for(id, grace) {
+        let _ = signal_container(&c, Signal::SIGKILL);
+        if !container::wait_not_alive_for(id, Some(Duration::from_secs(30))) {
+            bail!("container {n} did not stop after SIGKILL; `coracle rm -f {n}` removes it");
+        }
+    }
+    Ok(())
+}
+
+/// After a stop mark: the container once it runs (its monitor may be
+/// starting it), or `None` once nobody runs it (a restarting container's
+/// monitor sees the mark during its backoff and ends).
+fn running_or_gone(id: &str) -> anyhow::Result<Option<Container>> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if !container::is_alive(id) {
+            return Ok(None);
+        }
+        match Container::load(id) {
+            Ok(c) if c.running() => return Ok(Some(c)),
+            Ok(_) => {}
+            Err(_) => return Ok(None),
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("container {id} neither started nor ended within 30 seconds; `coracle rm -f {id}` removes it");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 pub fn kill(args: &KillArgs) -> anyhow::Result<i32> {
+    use nix::sys::signal::Signal;
     let sig = parse_signal(&args.signal)?;
     each(&args.containers, |n| {
         let c = container::resolve(n)?;
+        // Docker's rule: SIGKILL, the container's stop signal, or any
+        // signal when it has none, ends it for good (no restart).
+        let ends = match c.record.stop_signal.as_deref().map(parse_signal) {
+            Some(Ok(stop)) => sig == Signal::SIGKILL || sig == stop,
+            _ => true,
+        };
+        if c.restarting() {
+            // Nothing to signal: its monitor sees the mark and ends.
+            if ends {
+                container::restart::mark_stopping(&c.record.id)?;
+            }
+            println!("{n}");
+            return Ok(());
+        }
+        if ends && c.running() {
+            container::restart::mark_stopping(&c.record.id)?;
+        }
         signal_container(&c, sig)?;
         println!("{n}");
         Ok(())
@@ -830,10 +903,15 @@ pub fn rm(args: &RmArgs) -> anyhow::Result<i32> {
         let id = c.record.id.clone();
         if c.alive {
             if !args.force {
+                let what = if c.restarting() {
+                    "restarting"
+                } else {
+                    "running"
+                };
                 return Err(ExitError::new(
                     1,
                     format!(
-                        "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
+                        "cannot remove container \"/{}\": container is {what}: stop the container before removing or force remove",
                         c.record.name
                     ),
                 )
@@ -863,6 +941,8 @@ pub fn rm(args: &RmArgs) -> anyhow::Result<i32> {
 fn force_end(c: &Container) -> anyhow::Result<()> {
     use nix::sys::signal::{kill, Signal};
     let id = &c.record.id;
+    // Its restart policy must not run it again.
+    container::restart::mark_stopping(id)?;
     if let Some(pid) = c.state.pid.filter(|_| c.state.status == Status::Running) {
         let _ = kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
     }
@@ -891,6 +971,7 @@ pub fn inspect_value(c: &Container) -> Value {
     let r = &c.record;
     let status = c.status();
     let running = status == Status::Running;
+    let restarting = status == Status::Restarting;
     let (exit_code, error) = match status {
         Status::Dead => (DEAD_EXIT, dead_error(c)),
         _ => (
@@ -905,16 +986,17 @@ pub fn inspect_value(c: &Container) -> Value {
             json!(v)
         }
     };
-    json!({
+    let mut v = json!({
         "Id": r.id,
         "Created": r.created,
         "Path": r.path,
         "Args": r.args,
         "State": {
             "Status": status.as_str(),
-            "Running": running,
+            // Docker counts a restarting container as running.
+            "Running": running || restarting,
             "Paused": false,
-            "Restarting": false,
+            "Restarting": restarting,
             "OOMKilled": false,
             "Dead": status == Status::Dead,
             "Pid": if running { c.state.pid.unwrap_or(0) } else { 0 },
@@ -929,10 +1011,14 @@ pub fn inspect_value(c: &Container) -> Value {
         "Image": r.image_id.as_deref().unwrap_or(""),
         "LogPath": c.dir.join(container::LOG_FILE),
         "Name": format!("/{}", r.name),
-        "RestartCount": 0,
+        "RestartCount": c.state.restart_count,
         "HostConfig": {
             "AutoRemove": r.auto_remove,
             "Init": r.init,
+            "RestartPolicy": {
+                "Name": r.restart.name.as_str(),
+                "MaximumRetryCount": r.restart.max_retries,
+            },
         },
         "Mounts": r.mounts.iter().map(|m| match m.typ.as_str() {
             "volume" => json!({
@@ -965,10 +1051,18 @@ pub fn inspect_value(c: &Container) -> Value {
             "WorkingDir": r.working_dir,
             "Entrypoint": nullable(&r.entrypoint),
             "Labels": r.labels,
-            "StopSignal": r.stop_signal,
             "Healthcheck": r.healthcheck,
         },
-    })
+    });
+    // Docker leaves out what was not set.
+    let config = &mut v["Config"];
+    if let Some(sig) = &r.stop_signal {
+        config["StopSignal"] = json!(sig);
+    }
+    if let Some(t) = r.stop_timeout {
+        config["StopTimeout"] = json!(t);
+    }
+    v
 }
 
 /// A small subset of Go templates: `{{.A.B}}` and `{{json .A.B}}` (`{{json .}}`).
@@ -1077,23 +1171,27 @@ pub fn prune(args: &PruneArgs) -> anyhow::Result<i32> {
 pub fn start(args: &StartArgs) -> anyhow::Result<i32> {
     each(&args.containers, |n| {
         let c = container::resolve(n)?;
-        if c.alive {
-            if c.running() {
-                println!("{n}");
-                return Ok(());
-            }
-            bail!("container {n} is being started by another process");
-        }
-        if c.record.tty || c.record.open_stdin {
-            bail!(
-                "container {n} was created with -t or -i: starting it detached is not implemented; \
-                 run a new container instead"
-            );
-        }
-        super::run::start_monitor(&c.record.id)?;
+        start_one(&c, n)?;
         println!("{n}");
         Ok(())
     })
+}
+
+/// Starts `c` under a new monitor, unless it runs already.
+pub(crate) fn start_one(c: &Container, n: &str) -> anyhow::Result<()> {
+    if c.alive {
+        if c.running() || c.restarting() {
+            return Ok(());
+        }
+        bail!("container {n} is being started by another process");
+    }
+    if c.record.tty || c.record.open_stdin {
+        bail!(
+            "container {n} was created with -t or -i: starting it detached is not implemented; \
+             run a new container instead"
+        );
+    }
+    super::run::start_monitor(&c.record.id)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod container;
 pub mod docs;
 pub mod exec;
 pub mod image;
+pub mod restart;
 pub mod run;
 pub mod volume;
 
@@ -50,6 +51,13 @@ pub enum Command {
     Inspect(container::InspectArgs),
     /// Start one or more stopped containers (detached)
     Start(container::StartArgs),
+    /// Create a new container without starting it
+    #[command(about = "Create a new container without starting it", mut_arg("detach", |a| a.hide(true)))]
+    Create(Box<run::RunArgs>),
+    /// Restart one or more containers
+    Restart(restart::RestartArgs),
+    /// Rename a container
+    Rename(restart::RenameArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -110,6 +118,13 @@ pub enum ContainerCommand {
     Inspect(container::InspectArgs),
     /// Start one or more stopped containers (detached)
     Start(container::StartArgs),
+    /// Create a new container without starting it
+    #[command(about = "Create a new container without starting it", mut_arg("detach", |a| a.hide(true)))]
+    Create(Box<run::RunArgs>),
+    /// Restart one or more containers
+    Restart(restart::RestartArgs),
+    /// Rename a container
+    Rename(restart::RenameArgs),
     /// Remove all stopped containers
     Prune(container::PruneArgs),
 }
@@ -155,8 +170,8 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     (
         "Commands",
         &[
-            "history", "import", "inspect", "kill", "load", "logs", "rm", "rmi", "save", "start",
-            "stop", "tag", "wait",
+            "create", "history", "import", "inspect", "kill", "load", "logs", "rename", "restart",
+            "rm", "rmi", "save", "start", "stop", "tag", "wait",
         ],
     ),
 ];

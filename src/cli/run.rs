@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Args)]
@@ -66,6 +67,22 @@ pub struct RunArgs {
     /// Set metadata on the container (KEY=VALUE, or KEY for an empty value)
     #[arg(short = 'l', long = "label", value_name = "KEY[=VALUE]")]
     pub label: Vec<String>,
+
+    /// Restart policy when the container exits: no, on-failure[:N], always, unless-stopped
+    #[arg(long = "restart", value_name = "POLICY", default_value = "no")]
+    pub restart: String,
+
+    /// Signal that stops the container (default: the image's StopSignal, or SIGTERM)
+    #[arg(long = "stop-signal", value_name = "SIGNAL")]
+    pub stop_signal: Option<String>,
+
+    /// Seconds `stop` waits for the container before it kills it (-1: forever; default 10)
+    #[arg(
+        long = "stop-timeout",
+        value_name = "SECONDS",
+        allow_negative_numbers = true
+    )]
+    pub stop_timeout: Option<i64>,
 
     /// Log options of a detached container: max-size=SIZE (e.g. 10m), max-file=N
     #[arg(long = "log-opt", value_name = "KEY=VALUE")]
@@ -180,8 +197,27 @@ pub enum UsernsArg {
 /// `coracle run`: plan, record, execute (here, or under a monitor with
 /// `-d`), record the exit.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
+    run_or_create(args, false)
+}
+
+/// `coracle create`: plans and records the container exactly as `run`,
+/// prints its id and leaves it `created` for `start`.
+pub fn create(args: RunArgs) -> anyhow::Result<i32> {
+    if args.detach {
+        anyhow::bail!("create does not take -d: a created container runs detached when `coracle start` starts it");
+    }
+    if args.tty || args.interactive {
+        anyhow::bail!(
+            "create does not take -t or -i yet (`start` cannot attach to a container): drop them, \
+             or use `coracle run -it`"
+        );
+    }
+    run_or_create(args, true)
+}
+
+fn run_or_create(args: RunArgs, create: bool) -> anyhow::Result<i32> {
     let id = crate::spec::new_id()?;
-    let result = run_as(args, &id);
+    let result = run_as(args, &id, create);
     // Bad input leaves nothing behind, not even the runtime directory.
     if result.is_err() && !crate::container::exists(&id) {
         let _ = crate::container::remove_container_files(&id);
@@ -189,7 +225,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     result
 }
 
-fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
+fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     use crate::container::{self, names, ContainerDir, Status};
     use crate::spec;
 
@@ -198,6 +234,20 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
             "-d cannot be combined with -t or -i yet (attaching to a detached container is not implemented): \
              drop -t/-i, or run in the foreground"
         );
+    }
+    let restart = container::restart::RestartPolicy::parse(&args.restart)
+        .map_err(|e| crate::error::ExitError::new(crate::error::EXIT_CORACLE, format!("{e:#}")))?;
+    if args.rm && !restart.is_none() {
+        anyhow::bail!("Conflicting options: --restart and --rm");
+    }
+    if !restart.is_none() && (args.tty || args.interactive) {
+        anyhow::bail!(
+            "--restart cannot be combined with -t or -i yet (a restarted container has no terminal to attach to): \
+             drop -t/-i"
+        );
+    }
+    if let Some(s) = &args.stop_signal {
+        super::container::parse_signal(s)?;
     }
     let labels = parse_labels(&args.label)?;
     // Checked before anything is made; merged with the image's check later.
@@ -296,6 +346,7 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
             let mut rec = make_record(&args, &src, &plan, &dir, name, labels, image_info)?;
             rec.log_max_size = log_opts.max_size;
             rec.log_max_file = log_opts.max_file;
+            rec.restart = restart;
             // Written last: a directory without it is not a container yet.
             rec.write(&dir.path)
         })();
@@ -316,6 +367,11 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
     drop(volumes_lock);
     if plan.single_id {
         single_id_notice(&host);
+    }
+    if create {
+        drop(lock);
+        println!("{id}");
+        return Ok(0);
     }
     if args.detach {
         drop(lock);
@@ -363,10 +419,47 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
         if let Err(e) = &result {
             dir.state.error = Some(format!("{e:#}"));
         }
+        // Under a restart policy the container runs on after this `run`
+        // returns (as Docker's does): a monitor takes the lock over and
+        // restarts it after the backoff.
+        let again = result.as_ref().is_ok_and(|&code| {
+            restart.should_restart(code, 0, container::restart::is_stopping(&id))
+        });
+        if again {
+            dir.state.status = Status::Restarting;
+            dir.state.restart_count = 1;
+        }
         dir.save_state()?;
+        if again {
+            if let Err(e) = hand_over(&id, &lock) {
+                dir.state.status = Status::Exited;
+                dir.state.restart_count = 0;
+                dir.save_state()?;
+                eprintln!("coracle: warning: container {id} is not restarted: {e:#}");
+            }
+        }
     }
     drop(lock);
     result
+}
+
+/// Starts a monitor that restarts container `id` after its foreground run,
+/// handing it the monitor lock (on its stdin) so that the container is
+/// never seen without a runner.
+fn hand_over(id: &str, lock: &crate::container::MonitorLock) -> anyhow::Result<()> {
+    use std::process::{Command, Stdio};
+    let shared = lock.share().context("share the monitor lock")?;
+    Command::new("/proc/self/exe")
+        .arg(crate::container::monitor::SUBCOMMAND)
+        .arg(id)
+        .arg(crate::container::monitor::RESUME)
+        .current_dir("/")
+        .stdin(Stdio::from(shared))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("start the monitor of container {id}"))?;
+    Ok(())
 }
 
 /// Starts the monitor of container `id` (already recorded) and waits until
@@ -528,7 +621,12 @@ fn make_record(
         open_stdin: args.interactive,
         auto_remove: args.rm,
         init: args.init,
-        stop_signal: image_info.and_then(|i| i.stop_signal),
+        stop_signal: args
+            .stop_signal
+            .clone()
+            .or_else(|| image_info.and_then(|i| i.stop_signal)),
+        stop_timeout: args.stop_timeout,
+        restart: Default::default(),
         healthcheck,
         detached: args.detach,
         log_max_size: None,

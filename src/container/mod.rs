@@ -12,6 +12,7 @@ pub mod monitor;
 pub mod names;
 pub mod procs;
 pub mod record;
+pub mod restart;
 pub mod volumes;
 
 pub use record::*;
@@ -148,6 +149,8 @@ pub fn now() -> String {
 pub enum Status {
     Created,
     Running,
+    /// Between two runs under a restart policy (its monitor waits).
+    Restarting,
     Exited,
     /// Recorded as running, but the process that ran it (its monitor, or
     /// the foreground `run`) is gone: never written, only seen.
@@ -159,6 +162,7 @@ impl Status {
         match self {
             Status::Created => "created",
             Status::Running => "running",
+            Status::Restarting => "restarting",
             Status::Exited => "exited",
             Status::Dead => "dead",
         }
@@ -182,6 +186,9 @@ pub struct State {
     /// Host pid of the process that runs it (monitor or foreground `run`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitor_pid: Option<i32>,
+    /// How often its restart policy ran it again since its last `start`.
+    #[serde(default)]
+    pub restart_count: u32,
 }
 
 /// The directory of one container.
@@ -215,6 +222,7 @@ impl ContainerDir {
             finished_at: None,
             error: None,
             monitor_pid: None,
+            restart_count: 0,
         };
         let dir = Self { path, state };
         dir.save_state()?;

@@ -16,8 +16,14 @@
 //!    pipe and starts ONE small thread that polls both pipes and appends
 //!    Docker json-file entries to the log (the clone is done by then, so a
 //!    second thread is allowed);
-//! 5. when the container exits: drains the pipes, records the exit code and
-//!    time, removes the container under `--rm`, and exits.
+//! 5. when the container exits: drains the pipes and joins the logger (one
+//!    thread again), records the exit code and time;
+//! 6. under a restart policy (`--restart`), unless the user stopped the
+//!    container (`stop`, `kill`, `restart` and `rm -f` leave a `stopping`
+//!    marker in the runtime directory before they signal it), records
+//!    `restarting`, waits Docker's backoff (100 ms, doubled each time, reset
+//!    after 10 s of running) and goes back to 3; otherwise removes the
+//!    container under `--rm`, and exits.
 //!
 //! A setup error (e.g. the command does not exist) is reported as
 //! `error CODE` and the message, so `run -d` ends with Docker's 125/126/127.
@@ -25,17 +31,22 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use super::{ContainerDir, Record, Status};
+use super::{restart, ContainerDir, Record, Status};
 use crate::error::{ExitError, EXIT_CORACLE};
 
 /// The hidden subcommand's name (`lib::run_cli` dispatches it).
 pub const SUBCOMMAND: &str = "container-monitor";
 
+/// The flag of a monitor that takes over from a foreground `run` whose
+/// container is to be restarted: the monitor lock comes on its stdin.
+pub const RESUME: &str = "--resume";
+
 /// Runs the monitor of container `id`; the process exit status.
-pub fn main(id: &str) -> i32 {
+pub fn main(id: &str, resume: bool) -> i32 {
     let _ = nix::unistd::setsid();
     let report = std::io::stdout()
         .as_fd()
@@ -43,7 +54,7 @@ pub fn main(id: &str) -> i32 {
         .ok()
         .map(File::from);
     let mut report = Report(report);
-    match run(id, &mut report) {
+    match run(id, resume, &mut report) {
         Ok(()) => 0,
         Err(e) => {
             let code = e
@@ -66,12 +77,26 @@ impl Report {
     }
 }
 
-fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
+fn run(id: &str, resume: bool, report: &mut Report) -> anyhow::Result<()> {
     if id.len() != 64 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         bail!("container-monitor takes a full container id (64 hex digits), not {id:?}");
     }
-    let Some(lock) = super::try_lock_monitor(id)? else {
-        bail!("container {id} is already running");
+    let lock = if resume {
+        // The foreground `run` handed its lock over on stdin: there is no
+        // moment at which nobody holds it.
+        let f = std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .context("take the lock handed over on stdin")?;
+        let lock = super::MonitorLock::adopt(id, File::from(f))?;
+        let devnull = File::open("/dev/null").context("open /dev/null")?;
+        nix::unistd::dup2(devnull.as_raw_fd(), 0).context("dup2 /dev/null")?;
+        lock
+    } else {
+        match super::try_lock_monitor(id)? {
+            Some(l) => l,
+            None => bail!("container {id} is already running"),
+        }
     };
     if !super::exists(id) {
         // Removed before we got the lock: leave nothing behind.
@@ -89,78 +114,89 @@ fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
         init: record.init,
         stdin: false,
     };
-    dir.state.status = Status::Created;
-    dir.state.pid = None;
-    dir.state.error = None;
+    if !resume {
+        // A new start: an earlier `stop` no longer holds, and the restart
+        // count begins again (as Docker's `start` resets it).
+        restart::clear_stopping(id);
+        dir.state.status = Status::Created;
+        dir.state.pid = None;
+        dir.state.error = None;
+        dir.state.restart_count = 0;
+    }
     dir.state.monitor_pid = Some(std::process::id() as i32);
     dir.save_state()?;
 
-    let log = super::logs::RotatingLog::open(
-        &dir.path.join(super::LOG_FILE),
-        super::logs::LogOpts {
-            max_size: record.log_max_size,
-            max_file: record.log_max_file,
-        },
-    )?;
     let devnull = File::options()
         .read(true)
         .write(true)
         .open("/dev/null")
         .context("open /dev/null")?;
-    let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    nix::unistd::dup2(out_w.as_raw_fd(), 1).context("dup2 the stdout pipe")?;
-    nix::unistd::dup2(err_w.as_raw_fd(), 2).context("dup2 the stderr pipe")?;
-    drop((out_w, err_w));
-
-    let mut obs = Observer {
-        dir: &dir,
-        report,
-        devnull: &devnull,
-        pipes: Some((out_r, err_r, log)),
-        thread: None,
-        started: false,
-        health: record.healthcheck.as_ref(),
-        checker: None,
+    let mut log = Some(open_log(&dir, &record)?);
+    let mut backoff = restart::Backoff::default();
+    // Resumed: the foreground `run` ran it once and recorded `restarting`.
+    let mut ever_started = resume;
+    let mut delay = resume.then(|| backoff.next(Duration::ZERO));
+    let result = loop {
+        if let Some(d) = delay.take() {
+            if !wait_to_restart(id, d) {
+                dir.state.status = Status::Exited;
+                break Ok(());
+            }
+        }
+        let log_now = match log.take() {
+            Some(l) => l,
+            None => open_log(&dir, &record)?,
+        };
+        let one = run_once(&dir, &record, &spec, &opts, report, &devnull, log_now)?;
+        log = one.log;
+        ever_started |= one.started.is_some();
+        let mut state = super::read_state(&dir.path).unwrap_or_else(|_| dir.state.clone());
+        state.pid = None;
+        match &one.result {
+            Ok(exit) => {
+                state.status = Status::Exited;
+                state.exit_code = Some(exit.code);
+                state.finished_at = Some(super::now());
+            }
+            Err(e) => {
+                let code = e
+                    .downcast_ref::<ExitError>()
+                    .map_or(EXIT_CORACLE, |x| x.code);
+                state.status = if ever_started {
+                    Status::Exited
+                } else {
+                    Status::Created
+                };
+                state.exit_code = Some(code);
+                state.error = Some(format!("{e:#}"));
+                state.finished_at = ever_started.then(super::now);
+            }
+        }
+        // Only a command that ran and ended is run again; a stop, kill,
+        // restart or rm -f by the user marked the container first.
+        let again = match (&one.result, one.started) {
+            (Ok(exit), Some(_)) => record.restart.should_restart(
+                exit.code,
+                state.restart_count,
+                restart::is_stopping(id),
+            ),
+            _ => false,
+        };
+        if !again {
+            dir.state = state;
+            break one.result.map(|_| ());
+        }
+        state.status = Status::Restarting;
+        state.restart_count += 1;
+        dir.state = state;
+        dir.save_state()?;
+        let ran = one.started.map(|t| t.elapsed()).unwrap_or_default();
+        delay = Some(backoff.next(ran));
     };
-    let result = crate::sandbox::run(&spec, &opts, &mut obs);
-    if let Some(c) = obs.checker.take() {
-        c.stop();
-    }
-    // The pipes' write ends must be closed here too, or the logger never
-    // sees the end of them.
-    obs.release_stdio();
-    let started = obs.started;
-    if let Some(t) = obs.thread.take() {
-        let _ = t.join();
-    }
-    let mut state = super::read_state(&dir.path).unwrap_or_else(|_| dir.state.clone());
-    state.pid = None;
-    match &result {
-        Ok(exit) => {
-            state.status = Status::Exited;
-            state.exit_code = Some(exit.code);
-            state.finished_at = Some(super::now());
-        }
-        Err(e) => {
-            let code = e
-                .downcast_ref::<ExitError>()
-                .map_or(EXIT_CORACLE, |x| x.code);
-            state.status = if started {
-                Status::Exited
-            } else {
-                Status::Created
-            };
-            state.exit_code = Some(code);
-            state.error = Some(format!("{e:#}"));
-            state.finished_at = started.then(super::now);
-        }
-    }
-    dir.state = state;
-    if record.auto_remove {
+    if record.auto_remove && !restart::is_restart_by_user(id) {
         // `wait` on a removed container still gets its exit code: it is
         // left in the runtime directory, which `list` clears later.
-        match dir.state.exit_code.filter(|_| started) {
+        match dir.state.exit_code.filter(|_| ever_started) {
             Some(code) => {
                 let _ = super::write_atomic(
                     &super::runtime_path_of(id)?.join(super::EXIT_CODE_FILE),
@@ -175,8 +211,93 @@ fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
     } else {
         dir.save_state()?;
     }
+    restart::clear_stopping(id);
     drop(lock);
-    result.map(|_| ())
+    result
+}
+
+fn open_log(dir: &ContainerDir, record: &Record) -> anyhow::Result<super::logs::RotatingLog> {
+    super::logs::RotatingLog::open(
+        &dir.path.join(super::LOG_FILE),
+        super::logs::LogOpts {
+            max_size: record.log_max_size,
+            max_file: record.log_max_file,
+        },
+    )
+}
+
+/// One run of the container's command.
+struct Run {
+    result: anyhow::Result<crate::sandbox::Exit>,
+    /// When the command was exec'd (`None`: it never was).
+    started: Option<Instant>,
+    /// The log, back from the logger thread (`None` if that thread died).
+    log: Option<super::logs::RotatingLog>,
+}
+
+/// Runs the command once with its output into the log. The monitor is
+/// single-threaded again when this returns (the logger is joined), so the
+/// next run may `clone3`.
+fn run_once(
+    dir: &ContainerDir,
+    record: &Record,
+    spec: &oci_spec::runtime::Spec,
+    opts: &crate::spec::SandboxOptions,
+    report: &mut Report,
+    devnull: &File,
+    log: super::logs::RotatingLog,
+) -> anyhow::Result<Run> {
+    let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    nix::unistd::dup2(out_w.as_raw_fd(), 1).context("dup2 the stdout pipe")?;
+    nix::unistd::dup2(err_w.as_raw_fd(), 2).context("dup2 the stderr pipe")?;
+    drop((out_w, err_w));
+
+    let mut obs = Observer {
+        dir,
+        report,
+        devnull,
+        pipes: Some((out_r, err_r, log)),
+        thread: None,
+        started: None,
+        health: record.healthcheck.as_ref(),
+        checker: None,
+    };
+    let result = crate::sandbox::run(spec, opts, &mut obs);
+    // Before anything else: a restart clones again, which needs this
+    // process single-threaded.
+    if let Some(c) = obs.checker.take() {
+        c.stop();
+    }
+    // The pipes' write ends must be closed here too, or the logger never
+    // sees the end of them.
+    obs.release_stdio();
+    let log = match (obs.thread.take(), obs.pipes.take()) {
+        (Some(t), _) => t.join().ok(),
+        (None, Some((_, _, log))) => Some(log),
+        (None, None) => None,
+    };
+    Ok(Run {
+        result,
+        started: obs.started,
+        log,
+    })
+}
+
+/// Waits `delay` before a restart; false if the user stopped the
+/// container meanwhile.
+fn wait_to_restart(id: &str, delay: Duration) -> bool {
+    let until = Instant::now() + delay;
+    loop {
+        if restart::is_stopping(id) {
+            return false;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
 }
 
 struct Observer<'a> {
@@ -184,8 +305,8 @@ struct Observer<'a> {
     report: &'a mut Report,
     devnull: &'a File,
     pipes: Option<(OwnedFd, OwnedFd, super::logs::RotatingLog)>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    started: bool,
+    thread: Option<std::thread::JoinHandle<super::logs::RotatingLog>>,
+    started: Option<Instant>,
     health: Option<&'a super::health::HealthConfig>,
     checker: Option<super::health::Checker>,
 }
@@ -201,7 +322,7 @@ impl Observer<'_> {
 
 impl crate::sandbox::Observer for Observer<'_> {
     fn started(&mut self, pid: i32) {
-        self.started = true;
+        self.started = Some(Instant::now());
         self.release_stdio();
         let mut st = self.dir.state.clone();
         st.status = Status::Running;
@@ -209,10 +330,13 @@ impl crate::sandbox::Observer for Observer<'_> {
         st.started_at = Some(super::now());
         st.finished_at = None;
         st.exit_code = None;
+        st.error = None;
         if let Ok(json) = serde_json::to_vec_pretty(&st) {
             let _ = super::write_atomic(&self.dir.path.join("state.json"), &json);
         }
         if let Some((out, err, log)) = self.pipes.take() {
+            // Without a thread the pipes' read ends close with the closure
+            // and the container's writes fail (EPIPE) instead of blocking.
             self.thread = std::thread::Builder::new()
                 .name("logger".into())
                 .stack_size(128 * 1024)
@@ -231,7 +355,11 @@ impl crate::sandbox::Observer for Observer<'_> {
 }
 
 /// Copies both pipes into the log until both are closed.
-fn copy_logs(out: OwnedFd, err: OwnedFd, mut log: super::logs::RotatingLog) {
+fn copy_logs(
+    out: OwnedFd,
+    err: OwnedFd,
+    mut log: super::logs::RotatingLog,
+) -> super::logs::RotatingLog {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     let mut streams = [
         (
@@ -283,4 +411,5 @@ fn copy_logs(out: OwnedFd, err: OwnedFd, mut log: super::logs::RotatingLog) {
             }
         }
     }
+    log
 }

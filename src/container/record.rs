@@ -79,9 +79,16 @@ pub struct Record {
     pub auto_remove: bool,
     #[serde(default)]
     pub init: bool,
-    /// The signal `stop` sends first (the image's StopSignal), by name.
+    /// The signal `stop` sends first (`--stop-signal`, else the image's
+    /// StopSignal), by name.
     #[serde(default)]
     pub stop_signal: Option<String>,
+    /// `--stop-timeout`: seconds `stop` waits when not given `-t`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<i64>,
+    /// `--restart`: what the monitor does when the command ends.
+    #[serde(default)]
+    pub restart: super::restart::RestartPolicy,
     /// Whether it runs detached under a monitor (`run -d`).
     #[serde(default)]
     pub detached: bool,
@@ -149,6 +156,31 @@ impl Record {
 /// The lock the running monitor holds.
 pub struct MonitorLock {
     _file: File,
+}
+
+impl MonitorLock {
+    /// Another descriptor of the same open lock file: the lock stays held
+    /// while any of them is open (flock belongs to the open file), so a
+    /// process handed this one holds the lock with no gap.
+    pub fn share(&self) -> std::io::Result<File> {
+        self._file.try_clone()
+    }
+
+    /// Takes over a lock that [`MonitorLock::share`] handed to this
+    /// process, after checking that `f` is the lock file of `id`.
+    pub fn adopt(id: &str, f: File) -> anyhow::Result<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let p = lock_path(id)?;
+        let want = std::fs::metadata(&p).with_context(|| format!("stat {}", p.display()))?;
+        let have = f.metadata().context("stat the handed-over lock")?;
+        if (want.dev(), want.ino()) != (have.dev(), have.ino()) {
+            anyhow::bail!("the lock handed over is not {}", p.display());
+        }
+        // Already ours (same open file): this only confirms it.
+        f.try_lock()
+            .map_err(|e| anyhow::anyhow!("lock {}: {e}", p.display()))?;
+        Ok(Self { _file: f })
+    }
 }
 
 fn lock_path(id: &str) -> anyhow::Result<PathBuf> {
@@ -271,16 +303,21 @@ impl Container {
     /// running whose process is gone is dead.
     pub fn status(&self) -> Status {
         match self.state.status {
-            Status::Running if !self.alive => {
+            Status::Running | Status::Restarting if !self.alive => {
                 // The monitor may have written its last state and exited
                 // between the two reads: read it again.
                 match read_state(&self.dir) {
-                    Ok(s) if s.status != Status::Running => s.status,
+                    Ok(s) if !matches!(s.status, Status::Running | Status::Restarting) => s.status,
                     _ => Status::Dead,
                 }
             }
             s => s,
         }
+    }
+
+    /// Whether its monitor waits to run it again (restart policy).
+    pub fn restarting(&self) -> bool {
+        self.alive && self.state.status == Status::Restarting
     }
 
     /// Whether it runs (its process holds the lock and it was started).
@@ -438,6 +475,8 @@ mod tests {
                 init: false,
                 stop_signal: None,
                 healthcheck: None,
+                stop_timeout: None,
+                restart: Default::default(),
                 detached: true,
                 log_max_size: None,
                 log_max_file: None,
@@ -452,6 +491,7 @@ mod tests {
                 finished_at: None,
                 error: None,
                 monitor_pid: None,
+                restart_count: 0,
             },
             alive: false,
         }
