@@ -21,13 +21,17 @@ pub fn run_cli() -> i32 {
         .get(1)
         .is_some_and(|a| a == container::monitor::SUBCOMMAND)
     {
-        let resume = match args.get(3) {
-            None => Some(false),
-            Some(a) if a == container::monitor::RESUME && args.len() == 4 => Some(true),
+        use container::monitor::Mode;
+        let mode = match args.get(3) {
+            None => Some(Mode::Start),
+            Some(a) if a == container::monitor::RESUME && args.len() == 4 => Some(Mode::Resume),
+            Some(a) if a == container::monitor::ATTACH_FIRST && args.len() == 4 => {
+                Some(Mode::AttachFirst)
+            }
             Some(_) => None,
         };
-        if let (3..=4, Some(resume)) = (args.len(), resume) {
-            return container::monitor::main(&args[2].to_string_lossy(), resume);
+        if let (3..=4, Some(mode)) = (args.len(), mode) {
+            return container::monitor::main(&args[2].to_string_lossy(), mode);
         }
     }
     let cli = cli::parse();
@@ -38,6 +42,10 @@ pub fn run_cli() -> i32 {
         cli::Command::Check(args) => cli::check::run(&args),
         cli::Command::Exec(args) | cli::Command::Container(cli::ContainerCommand::Exec(args)) => {
             cli::exec::exec(&args)
+        }
+        cli::Command::Attach(args)
+        | cli::Command::Container(cli::ContainerCommand::Attach(args)) => {
+            cli::attach::attach(&args)
         }
         cli::Command::Ps(args) | cli::Command::Container(cli::ContainerCommand::Ls(args)) => {
             cli::container::ps(&args)

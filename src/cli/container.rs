@@ -132,6 +132,18 @@ pub struct PruneArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct StartArgs {
+    /// Attach stdout/stderr (and the terminal) and wait for the container
+    #[arg(short = 'a', long = "attach")]
+    pub attach: bool,
+
+    /// Attach stdin (with -a)
+    #[arg(short = 'i', long = "interactive")]
+    pub interactive: bool,
+
+    /// Key sequence for detaching (default ctrl-p,ctrl-q)
+    #[arg(long = "detach-keys", value_name = "KEYS")]
+    pub detach_keys: Option<String>,
+
     #[arg(value_name = "CONTAINER", required = true)]
     pub containers: Vec<String>,
 }
@@ -1169,12 +1181,41 @@ pub fn prune(args: &PruneArgs) -> anyhow::Result<i32> {
 // --- start -------------------------------------------------------------------------
 
 pub fn start(args: &StartArgs) -> anyhow::Result<i32> {
+    if args.attach || args.interactive {
+        return start_attached(args);
+    }
     each(&args.containers, |n| {
         let c = container::resolve(n)?;
         start_one(&c, n)?;
         println!("{n}");
         Ok(())
     })
+}
+
+/// `start -a [-i]`: one container, attached before it starts.
+fn start_attached(args: &StartArgs) -> anyhow::Result<i32> {
+    use crate::container::attach as att;
+    if args.containers.len() > 1 {
+        bail!("you cannot start and attach multiple containers at once");
+    }
+    let keys = att::parse_detach_keys(
+        args.detach_keys
+            .as_deref()
+            .unwrap_or(att::DEFAULT_DETACH_KEYS),
+    )?;
+    let n = &args.containers[0];
+    let c = container::resolve(n)?;
+    let sock = if c.alive {
+        if !c.running() {
+            bail!("container {n} is being started by another process");
+        }
+        att::connect(&c.record.id).map_err(|e| anyhow::anyhow!("attach to container {n}: {e}"))?
+    } else {
+        super::run::start_monitor_attached(&c.record.id)?
+    };
+    let c = Container::load(&c.record.id)?;
+    let stdin = args.interactive && c.record.open_stdin;
+    super::attach::session(&c, sock, stdin, &keys, true)
 }
 
 /// Starts `c` under a new monitor, unless it runs already.
@@ -1184,12 +1225,6 @@ pub(crate) fn start_one(c: &Container, n: &str) -> anyhow::Result<()> {
             return Ok(());
         }
         bail!("container {n} is being started by another process");
-    }
-    if c.record.tty || c.record.open_stdin {
-        bail!(
-            "container {n} was created with -t or -i: starting it detached is not implemented; \
-             run a new container instead"
-        );
     }
     super::run::start_monitor(&c.record.id)
 }

@@ -4,6 +4,7 @@
 //! validated plan before anything touches the system.
 
 pub mod archive;
+pub mod attach;
 pub mod check;
 pub mod container;
 pub mod docs;
@@ -35,6 +36,8 @@ pub enum Command {
     Run(Box<run::RunArgs>),
     /// Execute a command in a running container
     Exec(exec::ExecArgs),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(attach::AttachArgs),
     /// List containers
     Ps(container::PsArgs),
     /// Fetch the logs of a container
@@ -100,6 +103,8 @@ pub enum ContainerCommand {
     Run(Box<run::RunArgs>),
     /// Execute a command in a running container
     Exec(exec::ExecArgs),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(attach::AttachArgs),
     /// List containers
     #[command(visible_aliases = ["ps", "list"])]
     Ls(container::PsArgs),
@@ -170,8 +175,8 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     (
         "Commands",
         &[
-            "create", "history", "import", "inspect", "kill", "load", "logs", "rename", "restart",
-            "rm", "rmi", "save", "start", "stop", "tag", "wait",
+            "attach", "create", "history", "import", "inspect", "kill", "load", "logs", "rename",
+            "restart", "rm", "rmi", "save", "start", "stop", "tag", "wait",
         ],
     ),
 ];

@@ -206,12 +206,6 @@ pub fn create(args: RunArgs) -> anyhow::Result<i32> {
     if args.detach {
         anyhow::bail!("create does not take -d: a created container runs detached when `coracle start` starts it");
     }
-    if args.tty || args.interactive {
-        anyhow::bail!(
-            "create does not take -t or -i yet (`start` cannot attach to a container): drop them, \
-             or use `coracle run -it`"
-        );
-    }
     run_or_create(args, true)
 }
 
@@ -229,22 +223,10 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     use crate::container::{self, names, ContainerDir, Status};
     use crate::spec;
 
-    if args.detach && (args.tty || args.interactive) {
-        anyhow::bail!(
-            "-d cannot be combined with -t or -i yet (attaching to a detached container is not implemented): \
-             drop -t/-i, or run in the foreground"
-        );
-    }
     let restart = container::restart::RestartPolicy::parse(&args.restart)
         .map_err(|e| crate::error::ExitError::new(crate::error::EXIT_CORACLE, format!("{e:#}")))?;
     if args.rm && !restart.is_none() {
         anyhow::bail!("Conflicting options: --restart and --rm");
-    }
-    if !restart.is_none() && (args.tty || args.interactive) {
-        anyhow::bail!(
-            "--restart cannot be combined with -t or -i yet (a restarted container has no terminal to attach to): \
-             drop -t/-i"
-        );
     }
     if let Some(s) = &args.stop_signal {
         super::container::parse_signal(s)?;
@@ -465,22 +447,56 @@ fn hand_over(id: &str, lock: &crate::container::MonitorLock) -> anyhow::Result<(
 /// Starts the monitor of container `id` (already recorded) and waits until
 /// it reports that the command runs, or why it could not start.
 pub fn start_monitor(id: &str) -> anyhow::Result<()> {
+    spawn_monitor(id, false).map(drop)
+}
+
+/// Starts the monitor of `id` for `start -a`: connected to its attach
+/// socket before the container starts, so nothing of its output is missed.
+pub fn start_monitor_attached(id: &str) -> anyhow::Result<std::os::unix::net::UnixStream> {
+    spawn_monitor(id, true)?.ok_or_else(|| {
+        anyhow::anyhow!("the monitor of container {id} started it, but could not be attached to")
+    })
+}
+
+fn spawn_monitor(id: &str, attach: bool) -> anyhow::Result<Option<std::os::unix::net::UnixStream>> {
     use std::io::Read;
+    use std::os::fd::AsFd;
     use std::process::{Command, Stdio};
-    let mut child = Command::new("/proc/self/exe")
-        .arg(crate::container::monitor::SUBCOMMAND)
-        .arg(id)
+    let mut cmd = Command::new("/proc/self/exe");
+    cmd.arg(crate::container::monitor::SUBCOMMAND).arg(id);
+    if attach {
+        cmd.arg(crate::container::monitor::ATTACH_FIRST);
+    }
+    let mut child = cmd
         .current_dir("/")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| anyhow::anyhow!("start the monitor of container {id}: {e}"))?;
+    let mut out = child.stdout.take();
+    // `start -a`: the monitor waits for us before it starts the container;
+    // it says something on the report pipe only if it fails first.
+    let mut sock = None;
+    if let (true, Some(o)) = (attach, &out) {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(s) = crate::container::attach::connect(id) {
+                sock = Some(s);
+                break;
+            }
+            let mut fds = [PollFd::new(o.as_fd(), PollFlags::POLLIN)];
+            if poll(&mut fds, PollTimeout::from(10u8)).unwrap_or(0) > 0 {
+                break;
+            }
+        }
+    }
     // Read up to `ok\n` only: with --init, the container's pid 1 (a clone
     // of the monitor that never execs) holds a copy of the pipe until the
     // container ends, so no end of file would come.
     let mut report = Vec::new();
-    if let Some(mut out) = child.stdout.take() {
+    if let Some(out) = out.as_mut() {
         let mut buf = [0u8; 4096];
         loop {
             match out.read(&mut buf) {
@@ -497,7 +513,8 @@ pub fn start_monitor(id: &str) -> anyhow::Result<()> {
     let report = String::from_utf8_lossy(&report);
     // The monitor runs on (it outlives us); it is not waited for.
     drop(child);
-    parse_report(id, &report)
+    parse_report(id, &report)?;
+    Ok(sock)
 }
 
 fn parse_report(id: &str, report: &str) -> anyhow::Result<()> {
@@ -712,7 +729,7 @@ struct Recorder<'a> {
 }
 
 impl crate::sandbox::Observer for Recorder<'_> {
-    fn started(&mut self, pid: i32) {
+    fn started(&mut self, pid: i32, _master: &mut Option<std::os::fd::OwnedFd>) {
         let mut st = self.dir.state.clone();
         st.status = crate::container::Status::Running;
         st.monitor_pid = Some(std::process::id() as i32);

@@ -6,6 +6,7 @@
 //! lock its monitor holds for its lifetime. Every write is atomic (temp
 //! file + rename).
 
+pub mod attach;
 pub mod health;
 pub mod logs;
 pub mod monitor;

@@ -29,7 +29,7 @@
 //! `error CODE` and the message, so `run -d` ends with Docker's 125/126/127.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -46,7 +46,7 @@ pub const SUBCOMMAND: &str = "container-monitor";
 pub const RESUME: &str = "--resume";
 
 /// Runs the monitor of container `id`; the process exit status.
-pub fn main(id: &str, resume: bool) -> i32 {
+pub fn main(id: &str, mode: Mode) -> i32 {
     let _ = nix::unistd::setsid();
     let report = std::io::stdout()
         .as_fd()
@@ -54,7 +54,7 @@ pub fn main(id: &str, resume: bool) -> i32 {
         .ok()
         .map(File::from);
     let mut report = Report(report);
-    match run(id, resume, &mut report) {
+    match run(id, mode, &mut report) {
         Ok(()) => 0,
         Err(e) => {
             let code = e
@@ -77,7 +77,8 @@ impl Report {
     }
 }
 
-fn run(id: &str, resume: bool, report: &mut Report) -> anyhow::Result<()> {
+fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
+    let resume = mode == Mode::Resume;
     if id.len() != 64 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         bail!("container-monitor takes a full container id (64 hex digits), not {id:?}");
     }
@@ -112,8 +113,19 @@ fn run(id: &str, resume: bool, report: &mut Report) -> anyhow::Result<()> {
     };
     let opts = crate::spec::SandboxOptions {
         init: record.init,
-        stdin: false,
+        stdin: record.open_stdin && !record.tty,
     };
+    // Clients attach through a socket in the runtime directory; `start -a`
+    // connects before the container starts so it sees all of its output.
+    let mut attach = Attach {
+        listener: super::attach::listen(id).ok(),
+        first: None,
+    };
+    if mode == Mode::AttachFirst {
+        if let Some(l) = &attach.listener {
+            attach.first = super::attach::accept_first(l, Duration::from_secs(30));
+        }
+    }
     if !resume {
         // A new start: an earlier `stop` no longer holds, and the restart
         // count begins again (as Docker's `start` resets it).
@@ -147,7 +159,16 @@ fn run(id: &str, resume: bool, report: &mut Report) -> anyhow::Result<()> {
             Some(l) => l,
             None => open_log(&dir, &record)?,
         };
-        let one = run_once(&dir, &record, &spec, &opts, report, &devnull, log_now)?;
+        let one = run_once(
+            &dir,
+            &record,
+            &spec,
+            &opts,
+            report,
+            &devnull,
+            log_now,
+            &mut attach,
+        )?;
         log = one.log;
         ever_started |= one.started.is_some();
         let mut state = super::read_state(&dir.path).unwrap_or_else(|_| dir.state.clone());
@@ -226,6 +247,26 @@ fn open_log(dir: &ContainerDir, record: &Record) -> anyhow::Result<super::logs::
     )
 }
 
+/// The attach socket and the client that asked to see everything.
+struct Attach {
+    listener: Option<std::os::unix::net::UnixListener>,
+    first: Option<std::os::unix::net::UnixStream>,
+}
+
+/// How the monitor was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `run -d`, `start`.
+    Start,
+    /// Taking over from a foreground `run --restart` (its lock on stdin).
+    Resume,
+    /// `start -a`: the first client connects before the container starts.
+    AttachFirst,
+}
+
+/// The third argument of the hidden subcommand for [`Mode::AttachFirst`].
+pub const ATTACH_FIRST: &str = "--attach";
+
 /// One run of the container's command.
 struct Run {
     result: anyhow::Result<crate::sandbox::Exit>,
@@ -246,18 +287,34 @@ fn run_once(
     report: &mut Report,
     devnull: &File,
     log: super::logs::RotatingLog,
+    attach: &mut Attach,
 ) -> anyhow::Result<Run> {
-    let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    nix::unistd::dup2(out_w.as_raw_fd(), 1).context("dup2 the stdout pipe")?;
-    nix::unistd::dup2(err_w.as_raw_fd(), 2).context("dup2 the stderr pipe")?;
-    drop((out_w, err_w));
+    // Under -t the child puts the pty on its stdio; otherwise it inherits
+    // fds 0-2 from here: pipes read by the I/O thread.
+    let pipes = if record.tty {
+        None
+    } else {
+        let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        nix::unistd::dup2(out_w.as_raw_fd(), 1).context("dup2 the stdout pipe")?;
+        nix::unistd::dup2(err_w.as_raw_fd(), 2).context("dup2 the stderr pipe")?;
+        Some((out_r, err_r))
+    };
+    let stdin = if record.open_stdin && !record.tty {
+        let (in_r, in_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        nix::unistd::dup2(in_r.as_raw_fd(), 0).context("dup2 the stdin pipe")?;
+        Some(in_w)
+    } else {
+        None
+    };
 
     let mut obs = Observer {
         dir,
         report,
         devnull,
-        pipes: Some((out_r, err_r, log)),
+        pipes: Some((pipes, stdin, log)),
+        listener: attach.listener.as_ref().and_then(|l| l.try_clone().ok()),
+        first_client: attach.first.take(),
         thread: None,
         started: None,
         health: record.healthcheck.as_ref(),
@@ -277,6 +334,10 @@ fn run_once(
         (None, Some((_, _, log))) => Some(log),
         (None, None) => None,
     };
+    // A client that came before a failed start is still waiting.
+    if attach.first.is_none() {
+        attach.first = obs.first_client.take();
+    }
     Ok(Run {
         result,
         started: obs.started,
@@ -304,7 +365,16 @@ struct Observer<'a> {
     dir: &'a ContainerDir,
     report: &'a mut Report,
     devnull: &'a File,
-    pipes: Option<(OwnedFd, OwnedFd, super::logs::RotatingLog)>,
+    /// The container's stdout/stderr pipes (none under `-t`: the pty
+    /// master comes with `started`), its stdin pipe's write end (`-i`
+    /// without `-t`) and the log; handed to the I/O thread.
+    pipes: Option<(
+        Option<(OwnedFd, OwnedFd)>,
+        Option<OwnedFd>,
+        super::logs::RotatingLog,
+    )>,
+    listener: Option<std::os::unix::net::UnixListener>,
+    first_client: Option<std::os::unix::net::UnixStream>,
     thread: Option<std::thread::JoinHandle<super::logs::RotatingLog>>,
     started: Option<Instant>,
     health: Option<&'a super::health::HealthConfig>,
@@ -312,16 +382,17 @@ struct Observer<'a> {
 }
 
 impl Observer<'_> {
-    /// Points fds 1 and 2 back at /dev/null: the container holds the only
-    /// write ends of the log pipes now.
+    /// Points fds 0, 1 and 2 back at /dev/null: the container holds the
+    /// only ends of its stdio pipes now.
     fn release_stdio(&self) {
+        let _ = nix::unistd::dup2(self.devnull.as_raw_fd(), 0);
         let _ = nix::unistd::dup2(self.devnull.as_raw_fd(), 1);
         let _ = nix::unistd::dup2(self.devnull.as_raw_fd(), 2);
     }
 }
 
 impl crate::sandbox::Observer for Observer<'_> {
-    fn started(&mut self, pid: i32) {
+    fn started(&mut self, pid: i32, master: &mut Option<OwnedFd>) {
         self.started = Some(Instant::now());
         self.release_stdio();
         let mut st = self.dir.state.clone();
@@ -334,14 +405,23 @@ impl crate::sandbox::Observer for Observer<'_> {
         if let Ok(json) = serde_json::to_vec_pretty(&st) {
             let _ = super::write_atomic(&self.dir.path.join("state.json"), &json);
         }
-        if let Some((out, err, log)) = self.pipes.take() {
+        if let Some((pipes, stdin, log)) = self.pipes.take() {
+            let output = match (master.take(), pipes) {
+                (Some(m), _) => Some(super::attach::Output::Pty(m)),
+                (None, Some((out, err))) => Some(super::attach::Output::Pipes(out, err)),
+                (None, None) => None,
+            };
+            let listener = self.listener.as_ref().and_then(|l| l.try_clone().ok());
+            let first = self.first_client.take();
             // Without a thread the pipes' read ends close with the closure
             // and the container's writes fail (EPIPE) instead of blocking.
-            self.thread = std::thread::Builder::new()
-                .name("logger".into())
-                .stack_size(128 * 1024)
-                .spawn(move || copy_logs(out, err, log))
-                .ok();
+            self.thread = output.and_then(|output| {
+                std::thread::Builder::new()
+                    .name("io".into())
+                    .stack_size(128 * 1024)
+                    .spawn(move || super::attach::relay(output, stdin, listener, first, log))
+                    .ok()
+            });
         }
         let id = self
             .dir
@@ -352,64 +432,4 @@ impl crate::sandbox::Observer for Observer<'_> {
         self.checker = super::health::Checker::start(id, &self.dir.path, self.health);
         self.report.send("ok\n");
     }
-}
-
-/// Copies both pipes into the log until both are closed.
-fn copy_logs(
-    out: OwnedFd,
-    err: OwnedFd,
-    mut log: super::logs::RotatingLog,
-) -> super::logs::RotatingLog {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    let mut streams = [
-        (
-            Some(File::from(out)),
-            super::logs::LineSplitter::new("stdout"),
-        ),
-        (
-            Some(File::from(err)),
-            super::logs::LineSplitter::new("stderr"),
-        ),
-    ];
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let open: Vec<usize> = (0..2).filter(|&i| streams[i].0.is_some()).collect();
-        if open.is_empty() {
-            break;
-        }
-        let ready: Vec<bool> = {
-            let mut fds: Vec<PollFd> = open
-                .iter()
-                .map(|&i| PollFd::new(streams[i].0.as_ref().unwrap().as_fd(), PollFlags::POLLIN))
-                .collect();
-            match poll(&mut fds, PollTimeout::NONE) {
-                Err(nix::Error::EINTR) => continue,
-                Err(_) => break,
-                Ok(_) => {}
-            }
-            fds.iter()
-                .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
-                .collect()
-        };
-        for (k, &i) in open.iter().enumerate() {
-            if !ready[k] {
-                continue;
-            }
-            let (file, splitter) = &mut streams[i];
-            let n = match file.as_mut().unwrap().read(&mut buf) {
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => 0,
-            };
-            if n == 0 {
-                let _ = splitter.finish(&mut log);
-                *file = None;
-            } else {
-                // A full disk must not stop the container: the pipe is
-                // drained even when the log cannot be written.
-                let _ = splitter.feed(&buf[..n], &mut log);
-            }
-        }
-    }
-    log
 }

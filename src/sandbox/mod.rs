@@ -94,8 +94,10 @@ pub struct Exit {
 
 /// Hooks the caller gets at the moments it records state.
 pub trait Observer {
-    /// The command is running as `pid` (host pid).
-    fn started(&mut self, pid: i32);
+    /// The command is running as `pid` (host pid). Under `-t`, `master` is
+    /// the pty's master: an observer that takes it relays the terminal
+    /// itself (the monitor); otherwise `run` relays it to its own stdio.
+    fn started(&mut self, pid: i32, master: &mut Option<OwnedFd>);
 }
 
 /// Runs the spec's process to completion.
@@ -161,7 +163,7 @@ pub fn run(
         let _ = waitpid(pid, None);
         return Err(ExitError::new(code, message).into());
     }
-    observer.started(pid.as_raw());
+    observer.started(pid.as_raw(), &mut master);
 
     let code = supervise(pid, &pidfd, master, opts.stdin, &mask, None)?;
     drop(restore);
