@@ -4,6 +4,7 @@
 //! validated plan before anything touches the system.
 
 pub mod archive;
+pub mod changes;
 pub mod check;
 pub mod container;
 pub mod docs;
@@ -78,6 +79,14 @@ pub enum Command {
     Load(archive::LoadArgs),
     /// Create an image from a root file system tarball
     Import(archive::ImportArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(changes::DiffArgs),
+    /// Create a new image from a container's changes
+    Commit(changes::CommitArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(changes::ExportArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(changes::CpArgs),
     /// Check the host for rootless containers and print what to fix
     #[command(visible_alias = "info")]
     Check(check::CheckArgs),
@@ -107,6 +116,14 @@ pub enum ContainerCommand {
     Start(container::StartArgs),
     /// Remove all stopped containers
     Prune(container::PruneArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(changes::DiffArgs),
+    /// Create a new image from a container's changes
+    Commit(changes::CommitArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(changes::ExportArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(changes::CpArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,8 +167,8 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     (
         "Commands",
         &[
-            "history", "import", "inspect", "kill", "load", "logs", "rm", "rmi", "save", "start",
-            "stop", "tag", "wait",
+            "commit", "cp", "diff", "export", "history", "import", "inspect", "kill", "load",
+            "logs", "rm", "rmi", "save", "start", "stop", "tag", "wait",
         ],
     ),
 ];

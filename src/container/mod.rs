@@ -6,6 +6,8 @@
 //! lock its monitor holds for its lifetime. Every write is atomic (temp
 //! file + rename).
 
+pub mod changes;
+pub mod cp;
 pub mod logs;
 pub mod monitor;
 pub mod names;
