@@ -33,7 +33,7 @@ pub struct CommitArgs {
 
     /// Pause the container during commit (accepted for Docker compatibility;
     /// the container's files are read as they are)
-    #[arg(short = 'p', long = "pause", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(short = 'p', long = "pause", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub pause: bool,
 
     #[arg(value_name = "CONTAINER")]

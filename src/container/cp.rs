@@ -385,6 +385,13 @@ pub fn copy_out(fs: &ContainerFs, src: &str, dest: &str, follow: bool) -> anyhow
         }
         Err(e) => return Err(e).with_context(|| format!("stat {dest}")),
     };
+    let at = |rel: &Path| {
+        if rel.as_os_str().is_empty() {
+            target.clone()
+        } else {
+            target.join(rel)
+        }
+    };
     fs.walk(
         r.dir.as_fd(),
         r.name(),
@@ -396,9 +403,9 @@ pub fn copy_out(fs: &ContainerFs, src: &str, dest: &str, follow: bool) -> anyhow
                 meta,
                 dir,
                 name,
-            } => write_host(&target.join(rel), meta, dir, name),
+            } => write_host(&at(rel), meta, dir, name),
             Visit::Leave { rel, meta } => {
-                let p = target.join(rel);
+                let p = at(rel);
                 std::fs::set_permissions(&p, std::fs::Permissions::from_mode(meta.mode & 0o1777))
                     .with_context(|| format!("chmod {}", p.display()))?;
                 set_mtime(&p, meta)
