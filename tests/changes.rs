@@ -563,7 +563,7 @@ fn cp_never_follows_a_container_symlink_out_of_the_container() {
     for src in [
         format!("c:/rootlink{sd}/secret"),
         format!("c:/etc/up{sd}/secret"),
-        format!("c:/evildir/secret"),
+        "c:/evildir/secret".to_string(),
     ] {
         let out = env.coracle(["cp", &src, stolen_s]).run();
         assert!(
@@ -603,7 +603,7 @@ fn cp_never_follows_a_container_symlink_out_of_the_container() {
         format!("c:/etc/up{sd}/secret"),
         "c:/evil".to_string(),
         "c:/evildir/secret".to_string(),
-        format!("c:/evildir/"),
+        "c:/evildir/".to_string(),
     ] {
         let _ = env.coracle(["cp", p, &dest]).run();
         assert_eq!(
