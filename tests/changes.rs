@@ -687,3 +687,33 @@ fn cp_into_a_volume_path_lands_in_the_volume() {
         .run();
     assert_eq!(out.ok(), "to volume\n", "{out}");
 }
+
+#[test]
+fn rootfs_containers_export_and_copy_but_have_no_diff() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    env.run(&["--name", "r"], &["true"]).run().ok();
+    let h = env.home.join("h");
+    env.mkdir_owned(&h, 0o755);
+    env.write_owned(&h.join("f"), "into rootfs\n");
+    env.coracle(["cp", h.join("f").to_str().unwrap(), "r:/tmp/"])
+        .run()
+        .ok();
+    assert_eq!(
+        std::fs::read(env.rootfs.join("tmp/f")).unwrap(),
+        b"into rootfs\n"
+    );
+    let t = h.join("r.tar");
+    to_file(&env, "export r", &t).ok();
+    let m = members(&std::fs::read(&t).unwrap());
+    assert_eq!(find(&m, "tmp/f").3, b"into rootfs\n");
+    for cmd in ["diff", "commit"] {
+        let out = env.coracle([cmd, "r"]).run();
+        assert!(
+            out.expect_code(125).stderr.contains("--rootfs directory"),
+            "{out}"
+        );
+    }
+}

@@ -180,7 +180,6 @@ pub fn commit(args: &CommitArgs) -> anyhow::Result<i32> {
 
 pub fn export(args: &ExportArgs) -> anyhow::Result<i32> {
     let c = crate::container::resolve(&args.container)?;
-    let root = Root::open(&c)?;
     match &args.output {
         Some(path) => {
             // Written next to the target and renamed: a failed export never
@@ -199,7 +198,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<i32> {
             let file =
                 std::fs::File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
             let result = (|| {
-                let w = root.export(std::io::BufWriter::new(file))?;
+                let w = changes::export(&c, std::io::BufWriter::new(file))?;
                 w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
                 std::fs::rename(&tmp, path).with_context(|| format!("write {}", path.display()))
             })();
@@ -213,7 +212,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<i32> {
             if stdout.is_terminal() {
                 bail!("refusing to write an archive to a terminal: use -o FILE or redirect the output");
             }
-            let mut w = root.export(std::io::BufWriter::new(stdout.lock()))?;
+            let mut w = changes::export(&c, std::io::BufWriter::new(stdout.lock()))?;
             w.flush()?;
         }
     }

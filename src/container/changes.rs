@@ -505,18 +505,15 @@ pub struct Root {
 impl Root {
     /// Opens the root of the container `c` (made from an image).
     pub fn open(c: &super::Container) -> anyhow::Result<Self> {
-        let rootfs = c.dir.join("rootfs");
-        let root = File::open(&rootfs).map_err(|e| {
-            if e.kind() == io::ErrorKind::NotFound {
-                anyhow::anyhow!(
-                    "container {} was not made from an image (it runs on a --rootfs directory): \
-                     nothing to compare with",
-                    c.record.name
-                )
-            } else {
-                anyhow::anyhow!("open {}: {e}", rootfs.display())
-            }
-        })?;
+        if c.record.image_id.is_none() {
+            anyhow::bail!(
+                "container {} was not made from an image (it runs on a --rootfs directory): \
+                 there is no image to compare with",
+                c.record.name
+            );
+        }
+        let rootfs = root_dir(c)?;
+        let root = File::open(&rootfs).with_context(|| format!("open {}", rootfs.display()))?;
         let map = IdMap::of_container(&c.dir)?;
         let mut excluded: Vec<Vec<u8>> = c
             .record
@@ -756,13 +753,36 @@ impl Root {
         )?;
         Ok(list(fd.as_fd())?.len())
     }
+}
 
-    /// The whole root as a tar (`export`).
-    pub fn export<W: Write>(&self, out: W) -> anyhow::Result<W> {
-        let mut t = TarOut::new(out);
-        walk_tar(&mut t, self.root.as_fd(), &[], &self.map, &|_| false)?;
-        t.finish()
+/// The directory that is the container's root: its own `rootfs/` when
+/// made from an image, else the `--rootfs` directory (canonical in its
+/// OCI config).
+pub fn root_dir(c: &super::Container) -> anyhow::Result<PathBuf> {
+    if c.record.image_id.is_some() {
+        return Ok(c.dir.join("rootfs"));
     }
+    let p = c.dir.join("config.json");
+    let text = std::fs::read(&p).with_context(|| format!("read {}", p.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&text).with_context(|| format!("{} is damaged", p.display()))?;
+    match v["root"]["path"].as_str() {
+        Some(r) if r.starts_with('/') => Ok(PathBuf::from(r)),
+        _ => anyhow::bail!(
+            "{} names no absolute root directory; remove the container and run it again",
+            p.display()
+        ),
+    }
+}
+
+/// Exports the container's root (image-made or `--rootfs`) as a tar.
+pub fn export<W: Write>(c: &super::Container, out: W) -> anyhow::Result<W> {
+    let dir = root_dir(c)?;
+    let root = File::open(&dir).with_context(|| format!("open {}", dir.display()))?;
+    let map = IdMap::of_container(&c.dir)?;
+    let mut t = TarOut::new(out);
+    walk_tar(&mut t, root.as_fd(), &[], &map, &|_| false)?;
+    t.finish()
 }
 
 /// Destinations of the mounts in the container's OCI config (`/proc`,

@@ -82,15 +82,8 @@ fn not_found(path: &str, container: &str) -> anyhow::Error {
 
 impl ContainerFs {
     pub fn open(c: &super::Container) -> anyhow::Result<Self> {
-        let rootfs = c.dir.join("rootfs");
-        let root = File::open(&rootfs).with_context(|| {
-            format!(
-                "open {}: container {} has no root of its own (made with --rootfs): \
-                 copy to and from that directory directly",
-                rootfs.display(),
-                c.record.name
-            )
-        })?;
+        let rootfs = super::changes::root_dir(c)?;
+        let root = File::open(&rootfs).with_context(|| format!("open {}", rootfs.display()))?;
         let mounts = c
             .record
             .mounts
