@@ -717,3 +717,49 @@ fn rootfs_containers_export_and_copy_but_have_no_diff() {
         );
     }
 }
+
+#[test]
+fn a_running_container_is_diffed_copied_and_committed() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let image = import_base(&env);
+    let out = env
+        .coracle([
+            "run",
+            "-d",
+            "--name",
+            "live",
+            &image,
+            "sh",
+            "-c",
+            "echo up > /up; while :; do if [ -e /tmp/in ]; then cp /tmp/in /seen; fi; sleep 0.1; done",
+        ])
+        .run();
+    out.ok();
+    assert!(
+        wait_until(|| env.coracle(["diff", "live"]).run().lines().contains(&"A /up".to_string())),
+        "the running container's change shows"
+    );
+    let h = env.home.join("h");
+    env.mkdir_owned(&h, 0o755);
+    env.write_owned(&h.join("in"), "copied in\n");
+    env.coracle(["cp", h.join("in").to_str().unwrap(), "live:/tmp/in"])
+        .run()
+        .ok();
+    // The running container sees the file and acts on it.
+    assert!(wait_until(|| {
+        env.coracle(["cp", "live:/seen", h.join("seen").to_str().unwrap()])
+            .run()
+            .code()
+            == 0
+    }));
+    assert_eq!(std::fs::read(h.join("seen")).unwrap(), b"copied in\n");
+    let out = env.coracle(["commit", "live", "live:1"]).run();
+    out.ok();
+    let out = env
+        .coracle(["run", "--rm", "live:1", "cat", "/up", "/seen"])
+        .run();
+    assert_eq!(out.ok(), "up\ncopied in\n", "{out}");
+}
