@@ -489,6 +489,23 @@ fn cp_copies_files_directories_and_tar_streams_both_ways() {
         "{:?}",
         rec.map(|r| String::from_utf8_lossy(&r).into_owned())
     );
+    // -a keeps the host owner (recorded: the disk owner is the user, who
+    // is the container's root); without it the copy is root's.
+    env.coracle([
+        "cp",
+        "-a",
+        src.join("file").to_str().unwrap(),
+        "c:/srv/kept",
+    ])
+    .run()
+    .ok();
+    let t = h.join("c.tar");
+    to_file(&env, "export c", &t).ok();
+    let m = members(&std::fs::read(&t).unwrap());
+    let kept = find(&m, "srv/kept");
+    assert_eq!((kept.1, kept.2), (env.uid.into(), env.gid.into()), "-a");
+    let plain = find(&m, "srv/file");
+    assert_eq!((plain.1, plain.2), (0, 0), "without -a");
     // The container sees it.
     env.coracle(["start", "c"]).run().ok();
     let out = env.coracle(["wait", "c"]).run();
@@ -739,7 +756,11 @@ fn a_running_container_is_diffed_copied_and_committed() {
         .run();
     out.ok();
     assert!(
-        wait_until(|| env.coracle(["diff", "live"]).run().lines().contains(&"A /up".to_string())),
+        wait_until(|| env
+            .coracle(["diff", "live"])
+            .run()
+            .lines()
+            .contains(&"A /up".to_string())),
         "the running container's change shows"
     );
     let h = env.home.join("h");

@@ -518,7 +518,12 @@ pub fn copy_in(
             bail!("no tar archive on standard input: redirect one into coracle cp -");
         }
         let target = r.open_dir()?;
-        return extract(fs, target.as_fd(), stdin.lock(), archive);
+        let owners = if archive {
+            Owners::Archive
+        } else {
+            Owners::Root
+        };
+        return extract(fs, target.as_fd(), stdin.lock(), owners);
     }
     let s = Path::new(src);
     let smd = if follow {
@@ -582,7 +587,52 @@ pub fn copy_in(
             .context("write the tar")?;
     }
     let f = File::open(&tar_path).with_context(|| format!("open {}", tar_path.display()))?;
-    extract_with(fs, &scratch, target.as_fd(), io::BufReader::new(f), archive)
+    let owners = if archive {
+        Owners::Host {
+            src: s,
+            name: name.as_deref(),
+            follow,
+        }
+    } else {
+        Owners::Root
+    };
+    extract_with(fs, &scratch, target.as_fd(), io::BufReader::new(f), owners)
+}
+
+/// Whose files the copy makes.
+#[derive(Clone, Copy)]
+enum Owners<'a> {
+    /// The container's root (Docker's default).
+    Root,
+    /// The archive's owners (`-a` with a tar stream).
+    Archive,
+    /// The host files' owners (`-a`): `src` is the copied host path, named
+    /// `name` in the copy (`None`: its content was copied).
+    Host {
+        src: &'a Path,
+        name: Option<&'a OsStr>,
+        follow: bool,
+    },
+}
+
+impl Owners<'_> {
+    /// The host file a path of the copy came from, and whether to follow it.
+    fn host_path(&self, rel: &Path) -> Option<(PathBuf, bool)> {
+        let Owners::Host { src, name, follow } = *self else {
+            return None;
+        };
+        match name {
+            None => Some((src.join(rel), false)),
+            Some(n) => {
+                let rest = rel.strip_prefix(n).ok()?;
+                if rest.as_os_str().is_empty() {
+                    Some((src.to_path_buf(), follow))
+                } else {
+                    Some((src.join(rest), false))
+                }
+            }
+        }
+    }
 }
 
 fn sorted_dir(p: &Path) -> anyhow::Result<Vec<OsString>> {
@@ -671,7 +721,7 @@ fn extract(
     fs: &ContainerFs,
     target: BorrowedFd<'_>,
     input: impl Read,
-    archive: bool,
+    owners: Owners<'_>,
 ) -> anyhow::Result<()> {
     let scratch = Scratch::new(fs)?;
     extract_with(
@@ -679,7 +729,7 @@ fn extract(
         &scratch,
         target,
         io::BufReader::with_capacity(64 << 10, input),
-        archive,
+        owners,
     )
 }
 
@@ -690,7 +740,7 @@ fn extract_with(
     scratch: &Scratch,
     target: BorrowedFd<'_>,
     mut input: impl BufRead,
-    archive: bool,
+    owners: Owners<'_>,
 ) -> anyhow::Result<()> {
     let head = input.fill_buf().context("read the tar")?;
     let compression = Compression::sniff(&head[..head.len().min(8)]);
@@ -699,7 +749,7 @@ fn extract_with(
     unpack::unpack_layer(input, compression, &tree, &Limits::default())
         .context("read the tar to copy")?;
     let t = File::open(&tree).with_context(|| format!("open {}", tree.display()))?;
-    prepare_tree(t.as_fd(), Path::new(""), archive)?;
+    prepare_tree(t.as_fd(), Path::new(""), owners)?;
     let dest = crate::rootpath::fd_path(target);
     unpack::apply_layer(&tree, &dest)
         .with_context(|| format!("copy into container {}", fs.name))?;
@@ -707,8 +757,12 @@ fn extract_with(
 }
 
 /// Refuses whiteout names (the layer copier would delete what they name)
-/// and, without `-a`, gives every recorded owner to the container's root.
-fn prepare_tree(dir: BorrowedFd<'_>, rel: &Path, archive: bool) -> anyhow::Result<()> {
+/// and sets the owners: without `-a` every recorded owner becomes the
+/// container's root; with `-a` from the host, a file of the user's own
+/// uid or gid (which the unpacker could keep on disk, so it recorded
+/// nothing, and which the container would see as root's) gets its host
+/// owner recorded.
+fn prepare_tree(dir: BorrowedFd<'_>, rel: &Path, owners: Owners<'_>) -> anyhow::Result<()> {
     for n in list(dir).with_context(|| format!("read {}", rel.display()))? {
         let r = rel.join(&n);
         if n.as_bytes().starts_with(b".wh.") {
@@ -725,20 +779,57 @@ fn prepare_tree(dir: BorrowedFd<'_>, rel: &Path, archive: bool) -> anyhow::Resul
         )
         .map_err(io_err)?;
         let kind = st.st_mode & libc::S_IFMT;
-        if !archive && (kind == libc::S_IFDIR || kind == libc::S_IFREG) {
+        if kind == libc::S_IFDIR || kind == libc::S_IFREG {
             let p = crate::rootpath::fd_path(dir).join(&n);
-            if let Ok(Some(v)) = xattr::get(&p, OVERRIDE_STAT_XATTR) {
-                let s = String::from_utf8_lossy(&v).into_owned();
-                let f: Vec<&str> = s.splitn(3, ':').collect();
-                if f.len() == 3 {
-                    xattr::set(&p, OVERRIDE_STAT_XATTR, format!("0:0:{}", f[2]).as_bytes())
-                        .with_context(|| format!("set the owner of {}", r.display()))?;
+            let rec = match xattr::get(&p, OVERRIDE_STAT_XATTR) {
+                Ok(v) => v,
+                Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => None,
+                Err(e) => {
+                    return Err(e).with_context(|| format!("read the owner of {}", r.display()))
                 }
+            };
+            let value = match (owners, rec) {
+                (Owners::Root, Some(v)) => {
+                    let s = String::from_utf8_lossy(&v).into_owned();
+                    let f: Vec<&str> = s.splitn(3, ':').collect();
+                    (f.len() == 3).then(|| format!("0:0:{}", f[2]))
+                }
+                (Owners::Host { .. }, None) => match owners.host_path(&r) {
+                    Some((hp, follow)) => {
+                        let md = if follow {
+                            std::fs::metadata(&hp)
+                        } else {
+                            std::fs::symlink_metadata(&hp)
+                        }
+                        .with_context(|| format!("stat {}", hp.display()))?;
+                        let me = (
+                            nix::unistd::geteuid().as_raw(),
+                            nix::unistd::getegid().as_raw(),
+                        );
+                        let lost = (md.uid(), md.gid()) != (0, 0)
+                            && (md.uid() == me.0 || md.gid() == me.1);
+                        lost.then(|| {
+                            format!(
+                                "{}:{}:{:04o}:{}",
+                                md.uid(),
+                                md.gid(),
+                                md.mode() & 0o7777,
+                                if md.is_dir() { "dir" } else { "file" }
+                            )
+                        })
+                    }
+                    None => None,
+                },
+                _ => None,
+            };
+            if let Some(value) = value {
+                xattr::set(&p, OVERRIDE_STAT_XATTR, value.as_bytes())
+                    .with_context(|| format!("record the owner of {}", r.display()))?;
             }
         }
         if kind == libc::S_IFDIR {
             let sub = open_dir_at(dir, &n)?;
-            prepare_tree(sub.as_fd(), &r, archive)?;
+            prepare_tree(sub.as_fd(), &r, owners)?;
         }
     }
     Ok(())
