@@ -190,6 +190,12 @@ fn diff_lists_added_changed_and_deleted_paths() {
         .ok();
     let out = env.coracle(["diff", "fresh"]).run();
     assert_eq!(out.ok(), "", "{out}");
+    // Committing it makes an image with an empty layer, as Docker does.
+    env.coracle(["commit", "fresh", "same:1"]).run().ok();
+    let out = env
+        .coracle(["run", "--rm", "same:1", "cat", "/data/same"])
+        .run();
+    assert_eq!(out.ok(), "abc", "{out}");
 
     let out = env.coracle(["diff", "nope"]).run();
     assert!(out
@@ -478,6 +484,23 @@ fn cp_copies_files_directories_and_tar_streams_both_ways() {
             .contains("cannot copy a directory to a file"),
         "{out}"
     );
+    let out = env
+        .coracle(["cp", src.join("file").to_str().unwrap(), "c:/srv/d"])
+        .run();
+    // /srv/d is a directory: the file goes into it.
+    out.ok();
+    assert!(rootfs.join("srv/d/file").is_file());
+    env.mkdir_owned(&src.join("x/file"), 0o755);
+    let out = env
+        .coracle(["cp", src.join("x/file").to_str().unwrap(), "c:/srv"])
+        .run();
+    assert!(
+        out.expect_code(125)
+            .stderr
+            .contains("cannot overwrite non-directory"),
+        "{out}"
+    );
+    assert!(rootfs.join("srv/file").is_file(), "left as it was");
     // What comes in belongs to the container's root (the user on disk, no
     // other owner recorded).
     use std::os::unix::fs::MetadataExt;

@@ -566,6 +566,28 @@ pub fn copy_in(
             (r.dir.try_clone()?, r.name.clone())
         }
     };
+    // As Docker: a directory in the container is never replaced by a file
+    // or a file by a directory.
+    if let Some(n) = &name {
+        if let Some(m) = read_meta(target.as_fd(), n, &fs.map)
+            .with_context(|| format!("stat {dest} in container {}", fs.name))?
+        {
+            if smd.is_dir() && m.kind != Kind::Dir {
+                bail!(
+                    "cannot overwrite non-directory {:?} with a directory (in container {})",
+                    n,
+                    fs.name
+                );
+            }
+            if !smd.is_dir() && m.kind == Kind::Dir {
+                bail!(
+                    "cannot overwrite directory {:?} with a non-directory (in container {})",
+                    n,
+                    fs.name
+                );
+            }
+        }
+    }
     let scratch = Scratch::new(fs)?;
     let tar_path = scratch.dir.join("copy.tar");
     {
