@@ -333,6 +333,35 @@ fn commit_keeps_an_owner_the_container_set_with_chown() {
         (1234, 2345),
         "the container's ids, not the host's"
     );
+    // What another container id keeps to itself cannot be read from
+    // outside: one clear error, and no image is made.
+    env.coracle([
+        "run",
+        "--name",
+        "p",
+        &image,
+        "sh",
+        "-c",
+        "mkdir /private; echo s > /private/f; chown -R 1234 /private; chmod 700 /private",
+    ])
+    .run()
+    .ok();
+    let before = env.coracle(["images", "-q"]).run().lines();
+    let out = env.coracle(["commit", "p", "private:1"]).run();
+    assert!(
+        out.expect_code(125)
+            .stderr
+            .contains("permission denied: it belongs to uid 1234"),
+        "{out}"
+    );
+    assert_eq!(env.coracle(["images", "-q"]).run().lines(), before);
+    let out = env.coracle(["diff", "p"]).run();
+    assert!(
+        out.expect_code(125)
+            .stderr
+            .contains("open /private: permission denied"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -226,6 +226,9 @@ pub fn read_meta(dir: BorrowedFd<'_>, name: &OsStr, map: &IdMap) -> io::Result<O
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::ENODATA)) => {
                     None
                 }
+                // user.* xattrs need read access: a file the container gave
+                // to another of its ids, whose disk owner is what counts.
+                Err(e) if e.raw_os_error() == Some(libc::EACCES) => None,
                 Err(e) => return Err(e),
             };
             if let Some(rec) = rec {
@@ -289,6 +292,11 @@ fn apply_override(m: &mut Meta, rec: &[u8]) {
             }
         }
     }
+}
+
+/// `/a/b` for messages.
+fn show(rel: &[u8]) -> String {
+    format!("/{}", String::from_utf8_lossy(rel))
 }
 
 /// A path inside a root as bytes, `a/b` (no leading slash; the root is empty).
@@ -558,8 +566,7 @@ impl Root {
     pub fn diff(&self, layer_dirs: &[PathBuf]) -> anyhow::Result<Vec<Change>> {
         let view = ImageView::new(layer_dirs, &self.map)?;
         let mut out = Vec::new();
-        self.diff_dir(self.root.as_fd(), &[], &view, &mut out)
-            .with_context(|| format!("compare {} with its image", self.dir.display()))?;
+        self.diff_dir(self.root.as_fd(), &[], &view, &mut out)?;
         out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
     }
@@ -570,16 +577,18 @@ impl Root {
         rel: &[u8],
         view: &ImageView,
         out: &mut Vec<Change>,
-    ) -> io::Result<bool> {
+    ) -> anyhow::Result<bool> {
         let before = out.len();
-        let names = list(dir)?;
+        let names = list(dir).with_context(|| format!("read {}", show(rel)))?;
         let mut seen = std::collections::BTreeSet::new();
         for n in names {
             let p = join(rel, &n);
             if self.is_excluded(&p) {
                 continue;
             }
-            let Some(meta) = read_meta(dir, &n, &self.map)? else {
+            let Some(meta) =
+                read_meta(dir, &n, &self.map).with_context(|| format!("stat {}", show(&p)))?
+            else {
                 continue;
             };
             if meta.kind == Kind::Socket {
@@ -593,7 +602,7 @@ impl Root {
                         kind: ChangeKind::Added,
                     });
                     if meta.kind == Kind::Dir {
-                        let sub = open_dir_at(dir, &n)?;
+                        let sub = open_dir_at(dir, &n).map_err(|e| denied(e, &show(&p), &meta))?;
                         self.all_added(sub.as_fd(), &p, out)?;
                     }
                 }
@@ -602,9 +611,15 @@ impl Root {
                         true
                     } else if meta.kind == Kind::File && self.stamp.is_none_or(|s| meta.ctime >= s)
                     {
-                        let mut a = File::from(open_at(dir, Path::new(&n), OFlag::O_RDONLY)?);
-                        let mut b = view.open(lower, &p)?;
-                        !same_content(&mut a, &mut b)?
+                        let mut a = File::from(
+                            open_at(dir, Path::new(&n), OFlag::O_RDONLY)
+                                .map_err(|e| denied(e, &show(&p), &meta))?,
+                        );
+                        let mut b = view
+                            .open(lower, &p)
+                            .with_context(|| format!("open {} in the image", show(&p)))?;
+                        !same_content(&mut a, &mut b)
+                            .with_context(|| format!("compare {}", show(&p)))?
                     } else {
                         false
                     };
@@ -616,7 +631,7 @@ impl Root {
                         });
                     }
                     if meta.kind == Kind::Dir {
-                        let sub = open_dir_at(dir, &n)?;
+                        let sub = open_dir_at(dir, &n).map_err(|e| denied(e, &show(&p), &meta))?;
                         if lower.meta.kind == Kind::Dir {
                             let inner = self.diff_dir(sub.as_fd(), &p, view, out)?;
                             if inner && !changed {
@@ -658,13 +673,20 @@ impl Root {
         Ok(out.len() > before)
     }
 
-    fn all_added(&self, dir: BorrowedFd<'_>, rel: &[u8], out: &mut Vec<Change>) -> io::Result<()> {
-        for n in list(dir)? {
+    fn all_added(
+        &self,
+        dir: BorrowedFd<'_>,
+        rel: &[u8],
+        out: &mut Vec<Change>,
+    ) -> anyhow::Result<()> {
+        for n in list(dir).with_context(|| format!("read {}", show(rel)))? {
             let p = join(rel, &n);
             if self.is_excluded(&p) {
                 continue;
             }
-            let Some(meta) = read_meta(dir, &n, &self.map)? else {
+            let Some(meta) =
+                read_meta(dir, &n, &self.map).with_context(|| format!("stat {}", show(&p)))?
+            else {
                 continue;
             };
             if meta.kind == Kind::Socket {
@@ -675,7 +697,7 @@ impl Root {
                 kind: ChangeKind::Added,
             });
             if meta.kind == Kind::Dir {
-                let sub = open_dir_at(dir, &n)?;
+                let sub = open_dir_at(dir, &n).map_err(|e| denied(e, &show(&p), &meta))?;
                 self.all_added(sub.as_fd(), &p, out)?;
             }
         }
@@ -840,11 +862,28 @@ pub fn walk_tar<W: Write>(
         t.append(&p, &meta, dir, &n)?;
         if meta.kind == Kind::Dir {
             let sub = open_dir_at(dir, &n)
-                .with_context(|| format!("open /{}", String::from_utf8_lossy(&p)))?;
+                .map_err(|e| denied(e, &format!("/{}", String::from_utf8_lossy(&p)), &meta))?;
             walk_tar(t, sub.as_fd(), &p, map, skip)?;
         }
     }
     Ok(())
+}
+
+/// The error of opening `shown`, saying what to do when the user may not
+/// read it: a file the container gave to another of its ids is that host
+/// subordinate id's, and only its "other" permission bits apply to us.
+pub fn denied(e: io::Error, shown: &str, meta: &Meta) -> anyhow::Error {
+    if e.raw_os_error() == Some(libc::EACCES) {
+        anyhow::anyhow!(
+            "open {shown}: permission denied: it belongs to uid {} in the container and its mode \
+             {:04o} does not let others read it; make it readable (chmod o+rX) or give it to root \
+             inside the container first",
+            meta.uid,
+            meta.mode
+        )
+    } else {
+        anyhow::Error::new(e).context(format!("open {shown}"))
+    }
 }
 
 /// A tar being written from entries read by fd.
@@ -935,7 +974,7 @@ impl<W: Write> TarOut<W> {
             Kind::File => {
                 let f = File::from(
                     open_at(dir, Path::new(name), OFlag::O_RDONLY)
-                        .with_context(|| format!("open {}", shown()))?,
+                        .map_err(|e| denied(e, &shown(), meta))?,
                 );
                 let st = nix::sys::stat::fstat(f.as_raw_fd()).map_err(io_err)?;
                 if st.st_nlink > 1 {

@@ -259,7 +259,8 @@ impl ContainerFs {
         if meta.kind != Kind::Dir {
             return Ok(());
         }
-        let sub = open_dir_at(dir, name).with_context(|| format!("open {}", cpath.display()))?;
+        let sub = open_dir_at(dir, name)
+            .map_err(|e| super::changes::denied(e, &cpath.display().to_string(), &meta))?;
         for n in list(sub.as_fd()).with_context(|| format!("read {}", cpath.display()))? {
             let cp = cpath.join(&n);
             let r = rel.join(&n);
@@ -455,7 +456,7 @@ fn write_host(p: &Path, meta: &Meta, dir: BorrowedFd<'_>, name: &OsStr) -> anyho
         Kind::File => {
             let mut src = File::from(
                 open_at(dir, Path::new(name), OFlag::O_RDONLY)
-                    .with_context(|| format!("open {} in the container", name.to_string_lossy()))?,
+                    .map_err(|e| super::changes::denied(e, &name.to_string_lossy(), meta))?,
             );
             if existing.as_ref().is_some_and(|m| !m.is_file()) {
                 clear(p)?;
