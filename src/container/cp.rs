@@ -857,3 +857,88 @@ fn prepare_tree(dir: BorrowedFd<'_>, rel: &Path, owners: Owners<'_>) -> anyhow::
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A root with escaping symlinks and a volume mounted on /vol.
+    fn fixture() -> (tempfile::TempDir, ContainerFs) {
+        use std::os::unix::fs::symlink;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("root");
+        let vol = d.path().join("vol");
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::create_dir_all(root.join("vol")).unwrap();
+        std::fs::create_dir_all(&vol).unwrap();
+        std::fs::write(root.join("etc/inside"), b"inside").unwrap();
+        std::fs::write(vol.join("v"), b"volume").unwrap();
+        std::fs::write(d.path().join("outside"), b"host").unwrap();
+        symlink("/", root.join("abs")).unwrap();
+        symlink("../../../../..", root.join("etc/up")).unwrap();
+        symlink("/vol/v", root.join("tovol")).unwrap();
+        symlink("loop", root.join("loop")).unwrap();
+        let fs = ContainerFs {
+            name: "t".into(),
+            dir: d.path().to_path_buf(),
+            root: File::open(&root).unwrap(),
+            map: IdMap::default(),
+            mounts: vec![
+                (PathBuf::from("/vol"), Source::Path(vol)),
+                (PathBuf::from("/tmpfs"), Source::Tmpfs),
+            ],
+        };
+        (d, fs)
+    }
+
+    fn content(fs: &ContainerFs, path: &str, follow: bool) -> Option<Vec<u8>> {
+        let r = fs.resolve(path, follow).ok()?;
+        let mut f = File::from(open_at(r.dir.as_fd(), Path::new(r.name()), OFlag::O_RDONLY).ok()?);
+        let mut v = Vec::new();
+        f.read_to_end(&mut v).unwrap();
+        Some(v)
+    }
+
+    #[test]
+    fn symlinks_resolve_inside_the_container() {
+        let (d, fs) = fixture();
+        let outside = d.path().join("outside");
+        let o = outside.to_str().unwrap();
+        assert_eq!(content(&fs, "/etc/inside", false).unwrap(), b"inside");
+        assert_eq!(content(&fs, "/abs/etc/inside", false).unwrap(), b"inside");
+        assert_eq!(
+            content(&fs, "/etc/up/etc/inside", false).unwrap(),
+            b"inside"
+        );
+        assert_eq!(content(&fs, "../../etc/inside", false).unwrap(), b"inside");
+        // The host file is never reached, however the path climbs.
+        for p in [
+            format!("/abs{o}"),
+            format!("/etc/up{o}"),
+            format!("/etc/up/..{o}"),
+            format!("../../..{o}"),
+        ] {
+            assert!(content(&fs, &p, true).is_none(), "{p} reached the host");
+        }
+        // Mounts: directly, through a symlink, and followed last only with -L.
+        assert_eq!(content(&fs, "/vol/v", false).unwrap(), b"volume");
+        assert_eq!(content(&fs, "/tovol", true).unwrap(), b"volume");
+        let r = fs.resolve("/tovol", false).unwrap();
+        assert_eq!(r.path, Path::new("/tovol"));
+        assert_eq!(r.meta(&fs.map).unwrap().unwrap().kind, Kind::Symlink);
+        let r = fs.resolve("/vol", false).unwrap();
+        assert!(r.name.is_none(), "a mount root is the mounted directory");
+        // Loops end, tmpfs is refused, a missing parent is not found.
+        let e = fs.resolve("/loop", true).err().unwrap();
+        assert!(format!("{e:#}").contains("too many levels"), "{e:#}");
+        let e = fs.resolve("/tmpfs/x", false).err().unwrap();
+        assert!(format!("{e:#}").contains("tmpfs"), "{e:#}");
+        let e = fs.resolve("/nope/x", false).err().unwrap();
+        assert!(format!("{e:#}").contains("Could not find"), "{e:#}");
+        let r = fs.resolve("/etc/new", false).unwrap();
+        assert!(
+            r.meta(&fs.map).unwrap().is_none(),
+            "a missing last component resolves"
+        );
+    }
+}
