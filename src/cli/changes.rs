@@ -13,6 +13,7 @@ use crate::image::reference::Reference;
 
 #[derive(Debug, Clone, Args)]
 pub struct DiffArgs {
+    /// Container name or id (prefix)
     #[arg(value_name = "CONTAINER")]
     pub container: String,
 }
@@ -36,6 +37,7 @@ pub struct CommitArgs {
     #[arg(short = 'p', long = "pause", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub pause: bool,
 
+    /// Container name or id (prefix)
     #[arg(value_name = "CONTAINER")]
     pub container: String,
 
@@ -50,6 +52,7 @@ pub struct ExportArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Container name or id (prefix)
     #[arg(value_name = "CONTAINER")]
     pub container: String,
 }
