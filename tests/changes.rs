@@ -255,6 +255,12 @@ fn commit_makes_an_image_that_runs_with_the_change() {
         .run();
     assert_eq!(out.ok(), "yes\nmine\nagain\nno-group\n", "{out}");
 
+    // A container of the new image (two layers, a whiteout) starts clean.
+    env.coracle(["run", "--name", "c2", "new:1", "true"])
+        .run()
+        .ok();
+    let out = env.coracle(["diff", "c2"]).run();
+    assert_eq!(out.ok(), "", "{out}");
     let out = env.coracle(["history", "--no-trunc", "new:1"]).run();
     assert!(out.ok().contains("my message"), "{out}");
     let out = env.coracle(["image", "inspect", "new:1"]).run();
