@@ -113,6 +113,20 @@ pub fn run_cli() -> i32 {
         cli::Command::Import(args) | cli::Command::Image(cli::ImageCommand::Import(args)) => {
             cli::archive::import(&args)
         }
+        cli::Command::Diff(args) | cli::Command::Container(cli::ContainerCommand::Diff(args)) => {
+            cli::changes::diff(&args)
+        }
+        cli::Command::Commit(args)
+        | cli::Command::Container(cli::ContainerCommand::Commit(args)) => {
+            cli::changes::commit(&args)
+        }
+        cli::Command::Export(args)
+        | cli::Command::Container(cli::ContainerCommand::Export(args)) => {
+            cli::changes::export(&args)
+        }
+        cli::Command::Cp(args) | cli::Command::Container(cli::ContainerCommand::Cp(args)) => {
+            cli::changes::cp(&args)
+        }
         cli::Command::Login(args) => cli::image::login(&args),
         cli::Command::Logout(args) => cli::image::logout(&args),
     };

@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod attach;
+pub mod changes;
 pub mod check;
 pub mod container;
 pub mod docs;
@@ -92,6 +93,14 @@ pub enum Command {
     Load(archive::LoadArgs),
     /// Create an image from a root file system tarball
     Import(archive::ImportArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(changes::DiffArgs),
+    /// Create a new image from a container's changes
+    Commit(changes::CommitArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(changes::ExportArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(changes::CpArgs),
     /// Check the host for rootless containers and print what to fix
     #[command(visible_alias = "info")]
     Check(check::CheckArgs),
@@ -132,6 +141,14 @@ pub enum ContainerCommand {
     Rename(restart::RenameArgs),
     /// Remove all stopped containers
     Prune(container::PruneArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(changes::DiffArgs),
+    /// Create a new image from a container's changes
+    Commit(changes::CommitArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(changes::ExportArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(changes::CpArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,8 +192,9 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     (
         "Commands",
         &[
-            "attach", "create", "history", "import", "inspect", "kill", "load", "logs", "rename",
-            "restart", "rm", "rmi", "save", "start", "stop", "tag", "wait",
+            "attach", "commit", "cp", "create", "diff", "export", "history", "import", "inspect",
+            "kill", "load", "logs", "rename", "restart", "rm", "rmi", "save", "start", "stop",
+            "tag", "wait",
         ],
     ),
 ];

@@ -107,6 +107,10 @@ pub enum Output {
     Pty(OwnedFd),
 }
 
+/// One output of the container: its file (until it ends), the stream it
+/// is, and the log's line splitter for it.
+type Source = (Option<File>, u8, LineSplitter);
+
 struct Client {
     sock: UnixStream,
     queued: Vec<u8>,
@@ -166,31 +170,30 @@ pub fn relay(
     first: Option<UnixStream>,
     mut log: RotatingLog,
 ) -> RotatingLog {
-    let (mut sources, input_to): (Vec<(Option<File>, u8, LineSplitter)>, Option<File>) =
-        match output {
-            Output::Pipes(out, err) => (
-                vec![
-                    (Some(File::from(out)), STDOUT, LineSplitter::new("stdout")),
-                    (Some(File::from(err)), STDERR, LineSplitter::new("stderr")),
-                ],
-                stdin.map(|fd| {
-                    set_nonblocking(&fd);
-                    File::from(fd)
-                }),
-            ),
-            Output::Pty(master) => {
-                set_nonblocking(&master);
-                let input = master.try_clone().ok().map(File::from);
-                (
-                    vec![(
-                        Some(File::from(master)),
-                        STDOUT,
-                        LineSplitter::new("stdout"),
-                    )],
-                    input,
-                )
-            }
-        };
+    let (mut sources, input_to): (Vec<Source>, Option<File>) = match output {
+        Output::Pipes(out, err) => (
+            vec![
+                (Some(File::from(out)), STDOUT, LineSplitter::new("stdout")),
+                (Some(File::from(err)), STDERR, LineSplitter::new("stderr")),
+            ],
+            stdin.map(|fd| {
+                set_nonblocking(&fd);
+                File::from(fd)
+            }),
+        ),
+        Output::Pty(master) => {
+            set_nonblocking(&master);
+            let input = master.try_clone().ok().map(File::from);
+            (
+                vec![(
+                    Some(File::from(master)),
+                    STDOUT,
+                    LineSplitter::new("stdout"),
+                )],
+                input,
+            )
+        }
+    };
     let is_pty = sources.len() == 1;
     let mut input_to = input_to;
     let mut clients: Vec<Client> = first.into_iter().map(Client::new).collect();

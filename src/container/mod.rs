@@ -7,6 +7,8 @@
 //! file + rename).
 
 pub mod attach;
+pub mod changes;
+pub mod cp;
 pub mod health;
 pub mod logs;
 pub mod monitor;

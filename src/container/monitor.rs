@@ -118,6 +118,11 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
     // Clients attach through a socket in the runtime directory; `start -a`
     // connects before the container starts so it sees all of its output.
     let mut attach = Attach {
+        devnull: File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .context("open /dev/null")?,
         listener: super::attach::listen(id).ok(),
         first: None,
     };
@@ -138,11 +143,6 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
     dir.state.monitor_pid = Some(std::process::id() as i32);
     dir.save_state()?;
 
-    let devnull = File::options()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-        .context("open /dev/null")?;
     let mut log = Some(open_log(&dir, &record)?);
     let mut backoff = restart::Backoff::default();
     // Resumed: the foreground `run` ran it once and recorded `restarting`.
@@ -159,16 +159,7 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
             Some(l) => l,
             None => open_log(&dir, &record)?,
         };
-        let one = run_once(
-            &dir,
-            &record,
-            &spec,
-            &opts,
-            report,
-            &devnull,
-            log_now,
-            &mut attach,
-        )?;
+        let one = run_once(&dir, &record, &spec, &opts, report, log_now, &mut attach)?;
         log = one.log;
         ever_started |= one.started.is_some();
         let mut state = super::read_state(&dir.path).unwrap_or_else(|_| dir.state.clone());
@@ -247,8 +238,11 @@ fn open_log(dir: &ContainerDir, record: &Record) -> anyhow::Result<super::logs::
     )
 }
 
-/// The attach socket and the client that asked to see everything.
+/// The container's stdio ends that outlive one run: /dev/null (for the
+/// monitor's own fds), the attach socket and the client that asked to
+/// see everything.
 struct Attach {
+    devnull: File,
     listener: Option<std::os::unix::net::UnixListener>,
     first: Option<std::os::unix::net::UnixStream>,
 }
@@ -285,7 +279,6 @@ fn run_once(
     spec: &oci_spec::runtime::Spec,
     opts: &crate::spec::SandboxOptions,
     report: &mut Report,
-    devnull: &File,
     log: super::logs::RotatingLog,
     attach: &mut Attach,
 ) -> anyhow::Result<Run> {
@@ -311,7 +304,7 @@ fn run_once(
     let mut obs = Observer {
         dir,
         report,
-        devnull,
+        devnull: &attach.devnull,
         pipes: Some((pipes, stdin, log)),
         listener: attach.listener.as_ref().and_then(|l| l.try_clone().ok()),
         first_client: attach.first.take(),
@@ -361,18 +354,21 @@ fn wait_to_restart(id: &str, delay: Duration) -> bool {
     }
 }
 
+/// The container's stdout/stderr pipes (none under `-t`: the pty master
+/// comes with `started`), its stdin pipe's write end (`-i` without `-t`)
+/// and the log.
+type RunStdio = (
+    Option<(OwnedFd, OwnedFd)>,
+    Option<OwnedFd>,
+    super::logs::RotatingLog,
+);
+
 struct Observer<'a> {
     dir: &'a ContainerDir,
     report: &'a mut Report,
     devnull: &'a File,
-    /// The container's stdout/stderr pipes (none under `-t`: the pty
-    /// master comes with `started`), its stdin pipe's write end (`-i`
-    /// without `-t`) and the log; handed to the I/O thread.
-    pipes: Option<(
-        Option<(OwnedFd, OwnedFd)>,
-        Option<OwnedFd>,
-        super::logs::RotatingLog,
-    )>,
+    /// Handed to the I/O thread when the container starts.
+    pipes: Option<RunStdio>,
     listener: Option<std::os::unix::net::UnixListener>,
     first_client: Option<std::os::unix::net::UnixStream>,
     thread: Option<std::thread::JoinHandle<super::logs::RotatingLog>>,

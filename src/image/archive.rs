@@ -1017,8 +1017,86 @@ pub fn import(
     f.flush().context("import: spool the tarball")?;
     drop(f);
     ensure!(size > 0, "import: the tarball is empty");
+    let now = crate::container::now();
+    let config = json!({
+        "created": now,
+        "architecture": Platform::host().architecture,
+        "os": "linux",
+        "config": Value::Object(cfg),
+        "rootfs": {"type": "layers", "diff_ids": []},
+        "history": [{"created": now, "created_by": "coracle import", "comment": "Imported from tarball"}],
+    });
+    add_layer(
+        store,
+        &spool,
+        &path,
+        size,
+        blob,
+        config,
+        Vec::new(),
+        name,
+        "import",
+    )
+}
+
+/// `commit`: a new image of `base`'s layers plus the uncompressed layer
+/// tar `write_layer` writes, with the image config `config` (its
+/// `rootfs.diff_ids` are `base`'s; the new layer's is appended here),
+/// tagged `name` if given. The layer is spooled and unpacked inside the
+/// store, and the image is recorded under the index lock last: a failure
+/// leaves no image and no half-stored layer.
+pub fn commit(
+    store: &Store,
+    base: &ImageRecord,
+    write_layer: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+    config: Value,
+    name: Option<&Reference>,
+) -> anyhow::Result<ImageRecord> {
+    if let Some(n) = name {
+        ensure!(
+            n.digest.is_none(),
+            "commit: cannot tag an image with a digest ({n})"
+        );
+    }
+    let spool = Spool::new(store, "import")?;
+    let path = spool.dir.join("layer");
+    let f = File::create(&path).with_context(|| format!("create {}", path.display()))?;
+    let mut w = DigestWriter::new(io::BufWriter::new(f));
+    write_layer(&mut w).context("commit: write the layer")?;
+    let size = w.len();
+    let (blob, mut f) = w.finish();
+    f.flush().context("commit: spool the layer")?;
+    drop(f);
+    add_layer(
+        store,
+        &spool,
+        &path,
+        size,
+        blob,
+        config,
+        base.layers.clone(),
+        name,
+        "commit",
+    )
+}
+
+/// Stores the layer blob spooled at `path` (plain, gzip or zstd), unpacks
+/// it into the store, and records an image of `layers` plus it with
+/// `config` (the new layer's diff id appended to its `rootfs.diff_ids`).
+#[allow(clippy::too_many_arguments)]
+fn add_layer(
+    store: &Store,
+    spool: &Spool,
+    path: &Path,
+    size: u64,
+    blob: Digest,
+    mut config: Value,
+    mut layers: Vec<LayerRecord>,
+    name: Option<&Reference>,
+    what: &str,
+) -> anyhow::Result<ImageRecord> {
     let mut head = [0u8; 8];
-    let n = read_full(&mut File::open(&path)?, &mut head)?;
+    let n = read_full(&mut File::open(path)?, &mut head)?;
     let compression = Compression::sniff(&head[..n]);
     let media_type = match compression {
         Compression::None => "application/vnd.oci.image.layer.v1.tar",
@@ -1029,7 +1107,7 @@ pub fn import(
     let tmp = spool.dir.join("unpacked");
     fs::create_dir(&tmp).with_context(|| format!("create {}", tmp.display()))?;
     let report = unpack::unpack_layer(
-        BufReader::new(File::open(&path)?),
+        BufReader::new(File::open(path)?),
         compression,
         &tmp,
         &Limits::default(),
@@ -1038,7 +1116,7 @@ pub fn import(
         Ok(r) => r,
         Err(e) => {
             let _ = super::store::remove(&tmp);
-            return Err(e).context("import: unpack the tarball");
+            return Err(e).with_context(|| format!("{what}: unpack the layer"));
         }
     };
     let diff_id = report.diff_id.clone();
@@ -1051,14 +1129,18 @@ pub fn import(
                 .with_context(|| format!("store layer {diff_id}"))?;
         }
     }
-    let now = crate::container::now();
-    let config = json!({
-        "created": now,
-        "architecture": Platform::host().architecture,
-        "os": "linux",
-        "config": Value::Object(cfg),
-        "rootfs": {"type": "layers", "diff_ids": [diff_id.to_string()]},
-        "history": [{"created": now, "created_by": "coracle import", "comment": "Imported from tarball"}],
+    if !config["rootfs"]["diff_ids"].is_array() {
+        config["rootfs"] = json!({"type": "layers", "diff_ids": []});
+    }
+    if let Some(ids) = config["rootfs"]["diff_ids"].as_array_mut() {
+        ids.push(json!(diff_id.to_string()));
+    }
+    layers.push(LayerRecord {
+        blob: blob.clone(),
+        diff_id,
+        media_type: media_type.into(),
+        size,
+        unpacked: report.unpacked_bytes,
     });
     let config = serde_json::to_vec(&config)?;
     let id = Digest::of(&config);
@@ -1066,14 +1148,17 @@ pub fn import(
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "config": {"mediaType": OCI_CONFIG, "digest": id.to_string(), "size": config.len()},
-        "layers": [{"mediaType": media_type, "digest": blob.to_string(), "size": size}],
+        "layers": layers
+            .iter()
+            .map(|l| json!({"mediaType": l.media_type, "digest": l.blob.to_string(), "size": l.size}))
+            .collect::<Vec<_>>(),
     });
     let manifest = serde_json::to_vec(&manifest)?;
     commit_spooled(
         store,
         &Spooled {
-            path: path.clone(),
-            digest: blob.clone(),
+            path: path.to_path_buf(),
+            digest: blob,
             size,
         },
     )?;
@@ -1084,14 +1169,8 @@ pub fn import(
         manifest: manifest_digest,
         manifest_media_type: OCI_MANIFEST.into(),
         repo_digests: Vec::new(),
-        layers: vec![LayerRecord {
-            blob,
-            diff_id,
-            media_type: media_type.into(),
-            size,
-            unpacked: report.unpacked_bytes,
-        }],
-        added: now,
+        layers,
+        added: crate::container::now(),
     };
     let names: Vec<String> = name.map(|n| n.to_string()).into_iter().collect();
     let mut out = record(store, vec![(rec, names)])?;

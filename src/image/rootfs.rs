@@ -23,5 +23,9 @@ pub fn build(store: &Store, image: &ImageRecord, dest: &Path) -> anyhow::Result<
         super::unpack::apply_layer(&dir, dest)
             .with_context(|| format!("copy layer {} into {}", layer.diff_id, dest.display()))?;
     }
+    // `diff` compares the content of files whose inode changed after this
+    // (see container::changes).
+    let stamp = dest.with_file_name(crate::container::changes::STAMP_FILE);
+    std::fs::write(&stamp, b"").with_context(|| format!("create {}", stamp.display()))?;
     Ok(())
 }
