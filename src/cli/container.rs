@@ -1023,6 +1023,25 @@ pub fn prune(args: &PruneArgs) -> anyhow::Result<i32> {
         reclaimed += size;
         deleted.push(id);
     }
+    // A `run` killed after it took the new container's lock but before it
+    // made the data directory leaves only the runtime directory.
+    let runtime = container::runtime_dir()?.join("containers");
+    for e in std::fs::read_dir(&runtime).into_iter().flatten().flatten() {
+        let id = e.file_name().to_string_lossy().into_owned();
+        if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) || base.join(&id).exists()
+        {
+            continue;
+        }
+        let Some(_lock) = container::try_lock_monitor(&id)? else {
+            continue;
+        };
+        // What a removed `--rm` container left for `wait` is not a container.
+        if e.path().join(container::EXIT_CODE_FILE).exists() {
+            continue;
+        }
+        container::remove_container_files(&id)?;
+        deleted.push(id);
+    }
     if !deleted.is_empty() {
         println!("Deleted Containers:");
         for id in &deleted {

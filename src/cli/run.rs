@@ -303,7 +303,7 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
         let mounts = crate::container::Record::read(&dir.path)
             .map(|r| r.mounts)
             .unwrap_or_default();
-        cleanup_root(&image_root);
+        // The record first (with the root inside the directory).
         dir.remove()?;
         // Docker removes a --rm container's anonymous volumes with it.
         if let Err(e) = container::volumes::remove_anonymous(&mounts) {

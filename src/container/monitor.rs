@@ -161,7 +161,7 @@ fn run(id: &str, report: &mut Report) -> anyhow::Result<()> {
                     &super::runtime_path_of(id)?.join(super::EXIT_CODE_FILE),
                     code.to_string().as_bytes(),
                 );
-                crate::image::store::remove(&dir.path)?;
+                super::remove_data_dir(&dir.path)?;
             }
             None => super::remove_container_files(id)?,
         }

@@ -158,19 +158,32 @@ fn lock_path(id: &str) -> anyhow::Result<PathBuf> {
 /// Takes the monitor lock of `id` without waiting: `None` when another
 /// process holds it (the container is being run).
 pub fn try_lock_monitor(id: &str) -> anyhow::Result<Option<MonitorLock>> {
-    let dir = super::runtime_path_of(id)?;
-    let p = dir.join(MONITOR_LOCK);
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&p)
-        .with_context(|| format!("open {}", p.display()))?;
-    match f.try_lock() {
-        Ok(()) => Ok(Some(MonitorLock { _file: f })),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("lock {}", p.display()))
+    use std::os::unix::fs::MetadataExt;
+    loop {
+        let dir = super::runtime_path_of(id)?;
+        let p = dir.join(MONITOR_LOCK);
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .with_context(|| format!("open {}", p.display()))?;
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("lock {}", p.display()))
+            }
+        }
+        // `rm` or `container prune` may have removed the file between the
+        // open and the lock (its holder had just gone): a lock on a removed
+        // file guards nothing, so take it again on the file that is there.
+        let held = f.metadata().with_context(|| format!("stat {}", p.display()))?;
+        match std::fs::metadata(&p) {
+            Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => {
+                return Ok(Some(MonitorLock { _file: f }))
+            }
+            _ => continue,
         }
     }
 }
