@@ -165,7 +165,10 @@ fn killed_monitor_takes_its_running_container_along() {
         );
         assert!(wait_until(|| lock_is_free(&env, &id)));
         assert_stopped(&env, &id, "dead", 137);
-        let err = inspect_state(&env, &id)["Error"].as_str().unwrap().to_string();
+        let err = inspect_state(&env, &id)["Error"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(err.contains(&format!("pid {monitor}")), "{err}");
         ids.push(id);
         held.push(ns);
@@ -199,8 +202,17 @@ fn killed_monitor_while_starting_leaves_a_truthful_record() {
         }
         // A little later each round, to reach other moments of the start.
         std::thread::sleep(Duration::from_millis(round * 4));
-        let id = env.coracle(["ps", "-lq", "--no-trunc"]).run().ok().trim().to_string();
-        assert_eq!(id.len(), 64, "the record is written before the monitor starts");
+        let id = env
+            .coracle(["ps", "-lq", "--no-trunc"])
+            .run()
+            .ok()
+            .trim()
+            .to_string();
+        assert_eq!(
+            id.len(),
+            64,
+            "the record is written before the monitor starts"
+        );
         let monitor = monitor.unwrap_or_else(|| monitor_of(&env, &id));
         sigkill(monitor);
         let out = run.wait();
@@ -226,7 +238,10 @@ fn killed_monitor_while_starting_leaves_a_truthful_record() {
         match state.as_str() {
             "dead" => assert_stopped(&env, &id, "dead", 137),
             "created" => {
-                assert!(!reported_ok, "round {round}: ok was reported, yet never started");
+                assert!(
+                    !reported_ok,
+                    "round {round}: ok was reported, yet never started"
+                );
                 assert_stopped(&env, &id, "created", 0);
             }
             s => panic!("round {round}: state {s} after the monitor was killed"),
@@ -256,7 +271,12 @@ fn killed_run_d_leaves_a_running_container_or_nothing_running() {
     }
     sigkill(cli);
     drop(run);
-    let id = env.coracle(["ps", "-alq", "--no-trunc"]).run().ok().trim().to_string();
+    let id = env
+        .coracle(["ps", "-alq", "--no-trunc"])
+        .run()
+        .ok()
+        .trim()
+        .to_string();
     assert_eq!(id.len(), 64);
     let (_, ns) = running(&env, &id);
     assert_eq!(ps_state(&env, &id), ("running".to_string(), true));
@@ -270,9 +290,9 @@ fn killed_run_d_leaves_a_running_container_or_nothing_running() {
     let base = env.runtime.join("coracle/containers");
     for round in 0..4u64 {
         let mut run = env.run(&["-d", "-e", &mark], &["sh", "-c", LOOP]).spawn();
-        while !run.has_exited()
-            && std::fs::read_dir(&base).map_or(true, |mut d| d.next().is_none())
-        {}
+        while !run.has_exited() && std::fs::read_dir(&base).map_or(true, |mut d| d.next().is_none())
+        {
+        }
         std::thread::sleep(Duration::from_millis(round * 3));
         sigkill(run.pid());
         drop(run);
@@ -322,7 +342,13 @@ fn killed_foreground_run_takes_its_container_along() {
             let mut id = String::new();
             assert!(wait_until(|| {
                 id = env
-                    .coracle(["ps", "-q", "--no-trunc", "--filter", &format!("name={name}")])
+                    .coracle([
+                        "ps",
+                        "-q",
+                        "--no-trunc",
+                        "--filter",
+                        &format!("name={name}"),
+                    ])
                     .run()
                     .ok()
                     .trim()
@@ -349,9 +375,7 @@ fn killed_foreground_run_takes_its_container_along() {
     for round in 0..4u64 {
         let before = runtime_dirs(&env).len();
         let mut run = env.run(&["-e", &mark], &["sh", "-c", LOOP]).spawn();
-        while !run.has_exited()
-            && std::fs::read_dir(&base).map_or(0, |d| d.count()) <= before
-        {}
+        while !run.has_exited() && std::fs::read_dir(&base).map_or(0, |d| d.count()) <= before {}
         std::thread::sleep(Duration::from_millis(round * 5));
         run.signal(Signal::SIGKILL);
         let out = run.wait();
@@ -388,7 +412,10 @@ fn pid1_killed_from_the_host_is_an_exit_with_137() {
         let (pid, ns) = running(&env, &id);
         sigkill(pid);
         assert_eq!(env.coracle(["wait", &id]).run().ok().trim(), "137");
-        assert!(wait_until(|| monitor_pids(&id).is_empty()), "the monitor ends");
+        assert!(
+            wait_until(|| monitor_pids(&id).is_empty()),
+            "the monitor ends"
+        );
         assert!(lock_is_free(&env, &id));
         assert!(wait_until(|| pids_with_env(&mark).is_empty()));
         assert_stopped(&env, &id, "exited", 137);
@@ -411,7 +438,9 @@ fn pid1_killed_from_the_host_is_an_exit_with_137() {
     assert!(wait_until(|| env.state_dirs().is_empty()));
     ids.push(id);
     // The foreground run reports it and records it.
-    let run = env.run(&["--name", "fg", "-e", &mark], &["sh", "-c", LOOP]).spawn();
+    let run = env
+        .run(&["--name", "fg", "-e", &mark], &["sh", "-c", LOOP])
+        .spawn();
     let mut pid = 0;
     assert!(wait_until(|| {
         pid = env
@@ -426,7 +455,12 @@ fn pid1_killed_from_the_host_is_an_exit_with_137() {
     held.push(HeldNs::of(pid));
     sigkill(pid);
     run.wait().expect_code(137);
-    let fg = env.coracle(["inspect", "-f", "{{.Id}}", "fg"]).run().ok().trim().to_string();
+    let fg = env
+        .coracle(["inspect", "-f", "{{.Id}}", "fg"])
+        .run()
+        .ok()
+        .trim()
+        .to_string();
     assert_stopped(&env, &fg, "exited", 137);
     env.coracle(["rm", "fg"]).run().ok();
     ids.push(fg);
@@ -449,7 +483,11 @@ fn crashes_while_a_container_is_stopping() {
     for victim in ["monitor", "pid1", "stop"] {
         let id = detached(&env, &[], script);
         let (pid, ns) = running(&env, &id);
-        assert!(wait_until(|| env.coracle(["logs", &id]).run().stdout.contains("up")));
+        assert!(wait_until(|| env
+            .coracle(["logs", &id])
+            .run()
+            .stdout
+            .contains("up")));
         let stop = env.coracle(["stop", "-t", "600", &id]).spawn();
         assert!(
             wait_until(|| env.coracle(["logs", &id]).run().stdout.contains("stopping")),
@@ -471,7 +509,11 @@ fn crashes_while_a_container_is_stopping() {
             // `stop` sees the end and says so.
             assert_eq!(out.ok().trim(), id, "{out}");
             assert!(wait_until(|| pids_with_env(&mark).is_empty()));
-            let status = if victim == "monitor" { "dead" } else { "exited" };
+            let status = if victim == "monitor" {
+                "dead"
+            } else {
+                "exited"
+            };
             assert_stopped(&env, &id, status, 137);
         }
         ids.push(id);
@@ -500,10 +542,16 @@ fn prune_removes_what_a_run_killed_before_its_record_left() {
     env.write_owned(&dir.join("monitor.lock"), "");
     let out = env.coracle(["container", "prune", "-f"]).run();
     assert!(out.ok().contains(&remains), "{out}");
-    assert!(!dir.exists(), "prune removes the remains in the runtime dir");
-    assert_eq!(runtime_dirs(&env), vec![up.clone()], "a running one is kept");
+    assert!(
+        !dir.exists(),
+        "prune removes the remains in the runtime dir"
+    );
+    assert_eq!(
+        runtime_dirs(&env),
+        vec![up.clone()],
+        "a running one is kept"
+    );
     assert_eq!(ps_state(&env, &up), ("running".to_string(), true));
     env.coracle(["rm", "-f", &up]).run().ok();
     assert_nothing_left(&env, &[up], &[ns]);
 }
-

@@ -1028,8 +1028,7 @@ pub fn prune(args: &PruneArgs) -> anyhow::Result<i32> {
     let runtime = container::runtime_dir()?.join("containers");
     for e in std::fs::read_dir(&runtime).into_iter().flatten().flatten() {
         let id = e.file_name().to_string_lossy().into_owned();
-        if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) || base.join(&id).exists()
-        {
+        if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) || base.join(&id).exists() {
             continue;
         }
         let Some(_lock) = container::try_lock_monitor(&id)? else {

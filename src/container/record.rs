@@ -178,7 +178,9 @@ pub fn try_lock_monitor(id: &str) -> anyhow::Result<Option<MonitorLock>> {
         // `rm` or `container prune` may have removed the file between the
         // open and the lock (its holder had just gone): a lock on a removed
         // file guards nothing, so take it again on the file that is there.
-        let held = f.metadata().with_context(|| format!("stat {}", p.display()))?;
+        let held = f
+            .metadata()
+            .with_context(|| format!("stat {}", p.display()))?;
         match std::fs::metadata(&p) {
             Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => {
                 return Ok(Some(MonitorLock { _file: f }))

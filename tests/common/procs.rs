@@ -84,7 +84,11 @@ pub fn children_with_cmdline(parent: i32, needle: &str) -> Vec<i32> {
         .filter(|&p| ppid_of(p) == Some(parent))
         .filter(|p| {
             fs::read(format!("/proc/{p}/cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(needle))
+                .map(|c| {
+                    String::from_utf8_lossy(&c)
+                        .replace('\0', " ")
+                        .contains(needle)
+                })
                 .unwrap_or(false)
         })
         .collect()
@@ -127,10 +131,7 @@ impl HeldNs {
     pub fn pinned_by(&self) -> Vec<String> {
         let me = std::process::id() as i32;
         let mut found = Vec::new();
-        for p in all_pids()
-            .into_iter()
-            .filter(|&p| p != me && !is_zombie(p))
-        {
+        for p in all_pids().into_iter().filter(|&p| p != me && !is_zombie(p)) {
             for (ns, link) in &self.links {
                 if fs::read_link(format!("/proc/{p}/ns/{ns}"))
                     .is_ok_and(|l| l.to_string_lossy() == *link)
@@ -221,15 +222,39 @@ pub fn assert_nothing_left(env: &Env, ids: &[String], held: &[HeldNs]) {
     );
     for h in held {
         let pins = h.pinned_by();
-        assert!(pins.is_empty(), "a namespace of a container is left: {pins:?}");
+        assert!(
+            pins.is_empty(),
+            "a namespace of a container is left: {pins:?}"
+        );
     }
     for id in ids {
-        assert_eq!(monitor_pids(id), Vec::<i32>::new(), "a monitor of {id} is left");
+        assert_eq!(
+            monitor_pids(id),
+            Vec::<i32>::new(),
+            "a monitor of {id} is left"
+        );
         let lock = lock_path(env, id);
         assert!(lock_is_free(env, id), "the lock of {id} is still held");
-        assert_eq!(holders_of(&lock), Vec::<i32>::new(), "{} is open", lock.display());
+        assert_eq!(
+            holders_of(&lock),
+            Vec::<i32>::new(),
+            "{} is open",
+            lock.display()
+        );
     }
-    assert_eq!(env.state_dirs(), Vec::<String>::new(), "data directories are left");
-    assert_eq!(runtime_dirs(env), Vec::<String>::new(), "runtime directories are left");
-    assert_eq!(host_mounts_in(&env.dir), Vec::<String>::new(), "host mounts are left");
+    assert_eq!(
+        env.state_dirs(),
+        Vec::<String>::new(),
+        "data directories are left"
+    );
+    assert_eq!(
+        runtime_dirs(env),
+        Vec::<String>::new(),
+        "runtime directories are left"
+    );
+    assert_eq!(
+        host_mounts_in(&env.dir),
+        Vec::<String>::new(),
+        "host mounts are left"
+    );
 }
