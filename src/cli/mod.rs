@@ -9,6 +9,7 @@ pub mod container;
 pub mod docs;
 pub mod image;
 pub mod run;
+pub mod top;
 pub mod volume;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -47,6 +48,8 @@ pub enum Command {
     Inspect(container::InspectArgs),
     /// Start one or more stopped containers (detached)
     Start(container::StartArgs),
+    /// Display the running processes of a container
+    Top(top::TopArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -107,6 +110,8 @@ pub enum ContainerCommand {
     Start(container::StartArgs),
     /// Remove all stopped containers
     Prune(container::PruneArgs),
+    /// Display the running processes of a container
+    Top(top::TopArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,7 +156,7 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
         "Commands",
         &[
             "history", "import", "inspect", "kill", "load", "logs", "rm", "rmi", "save", "start",
-            "stop", "tag", "wait",
+            "stop", "tag", "top", "wait",
         ],
     ),
 ];
