@@ -88,6 +88,9 @@ _coracle() {
             coracle,tag)
                 cmd="coracle__subcmd__tag"
                 ;;
+            coracle,top)
+                cmd="coracle__subcmd__top"
+                ;;
             coracle,volume)
                 cmd="coracle__subcmd__volume"
                 ;;
@@ -133,6 +136,9 @@ _coracle() {
             coracle__subcmd__container,stop)
                 cmd="coracle__subcmd__container__subcmd__stop"
                 ;;
+            coracle__subcmd__container,top)
+                cmd="coracle__subcmd__container__subcmd__top"
+                ;;
             coracle__subcmd__container,wait)
                 cmd="coracle__subcmd__container__subcmd__wait"
                 ;;
@@ -165,6 +171,9 @@ _coracle() {
                 ;;
             coracle__subcmd__container__subcmd__help,stop)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__stop"
+                ;;
+            coracle__subcmd__container__subcmd__help,top)
+                cmd="coracle__subcmd__container__subcmd__help__subcmd__top"
                 ;;
             coracle__subcmd__container__subcmd__help,wait)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__wait"
@@ -238,6 +247,9 @@ _coracle() {
             coracle__subcmd__help,tag)
                 cmd="coracle__subcmd__help__subcmd__tag"
                 ;;
+            coracle__subcmd__help,top)
+                cmd="coracle__subcmd__help__subcmd__top"
+                ;;
             coracle__subcmd__help,volume)
                 cmd="coracle__subcmd__help__subcmd__volume"
                 ;;
@@ -270,6 +282,9 @@ _coracle() {
                 ;;
             coracle__subcmd__help__subcmd__container,stop)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__stop"
+                ;;
+            coracle__subcmd__help__subcmd__container,top)
+                cmd="coracle__subcmd__help__subcmd__container__subcmd__top"
                 ;;
             coracle__subcmd__help__subcmd__container,wait)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__wait"
@@ -449,7 +464,7 @@ _coracle() {
 
     case "${cmd}" in
         coracle)
-            opts="-h -V --help --version run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check info help"
+            opts="-h -V --help --version run ps logs stop kill wait rm inspect start top container pull images image volume push login logout tag rmi history save load import check info help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -477,7 +492,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container)
-            opts="-h --help run ls ps list logs stop kill wait rm remove inspect start prune help"
+            opts="-h --help run ls ps list logs stop kill wait rm remove inspect start prune top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -491,7 +506,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__help)
-            opts="run ls logs stop kill wait rm inspect start prune help"
+            opts="run ls logs stop kill wait rm inspect start prune top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -631,6 +646,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__help__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__container__subcmd__help__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -952,6 +981,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__container__subcmd__top)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__container__subcmd__wait)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -967,7 +1010,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help)
-            opts="run ps logs stop kill wait rm inspect start container pull images image volume push login logout tag rmi history save load import check help"
+            opts="run ps logs stop kill wait rm inspect start top container pull images image volume push login logout tag rmi history save load import check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -995,7 +1038,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container)
-            opts="run ls logs stop kill wait rm inspect start prune"
+            opts="run ls logs stop kill wait rm inspect start prune top"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1121,6 +1164,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__container__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1583,6 +1640,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__tag)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2573,6 +2644,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__tag)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__top)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
