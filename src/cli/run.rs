@@ -331,13 +331,18 @@ fn run_as(args: RunArgs, id: &str) -> anyhow::Result<i32> {
 pub fn start_monitor(id: &str) -> anyhow::Result<()> {
     use std::io::Read;
     use std::process::{Command, Stdio};
-    let mut child = Command::new("/proc/self/exe")
-        .arg(crate::container::monitor::SUBCOMMAND)
+    let mut cmd = Command::new("/proc/self/exe");
+    cmd.arg(crate::container::monitor::SUBCOMMAND)
         .arg(id)
         .current_dir("/")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::null());
+    // In a session of its own from the start: a Ctrl-C (or a kill of the
+    // process group) that ends `run -d` while the monitor starts must not
+    // end the monitor too.
+    crate::sys::spawn_in_new_session(&mut cmd);
+    let mut child = cmd
         .spawn()
         .map_err(|e| anyhow::anyhow!("start the monitor of container {id}: {e}"))?;
     // Read up to `ok\n` only: with --init, the container's pid 1 (a clone

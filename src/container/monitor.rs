@@ -36,6 +36,7 @@ pub const SUBCOMMAND: &str = "container-monitor";
 
 /// Runs the monitor of container `id`; the process exit status.
 pub fn main(id: &str) -> i32 {
+    // `run -d` starts it in a session of its own already (then this fails).
     let _ = nix::unistd::setsid();
     let report = std::io::stdout()
         .as_fd()
