@@ -78,7 +78,9 @@ fn running(env: &Env, id: &str) -> (i32, HeldNs) {
             pid = s["pid"].as_i64().unwrap_or(0) as i32;
             s["status"] == "running" && pid > 0
         }),
-        "container {id} never ran"
+        "container {id} never ran: {:?}, monitor {:?}",
+        state_json(env, id),
+        monitor_pids(id)
     );
     (pid, HeldNs::of(pid))
 }
@@ -252,7 +254,8 @@ fn killed_monitor_while_starting_leaves_a_truthful_record() {
 }
 
 /// `run -d` killed once its monitor exists: the monitor does not need it
-/// (a broken report pipe does not stop it) and the container runs; killed
+/// (a broken report pipe does not stop it, nor a signal to the process
+/// group of `run -d`) and the container runs; killed
 /// earlier, it leaves a created record or nothing listed, and `rm -f` and
 /// `container prune` clean up.
 #[test]
@@ -269,8 +272,11 @@ fn killed_run_d_leaves_a_running_container_or_nothing_running() {
     while !found && !run.has_exited() {
         found = !children_with_cmdline(cli, "container-monitor").is_empty();
     }
-    sigkill(cli);
-    drop(run);
+    // Its whole process group, as a Ctrl-C in a terminal would: the
+    // monitor has a session of its own from the start.
+    nix::sys::signal::killpg(Pid::from_raw(cli), Signal::SIGKILL).unwrap();
+    let out = run.wait();
+    assert_eq!(out.status.signal(), Some(9), "{out}");
     let id = env
         .coracle(["ps", "-alq", "--no-trunc"])
         .run()
@@ -469,6 +475,87 @@ fn pid1_killed_from_the_host_is_an_exit_with_137() {
     assert_nothing_left(&env, &ids, &held);
 }
 
+/// `rm -f` while the monitor still starts the container: the container is
+/// ended as soon as it runs (or before), and nothing is left.
+#[test]
+fn rm_f_while_the_monitor_starts_the_container() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let mark = marker(&env);
+    for round in 0..4u64 {
+        let mut run = env.run(&["-d", "-e", &mark], &["sh", "-c", LOOP]).spawn();
+        let cli = run.pid();
+        let mut found = false;
+        while !found && !run.has_exited() {
+            found = !children_with_cmdline(cli, "container-monitor").is_empty();
+        }
+        std::thread::sleep(Duration::from_millis(round * 4));
+        let id = env
+            .coracle(["ps", "-alq", "--no-trunc"])
+            .run()
+            .ok()
+            .trim()
+            .to_string();
+        assert_eq!(id.len(), 64);
+        let out = env.coracle(["rm", "-f", &id]).run();
+        assert_eq!(out.ok().trim(), id, "{out}");
+        // `run -d` either saw its container start or learnt why not.
+        let out = run.wait();
+        assert!(matches!(out.code(), 0 | 1 | 125), "{out}");
+        assert_nothing_left(&env, std::slice::from_ref(&id), &[]);
+    }
+    // The monitor holds the lock but has not started the container yet
+    // (stopped there by the test): `rm -f` waits for the start, ends it.
+    let mut reached = false;
+    for _ in 0..20 {
+        let mut run = env.run(&["-d", "-e", &mark], &["sh", "-c", LOOP]).spawn();
+        let cli = run.pid();
+        let mut monitor = None;
+        while monitor.is_none() && !run.has_exited() {
+            monitor = children_with_cmdline(cli, "container-monitor")
+                .first()
+                .copied();
+        }
+        let Some(monitor) = monitor else {
+            remove_all(&env);
+            continue;
+        };
+        let id = env
+            .coracle(["ps", "-alq", "--no-trunc"])
+            .run()
+            .ok()
+            .trim()
+            .to_string();
+        while state_json(&env, &id).is_some_and(|s| s["monitor_pid"].as_i64().is_none())
+            && !run.has_exited()
+        {}
+        let _ = kill(Pid::from_raw(monitor), Signal::SIGSTOP);
+        let starting = state_json(&env, &id)
+            .is_some_and(|s| s["status"] == "created" && s["monitor_pid"] == monitor);
+        let rm = env.coracle(["rm", "-f", &id]).spawn();
+        if starting {
+            // Let `rm` find it alive and not yet running.
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        let _ = kill(Pid::from_raw(monitor), Signal::SIGCONT);
+        let out = rm.wait();
+        assert_eq!(out.ok().trim(), id, "{out}");
+        let out = run.wait();
+        assert!(matches!(out.code(), 0 | 1 | 125), "{out}");
+        assert_nothing_left(&env, std::slice::from_ref(&id), &[]);
+        if starting {
+            reached = true;
+            break;
+        }
+    }
+    assert!(
+        reached,
+        "in 20 tries the monitor was never stopped between its lock and the start"
+    );
+}
+
 /// Crashes while `stop` waits for a container that takes its time to end.
 #[test]
 fn crashes_while_a_container_is_stopping() {
@@ -527,9 +614,9 @@ fn crashes_while_a_container_is_stopping() {
 
 /// A `run` killed right after it took the new container's lock leaves
 /// only a runtime directory (no record, no data directory):
-/// `container prune` removes it too.
+/// `container prune` removes it too, and so does `rm -f FULL_ID`.
 #[test]
-fn prune_removes_what_a_run_killed_before_its_record_left() {
+fn prune_and_rm_f_remove_what_a_run_killed_before_its_record_left() {
     let Some(env) = Env::new(Mode::Any) else {
         return;
     };
@@ -546,6 +633,16 @@ fn prune_removes_what_a_run_killed_before_its_record_left() {
         !dir.exists(),
         "prune removes the remains in the runtime dir"
     );
+    // `rm -f` of the full id removes such remains too (they are listed
+    // nowhere else), in the data directory as in the runtime directory.
+    let data = env.data.join("coracle/containers").join(&remains);
+    for d in [&dir, &data] {
+        env.mkdir_owned(d, 0o700);
+        env.write_owned(&d.join("state.json"), "{}");
+        let out = env.coracle(["rm", "-f", &remains]).run();
+        assert_eq!(out.ok().trim(), remains, "{out}");
+        assert!(!dir.exists() && !data.exists(), "{}", d.display());
+    }
     assert_eq!(
         runtime_dirs(&env),
         vec![up.clone()],

@@ -415,6 +415,20 @@ pub fn exists(id: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether `id` (a full id) has no record but a data or runtime directory:
+/// what a `run` killed before it wrote the record, or an `rm` killed after
+/// it removed it, left.
+pub fn has_remains(id: &str) -> bool {
+    is_id(id)
+        && !exists(id)
+        && (ContainerDir::path_of(id).is_ok_and(|d| d.exists())
+            || runtime_dir().is_ok_and(|r| {
+                let d = r.join("containers").join(id);
+                // A removed `--rm` container's exit code is no remains.
+                d.exists() && !d.join(EXIT_CODE_FILE).exists()
+            }))
+}
+
 /// Whether `id` (a full id) names a container directory whose record
 /// cannot be read.
 pub fn is_damaged(id: &str) -> bool {
