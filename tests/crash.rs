@@ -556,6 +556,45 @@ fn rm_f_while_the_monitor_starts_the_container() {
     );
 }
 
+/// `rm` killed while it deletes a big container directory: the record goes
+/// first, so what is left is listed nowhere (no damaged container) and
+/// `rm -f FULL_ID` removes it.
+#[test]
+fn killed_rm_leaves_nothing_listed_and_rm_f_finishes() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let id = detached(&env, &["--name", "big"], "exit 0");
+    env.coracle(["wait", &id]).run().ok();
+    let dir = env.data.join("coracle/containers").join(&id);
+    let junk = dir.join("junk");
+    env.mkdir_owned(&junk, 0o700);
+    for i in 0..10 {
+        let d = junk.join(i.to_string());
+        std::fs::create_dir(&d).unwrap();
+        for j in 0..100 {
+            std::fs::write(d.join(j.to_string()), b"x").unwrap();
+        }
+    }
+    env.chown_tree(&junk);
+    let rm = env.coracle(["rm", &id]).spawn();
+    let record = dir.join("container.json");
+    while record.exists() {}
+    sigkill(rm.pid());
+    let out = rm.wait();
+    assert!(
+        dir.exists(),
+        "rm ended before the test could kill it (no remains to test)\n{out}"
+    );
+    let out = env.coracle(["ps", "-a", "--no-trunc"]).run();
+    assert!(!out.ok().contains(&id), "{out}");
+    assert_eq!(out.stderr, "", "nothing is damaged\n{out}");
+    let out = env.coracle(["rm", "-f", &id]).run();
+    assert_eq!(out.ok().trim(), id, "{out}");
+    assert_nothing_left(&env, std::slice::from_ref(&id), &[]);
+}
+
 /// Crashes while `stop` waits for a container that takes its time to end.
 #[test]
 fn crashes_while_a_container_is_stopping() {
