@@ -155,10 +155,12 @@ fn lock_path(id: &str) -> anyhow::Result<PathBuf> {
         .join(MONITOR_LOCK))
 }
 
-/// Takes the monitor lock of `id` without waiting: `None` when another
-/// process holds it (the container is being run).
+/// Takes the monitor lock of `id` without waiting for a runner: `None` when
+/// another process runs the container (holds the lock exclusively); a
+/// reader's brief shared hold is waited out.
 pub fn try_lock_monitor(id: &str) -> anyhow::Result<Option<MonitorLock>> {
     use std::os::unix::fs::MetadataExt;
+    let mut readers_seen = 0;
     loop {
         let dir = super::runtime_path_of(id)?;
         let p = dir.join(MONITOR_LOCK);
@@ -170,7 +172,18 @@ pub fn try_lock_monitor(id: &str) -> anyhow::Result<Option<MonitorLock>> {
             .with_context(|| format!("open {}", p.display()))?;
         match f.try_lock() {
             Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                // A runner holds it exclusively for its life; readers (`ps`
+                // checking liveness, a `wait` that has just woken up) hold it
+                // shared for a moment only: wait for those to let go.
+                if readers_seen < 200 && f.try_lock_shared().is_ok() {
+                    readers_seen += 1;
+                    drop(f);
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                }
+                return Ok(None);
+            }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(e).with_context(|| format!("lock {}", p.display()))
             }
@@ -319,7 +332,13 @@ pub fn list() -> anyhow::Result<Vec<Container>> {
         // A container being created or removed has no complete record yet
         // (or any more): it is not listed. A damaged one is named, with
         // what to do about it.
-        match Container::load_at(&name) {
+        let loaded = match Container::load_at(&name) {
+            // Its record may have been written since the first read failed
+            // (it is written last, when all else is there): read again.
+            Err(e) if e.path.join(RECORD_FILE).is_file() => Container::load_at(&name),
+            other => other,
+        };
+        match loaded {
             Ok(c) => out.push(c),
             Err(e) if e.path.join(RECORD_FILE).is_file() => {
                 eprintln!(
