@@ -98,7 +98,26 @@ fn fifty_containers_start_and_are_removed_concurrently() {
         .collect();
     assert!(pids_with_env(&mark).len() >= N, "every container runs");
 
-    let outs = all_at_once(|i| env.coracle(["rm", "-f", &ids[i]]).run());
+    // `ps -a` meanwhile, again and again: it never fails and never takes a
+    // container being removed for a damaged one.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (outs, listings) = std::thread::scope(|s| {
+        let lister = s.spawn(|| {
+            let mut outs = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                outs.push(env.coracle(["ps", "-a"]).run());
+            }
+            outs
+        });
+        let outs = all_at_once(|i| env.coracle(["rm", "-f", &ids[i]]).run());
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        (outs, lister.join().unwrap())
+    });
+    assert!(!listings.is_empty());
+    for o in &listings {
+        o.ok();
+        assert_eq!(o.stderr, "", "{o}");
+    }
     for (o, id) in outs.iter().zip(&ids) {
         assert_eq!(o.ok().trim(), id, "{o}");
         // No half-removed container was ever taken for a damaged one.

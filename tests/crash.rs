@@ -595,6 +595,53 @@ fn killed_rm_leaves_nothing_listed_and_rm_f_finishes() {
     assert_nothing_left(&env, std::slice::from_ref(&id), &[]);
 }
 
+/// The monitor of a `--rm` container killed while it removes the container
+/// that has just exited: nothing is listed (the record went first) and
+/// `rm -f FULL_ID` finishes the removal.
+#[test]
+fn killed_monitor_while_it_removes_an_exited_rm_container() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let shared = env.dir.join("shared");
+    env.mkdir_owned(&shared, 0o777);
+    let spec = format!("{}:/shared", shared.display());
+    let id = detached(
+        &env,
+        &["--rm", "-v", &spec],
+        "while [ ! -e /shared/go ]; do sleep 0.05; done",
+    );
+    let (_, ns) = running(&env, &id);
+    let monitor = monitor_of(&env, &id);
+    let dir = env.data.join("coracle/containers").join(&id);
+    let junk = dir.join("junk");
+    env.mkdir_owned(&junk, 0o700);
+    for i in 0..10 {
+        let d = junk.join(i.to_string());
+        std::fs::create_dir(&d).unwrap();
+        for j in 0..100 {
+            std::fs::write(d.join(j.to_string()), b"x").unwrap();
+        }
+    }
+    env.chown_tree(&junk);
+    std::fs::write(shared.join("go"), b"").unwrap();
+    let record = dir.join("container.json");
+    while record.exists() {}
+    sigkill(monitor);
+    assert!(
+        dir.exists(),
+        "the monitor removed the container before the test could kill it"
+    );
+    assert!(wait_until(|| lock_is_free(&env, &id)));
+    let out = env.coracle(["ps", "-a", "--no-trunc"]).run();
+    assert!(!out.ok().contains(&id), "{out}");
+    assert_eq!(out.stderr, "", "nothing is damaged\n{out}");
+    let out = env.coracle(["rm", "-f", &id]).run();
+    assert_eq!(out.ok().trim(), id, "{out}");
+    assert_nothing_left(&env, std::slice::from_ref(&id), &[ns]);
+}
+
 /// Crashes while `stop` waits for a container that takes its time to end.
 #[test]
 fn crashes_while_a_container_is_stopping() {
