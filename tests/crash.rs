@@ -147,7 +147,16 @@ fn variants(env: &Env) -> Vec<Vec<&'static str>> {
 /// signal; the container outlived a killed monitor.
 #[test]
 fn killed_monitor_takes_its_running_container_along() {
-    let Some(env) = Env::new(Mode::Any) else {
+    killed_monitor_matrix(Mode::Any);
+}
+
+#[test]
+fn killed_monitor_takes_its_running_container_along_in_single_id_mode() {
+    killed_monitor_matrix(Mode::Single);
+}
+
+fn killed_monitor_matrix(mode: Mode) {
+    let Some(env) = Env::new(mode) else {
         return;
     };
     let _c = Cleanup(&env);
