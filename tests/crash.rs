@@ -168,6 +168,14 @@ fn killed_monitor_matrix(mode: Mode) {
         let (_, ns) = running(&env, &id);
         assert!(!pids_with_env(&mark).is_empty());
         let monitor = monitor_of(&env, &id);
+        // Those who wait for it learn of its end.
+        let wait = env.coracle(["wait", &id]).spawn();
+        let follow = env.coracle(["logs", "-f", &id]).spawn();
+        assert!(wait_until(|| env
+            .coracle(["logs", &id])
+            .run()
+            .stdout
+            .contains("up")));
         sigkill(monitor);
         assert!(
             wait_until(|| pids_with_env(&mark).is_empty()),
@@ -175,6 +183,8 @@ fn killed_monitor_matrix(mode: Mode) {
             pids_with_env(&mark)
         );
         assert!(wait_until(|| lock_is_free(&env, &id)));
+        assert_eq!(wait.wait().ok().trim(), "137");
+        assert_eq!(follow.wait().ok(), "up\n");
         assert_stopped(&env, &id, "dead", 137);
         let err = inspect_state(&env, &id)["Error"]
             .as_str()
@@ -300,6 +310,26 @@ fn killed_run_d_leaves_a_running_container_or_nothing_running() {
     let out = env.coracle(["rm", "-f", &id]).run();
     assert_eq!(out.ok().trim(), id);
     assert_nothing_left(&env, std::slice::from_ref(&id), &[ns]);
+
+    // `start` of an exited container, killed with its process group once
+    // the new monitor exists: the container runs all the same.
+    let id = detached(&env, &[], "exit 3");
+    assert_eq!(env.coracle(["wait", &id]).run().ok().trim(), "3");
+    let mut start = env.coracle(["start", &id]).spawn();
+    let cli = start.pid();
+    let mut found = false;
+    while !found && !start.has_exited() {
+        found = !children_with_cmdline(cli, "container-monitor").is_empty();
+    }
+    nix::sys::signal::killpg(Pid::from_raw(cli), Signal::SIGKILL).unwrap();
+    let _ = start.wait();
+    assert!(
+        wait_until(|| monitor_pids(&id).is_empty()),
+        "the new monitor ends with its container"
+    );
+    assert_stopped(&env, &id, "exited", 3);
+    env.coracle(["rm", &id]).run().ok();
+    assert_nothing_left(&env, std::slice::from_ref(&id), &[]);
 
     // Earlier: while it holds the new container's lock (creating it).
     let base = env.runtime.join("coracle/containers");
