@@ -681,6 +681,76 @@ fn killed_monitor_while_it_removes_an_exited_rm_container() {
     assert_nothing_left(&env, std::slice::from_ref(&id), &[ns]);
 }
 
+/// The container's first process killed while the monitor sets it up (a
+/// clone of the monitor, before its exec): `run -d` reports the failure or
+/// the start, and the record says created (with the error) or exited 137.
+#[test]
+fn pid1_killed_while_starting() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let mark = marker(&env);
+    for round in 0..6u64 {
+        let mut run = env.run(&["-d", "-e", &mark], &["sh", "-c", LOOP]).spawn();
+        let cli = run.pid();
+        let mut monitor = None;
+        while monitor.is_none() && !run.has_exited() {
+            monitor = children_with_cmdline(cli, "container-monitor")
+                .first()
+                .copied();
+        }
+        // The sandbox child carries the monitor's command line until it
+        // execs the container's command.
+        let mut child = None;
+        while let (None, Some(m)) = (child, monitor) {
+            child = children_with_cmdline(m, "container-monitor")
+                .first()
+                .copied();
+            if child.is_none() && (run.has_exited() || !is_alive(m)) {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(round));
+        let id = env
+            .coracle(["ps", "-alq", "--no-trunc"])
+            .run()
+            .ok()
+            .trim()
+            .to_string();
+        let pid1 = child
+            .or_else(|| state_json(&env, &id).and_then(|s| s["pid"].as_i64().map(|p| p as i32)));
+        if let Some(p) = pid1 {
+            sigkill(p);
+        }
+        let out = run.wait();
+        assert!(matches!(out.code(), 0 | 125), "{out}");
+        assert!(
+            wait_until(|| monitor_pids(&id).is_empty()),
+            "the monitor ends"
+        );
+        assert!(wait_until(|| pids_with_env(&mark).is_empty()));
+        let (state, listed_running) = ps_state(&env, &id);
+        assert!(!listed_running, "round {round}: a running ghost");
+        match state.as_str() {
+            "exited" => assert_stopped(&env, &id, "exited", 137),
+            "created" => {
+                assert_eq!(out.code(), 125, "{out}");
+                let s = inspect_state(&env, &id);
+                assert_eq!(s["ExitCode"], 125, "{s}");
+                assert_ne!(s["Error"], "", "{s}");
+            }
+            s => panic!("round {round}: state {s}"),
+        }
+    }
+    remove_all(&env);
+    assert_nothing_left(&env, &[], &[]);
+}
+
+fn is_alive(pid: i32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid)
+}
+
 /// Crashes while `stop` waits for a container that takes its time to end.
 #[test]
 fn crashes_while_a_container_is_stopping() {
