@@ -115,6 +115,9 @@ _coracle() {
             coracle,tag)
                 cmd="coracle__subcmd__tag"
                 ;;
+            coracle,top)
+                cmd="coracle__subcmd__top"
+                ;;
             coracle,volume)
                 cmd="coracle__subcmd__volume"
                 ;;
@@ -187,6 +190,9 @@ _coracle() {
             coracle__subcmd__container,stop)
                 cmd="coracle__subcmd__container__subcmd__stop"
                 ;;
+            coracle__subcmd__container,top)
+                cmd="coracle__subcmd__container__subcmd__top"
+                ;;
             coracle__subcmd__container,wait)
                 cmd="coracle__subcmd__container__subcmd__wait"
                 ;;
@@ -246,6 +252,9 @@ _coracle() {
                 ;;
             coracle__subcmd__container__subcmd__help,stop)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__stop"
+                ;;
+            coracle__subcmd__container__subcmd__help,top)
+                cmd="coracle__subcmd__container__subcmd__help__subcmd__top"
                 ;;
             coracle__subcmd__container__subcmd__help,wait)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__wait"
@@ -346,6 +355,9 @@ _coracle() {
             coracle__subcmd__help,tag)
                 cmd="coracle__subcmd__help__subcmd__tag"
                 ;;
+            coracle__subcmd__help,top)
+                cmd="coracle__subcmd__help__subcmd__top"
+                ;;
             coracle__subcmd__help,volume)
                 cmd="coracle__subcmd__help__subcmd__volume"
                 ;;
@@ -405,6 +417,9 @@ _coracle() {
                 ;;
             coracle__subcmd__help__subcmd__container,stop)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__stop"
+                ;;
+            coracle__subcmd__help__subcmd__container,top)
+                cmd="coracle__subcmd__help__subcmd__container__subcmd__top"
                 ;;
             coracle__subcmd__help__subcmd__container,wait)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__wait"
@@ -584,7 +599,7 @@ _coracle() {
 
     case "${cmd}" in
         coracle)
-            opts="-h -V --help --version run exec attach ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import diff commit export cp check info help"
+            opts="-h -V --help --version run exec attach ps logs stop kill wait rm inspect start create restart rename top container pull images image volume push login logout tag rmi history save load import diff commit export cp check info help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -680,7 +695,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container)
-            opts="-h --help run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename prune diff commit export cp help"
+            opts="-h --help run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename prune diff commit export cp top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1008,7 +1023,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__help)
-            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename prune diff commit export cp help"
+            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename prune diff commit export cp top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1274,6 +1289,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__help__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__container__subcmd__help__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1679,6 +1708,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__container__subcmd__top)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__container__subcmd__wait)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1940,7 +1983,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help)
-            opts="run exec attach ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import diff commit export cp check help"
+            opts="run exec attach ps logs stop kill wait rm inspect start create restart rename top container pull images image volume push login logout tag rmi history save load import diff commit export cp check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1996,7 +2039,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container)
-            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename prune diff commit export cp"
+            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename prune diff commit export cp top"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2248,6 +2291,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__container__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2808,6 +2865,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__tag)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3882,6 +3953,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__tag)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__top)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -70,6 +70,9 @@ pub fn run_cli() -> i32 {
             cli::container::inspect(&args)
         }
         cli::Command::Container(cli::ContainerCommand::Prune(args)) => cli::container::prune(&args),
+        cli::Command::Top(args) | cli::Command::Container(cli::ContainerCommand::Top(args)) => {
+            cli::top::top(&args)
+        }
         cli::Command::Volume(cmd) => cli::volume::run(cmd),
         cli::Command::Start(args) | cli::Command::Container(cli::ContainerCommand::Start(args)) => {
             cli::container::start(&args)

@@ -897,9 +897,10 @@ pub fn rm(args: &RmArgs) -> anyhow::Result<i32> {
                     && e.downcast_ref::<ExitError>().is_some_and(|x| x.code == 1)
                     && e.to_string().starts_with("No such container") =>
             {
-                // A damaged record, named by its full id, is removed
-                // whole when nobody runs it.
-                if container::is_damaged(n) {
+                // A damaged record, or what a crashed `run` or `rm` left
+                // (no record), named by its full id, is removed whole when
+                // nobody runs it.
+                if container::is_damaged(n) || container::has_remains(n) {
                     let _names = container::lock_names()?;
                     let Some(_lock) = container::try_lock_monitor(n)? else {
                         bail!("container {n} is still run by a process; kill that process first");
@@ -931,12 +932,23 @@ pub fn rm(args: &RmArgs) -> anyhow::Result<i32> {
             }
             force_end(&c)?;
         }
-        {
+        // A monitor may take the lock after the check above (`run -d` or
+        // `start` starting it right now): with -f it is ended too.
+        let mut attempts = 0;
+        loop {
             let _names = container::lock_names()?;
-            let Some(_lock) = container::try_lock_monitor(&id)? else {
+            if let Some(_lock) = container::try_lock_monitor(&id)? {
+                container::remove_container_files(&id)?;
+                break;
+            }
+            attempts += 1;
+            if !args.force || attempts == 3 {
                 bail!("container {n} was started again while being removed; try again");
-            };
-            container::remove_container_files(&id)?;
+            }
+            drop(_names);
+            if let Ok(c) = Container::load(&id) {
+                force_end(&c)?;
+            }
         }
         // After the names lock is released: `run` takes the volumes lock
         // first, then the names lock.
@@ -955,11 +967,26 @@ fn force_end(c: &Container) -> anyhow::Result<()> {
     let id = &c.record.id;
     // Its restart policy must not run it again.
     container::restart::mark_stopping(id)?;
-    if let Some(pid) = c.state.pid.filter(|_| c.state.status == Status::Running) {
-        let _ = kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
-    }
-    if container::wait_not_alive_for(id, Some(Duration::from_secs(10))) {
-        return Ok(());
+    // The state is read again while waiting: a container that its monitor
+    // is still starting has no pid yet, and is killed once it has one.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut killed = None;
+    loop {
+        if !container::is_alive(id) {
+            return Ok(());
+        }
+        if let Ok(s) = container::read_state(&c.dir) {
+            if let (Status::Running, Some(pid)) = (s.status, s.pid) {
+                if killed != Some(pid) {
+                    let _ = kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+                    killed = Some(pid);
+                }
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
     // The runner does not end (e.g. still starting the container): end it;
     // the container dies with it (parent-death signal).
@@ -1162,6 +1189,24 @@ pub fn prune(args: &PruneArgs) -> anyhow::Result<i32> {
         let size = crate::image::store::dir_size(&e.path());
         container::remove_container_files(&id)?;
         reclaimed += size;
+        deleted.push(id);
+    }
+    // A `run` killed after it took the new container's lock but before it
+    // made the data directory leaves only the runtime directory.
+    let runtime = container::runtime_dir()?.join("containers");
+    for e in std::fs::read_dir(&runtime).into_iter().flatten().flatten() {
+        let id = e.file_name().to_string_lossy().into_owned();
+        if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) || base.join(&id).exists() {
+            continue;
+        }
+        let Some(_lock) = container::try_lock_monitor(&id)? else {
+            continue;
+        };
+        // What a removed `--rm` container left for `wait` is not a container.
+        if e.path().join(container::EXIT_CODE_FILE).exists() {
+            continue;
+        }
+        container::remove_container_files(&id)?;
         deleted.push(id);
     }
     if !deleted.is_empty() {

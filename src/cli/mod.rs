@@ -13,6 +13,7 @@ pub mod exec;
 pub mod image;
 pub mod restart;
 pub mod run;
+pub mod top;
 pub mod volume;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -62,6 +63,8 @@ pub enum Command {
     Restart(restart::RestartArgs),
     /// Rename a container
     Rename(restart::RenameArgs),
+    /// Display the running processes of a container
+    Top(top::TopArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -149,6 +152,8 @@ pub enum ContainerCommand {
     Export(changes::ExportArgs),
     /// Copy files/folders between a container and the local filesystem
     Cp(changes::CpArgs),
+    /// Display the running processes of a container
+    Top(top::TopArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,7 +199,7 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
         &[
             "attach", "commit", "cp", "create", "diff", "export", "history", "import", "inspect",
             "kill", "load", "logs", "rename", "restart", "rm", "rmi", "save", "start", "stop",
-            "tag", "wait",
+            "tag", "top", "wait",
         ],
     ),
 ];

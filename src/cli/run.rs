@@ -384,7 +384,7 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
         let mounts = crate::container::Record::read(&dir.path)
             .map(|r| r.mounts)
             .unwrap_or_default();
-        cleanup_root(&image_root);
+        // The record first (with the root inside the directory).
         dir.remove()?;
         // Docker removes a --rm container's anonymous volumes with it.
         if let Err(e) = container::volumes::remove_anonymous(&mounts) {
@@ -467,11 +467,15 @@ fn spawn_monitor(id: &str, attach: bool) -> anyhow::Result<Option<std::os::unix:
     if attach {
         cmd.arg(crate::container::monitor::ATTACH_FIRST);
     }
-    let mut child = cmd
-        .current_dir("/")
+    cmd.current_dir("/")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::null());
+    // In a session of its own from the start: a Ctrl-C (or a kill of the
+    // process group) that ends `run -d` while the monitor starts must not
+    // end the monitor too.
+    crate::sys::spawn_in_new_session(&mut cmd);
+    let mut child = cmd
         .spawn()
         .map_err(|e| anyhow::anyhow!("start the monitor of container {id}: {e}"))?;
     let mut out = child.stdout.take();

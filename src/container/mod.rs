@@ -309,12 +309,25 @@ pub fn read_state(dir: &Path) -> anyhow::Result<State> {
     })
 }
 
+/// Removes the data directory of a container, its record first: a listing
+/// that runs meanwhile sees a directory that is no container any more,
+/// not a damaged one.
+pub fn remove_data_dir(data: &Path) -> anyhow::Result<()> {
+    if !data.exists() {
+        return Ok(());
+    }
+    let record = data.join(RECORD_FILE);
+    match std::fs::remove_file(&record) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("remove {}", record.display())),
+    }
+    crate::image::store::remove(data)
+}
+
 /// Removes the data and runtime directories of container `id`.
 pub fn remove_container_files(id: &str) -> anyhow::Result<()> {
-    let data = ContainerDir::path_of(id)?;
-    if data.exists() {
-        crate::image::store::remove(&data)?;
-    }
+    remove_data_dir(&ContainerDir::path_of(id)?)?;
     let run = runtime_dir()?.join("containers").join(id);
     match std::fs::remove_dir_all(&run) {
         Ok(()) => Ok(()),

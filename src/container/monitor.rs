@@ -47,6 +47,7 @@ pub const RESUME: &str = "--resume";
 
 /// Runs the monitor of container `id`; the process exit status.
 pub fn main(id: &str, mode: Mode) -> i32 {
+    // `run -d` starts it in a session of its own already (then this fails).
     let _ = nix::unistd::setsid();
     let report = std::io::stdout()
         .as_fd()
@@ -214,7 +215,7 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
                     &super::runtime_path_of(id)?.join(super::EXIT_CODE_FILE),
                     code.to_string().as_bytes(),
                 );
-                crate::image::store::remove(&dir.path)?;
+                super::remove_data_dir(&dir.path)?;
             }
             None => super::remove_container_files(id)?,
         }

@@ -190,22 +190,50 @@ fn lock_path(id: &str) -> anyhow::Result<PathBuf> {
         .join(MONITOR_LOCK))
 }
 
-/// Takes the monitor lock of `id` without waiting: `None` when another
-/// process holds it (the container is being run).
+/// Takes the monitor lock of `id` without waiting for a runner: `None` when
+/// another process runs the container (holds the lock exclusively); a
+/// reader's brief shared hold is waited out.
 pub fn try_lock_monitor(id: &str) -> anyhow::Result<Option<MonitorLock>> {
-    let dir = super::runtime_path_of(id)?;
-    let p = dir.join(MONITOR_LOCK);
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&p)
-        .with_context(|| format!("open {}", p.display()))?;
-    match f.try_lock() {
-        Ok(()) => Ok(Some(MonitorLock { _file: f })),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("lock {}", p.display()))
+    use std::os::unix::fs::MetadataExt;
+    let mut readers_seen = 0;
+    loop {
+        let dir = super::runtime_path_of(id)?;
+        let p = dir.join(MONITOR_LOCK);
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .with_context(|| format!("open {}", p.display()))?;
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                // A runner holds it exclusively for its life; readers (`ps`
+                // checking liveness, a `wait` that has just woken up) hold it
+                // shared for a moment only: wait for those to let go.
+                if readers_seen < 200 && f.try_lock_shared().is_ok() {
+                    readers_seen += 1;
+                    drop(f);
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                }
+                return Ok(None);
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("lock {}", p.display()))
+            }
+        }
+        // `rm` or `container prune` may have removed the file between the
+        // open and the lock (its holder had just gone): a lock on a removed
+        // file guards nothing, so take it again on the file that is there.
+        let held = f
+            .metadata()
+            .with_context(|| format!("stat {}", p.display()))?;
+        match std::fs::metadata(&p) {
+            Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => {
+                return Ok(Some(MonitorLock { _file: f }))
+            }
+            _ => continue,
         }
     }
 }
@@ -344,7 +372,13 @@ pub fn list() -> anyhow::Result<Vec<Container>> {
         // A container being created or removed has no complete record yet
         // (or any more): it is not listed. A damaged one is named, with
         // what to do about it.
-        match Container::load_at(&name) {
+        let loaded = match Container::load_at(&name) {
+            // Its record may have been written since the first read failed
+            // (it is written last, when all else is there): read again.
+            Err(e) if e.path.join(RECORD_FILE).is_file() => Container::load_at(&name),
+            other => other,
+        };
+        match loaded {
             Ok(c) => out.push(c),
             Err(e) if e.path.join(RECORD_FILE).is_file() => {
                 eprintln!(
@@ -438,6 +472,20 @@ pub fn exists(id: &str) -> bool {
     ContainerDir::path_of(id)
         .map(|d| d.join(RECORD_FILE).is_file())
         .unwrap_or(false)
+}
+
+/// Whether `id` (a full id) has no record but a data or runtime directory:
+/// what a `run` killed before it wrote the record, or an `rm` killed after
+/// it removed it, left.
+pub fn has_remains(id: &str) -> bool {
+    is_id(id)
+        && !exists(id)
+        && (ContainerDir::path_of(id).is_ok_and(|d| d.exists())
+            || runtime_dir().is_ok_and(|r| {
+                let d = r.join("containers").join(id);
+                // A removed `--rm` container's exit code is no remains.
+                d.exists() && !d.join(EXIT_CODE_FILE).exists()
+            }))
 }
 
 /// Whether `id` (a full id) names a container directory whose record

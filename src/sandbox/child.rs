@@ -109,6 +109,7 @@ fn setup_and_exec(
     }
 
     caps::apply(process)?;
+    rearm_pdeathsig(sock)?;
 
     if opts.init {
         match crate::sys::clone3(0)
@@ -139,6 +140,34 @@ fn setup_and_exec(
         }
     }
     exec(process)
+}
+
+/// The kernel clears the parent-death signal when the effective uid or gid
+/// changes (`-u 1000` maps to another host id), which would leave the
+/// container running after a `kill -9` of its monitor: set it again after
+/// the identity change. Had the parent died in between, no signal would
+/// come; its end of the sync socket is closed by then (a process's files
+/// are closed before its children are signalled), so a hang-up means it
+/// is gone.
+fn rearm_pdeathsig(sock: &OwnedFd) -> Result<(), SetupError> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(|e| {
+        SetupError::setup(format!(
+            "set the parent-death signal: {}",
+            e.desc().to_lowercase()
+        ))
+    })?;
+    let mut fds = [PollFd::new(sock.as_fd(), PollFlags::empty())];
+    let hung_up = match poll(&mut fds, PollTimeout::ZERO) {
+        Ok(_) => fds[0]
+            .revents()
+            .is_some_and(|r| r.contains(PollFlags::POLLHUP)),
+        Err(_) => false,
+    };
+    if hung_up {
+        crate::sys::exit_now(crate::error::EXIT_CORACLE);
+    }
+    Ok(())
 }
 
 /// Opens a terminal on the container's own devpts, hands the master to the

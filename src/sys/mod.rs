@@ -281,6 +281,23 @@ pub fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// Makes the process that `cmd` spawns start a session of its own before
+/// it execs, so that no signal aimed at the caller's process group or
+/// terminal (Ctrl-C, a hang-up) reaches it, not even while it starts.
+pub fn spawn_in_new_session(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the forked child before exec and only
+    // calls setsid(2), which is async-signal-safe and allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Restores the default disposition of a signal.
 pub fn reset_signal(sig: nix::sys::signal::Signal) -> io::Result<()> {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet};
