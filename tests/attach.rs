@@ -1,0 +1,208 @@
+//! Attaching to detached containers: `run -d -i/-t`, `attach` (with the
+//! detach keys), `start -a [-i]`, through the monitor's attach socket.
+
+mod common;
+
+use common::*;
+
+struct Cleanup<'a>(&'a Env);
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        let out = self.0.coracle(["ps", "-aq", "--no-trunc"]).run();
+        let ids = out.lines();
+        if !ids.is_empty() {
+            let mut args = vec!["rm".to_string(), "-f".to_string()];
+            args.extend(ids);
+            let _ = self.0.coracle(args).run();
+        }
+    }
+}
+
+fn status(env: &Env, name: &str) -> String {
+    env.coracle(["inspect", "-f", "{{.State.Status}}", name])
+        .run()
+        .ok()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn attach_gives_stdin_and_separate_stdout_and_stderr_then_the_exit_code() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    env.run(
+        &["-d", "-i", "--name", "reader"],
+        &[
+            "sh",
+            "-c",
+            "read first; echo out:$first; echo err:$first >&2; read second; echo out:$second; exit 7",
+        ],
+    )
+    .run()
+    .ok();
+    // The container waits for its input: nothing arrives until we attach.
+    assert_eq!(status(&env, "reader"), "running");
+    let out = env
+        .coracle(["attach", "reader"])
+        .stdin("one\ntwo\n")
+        .run();
+    out.expect_code(7);
+    assert_eq!(out.stdout, "out:one\nout:two\n", "{out}");
+    assert_eq!(out.stderr, "err:one\n", "{out}");
+    // The log has what the container wrote, by stream.
+    let logs = env.coracle(["logs", "reader"]).run();
+    assert_eq!(logs.stdout, "out:one\nout:two\n", "{logs}");
+    assert_eq!(logs.stderr, "err:one\n", "{logs}");
+    let out = env.coracle(["attach", "reader"]).run();
+    out.expect_code(1);
+    assert!(out.stderr.contains("start it first"), "{out}");
+}
+
+#[test]
+fn attach_without_stdin_sees_the_output_that_follows() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    env.run(
+        &["-d", "--name", "talker"],
+        &[
+            "sh",
+            "-c",
+            "i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); echo line-$i; sleep 0.1; done; exit 4",
+        ],
+    )
+    .run()
+    .ok();
+    let attached = env.coracle(["attach", "--no-stdin", "talker"]).spawn();
+    let lines = |env: &Env| env.coracle(["logs", "talker"]).run().lines();
+    // Two seconds of output after attach started: it is connected by then.
+    let seen = lines(&env).len();
+    assert!(wait_until(|| lines(&env).len() >= seen + 20));
+    env.coracle(["exec", "talker", "touch", "/tmp/stop"])
+        .run()
+        .ok();
+    let out = attached.wait();
+    out.expect_code(4);
+    // What attach got is the end of the log: every line from its
+    // connection on, in order, none lost.
+    let all = lines(&env);
+    let got = out.lines();
+    assert!(got.len() >= 10, "{out}");
+    assert_eq!(got[..], all[all.len() - got.len()..], "{out}");
+}
+
+#[test]
+fn start_attached_shows_all_output_and_the_exit_code() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let id = env
+        .coracle([
+            "create",
+            "--name",
+            "once",
+            "--rootfs",
+            &env.rootfs.display().to_string(),
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 3",
+        ])
+        .run();
+    let id = id.ok().trim().to_string();
+    assert_eq!(id.len(), 64);
+    for _ in 0..2 {
+        let out = env.coracle(["start", "-a", "once"]).run();
+        out.expect_code(3);
+        assert_eq!(out.stdout, "out\n", "{out}");
+        assert_eq!(out.stderr, "err\n", "{out}");
+    }
+    // -i gives the container our input.
+    env.coracle([
+        "create",
+        "-i",
+        "--name",
+        "echoer",
+        "--rootfs",
+        &env.rootfs.display().to_string(),
+        "sh",
+        "-c",
+        "read l; echo got:$l",
+    ])
+    .run()
+    .ok();
+    let out = env
+        .coracle(["start", "-a", "-i", "echoer"])
+        .stdin("typed\n")
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "got:typed\n", "{out}");
+    let out = env.coracle(["start", "-a", "once", "echoer"]).run();
+    out.expect_code(125);
+    assert!(out.stderr.contains("multiple containers"), "{out}");
+}
+
+#[test]
+fn a_terminal_container_attaches_resizes_and_detaches_with_the_keys() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    env.run(&["-d", "-it", "--name", "term"], &["/bin/sh"])
+        .run()
+        .ok();
+    let Some(t) = Tmux::start(&env, 100, 30) else {
+        return;
+    };
+    t.wait_for("host$");
+    t.type_line(&format!("{} attach term", env.bin.display()));
+    let mut screen = String::new();
+    let ready = wait_until(|| {
+        t.type_line("echo READY-$((20+22))");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        screen = t.capture();
+        screen.contains("\nREADY-42")
+    });
+    assert!(ready, "the container's shell never answered:\n{screen}");
+    t.type_line("tty; stty size; echo T-$((1+2))");
+    let screen = t.wait_for("\nT-3");
+    let (rows, cols) = t.pane_size();
+    let lines: Vec<&str> = screen.lines().map(str::trim_end).collect();
+    let i = lines.iter().rposition(|l| *l == "T-3").unwrap();
+    assert!(lines[i - 2].starts_with("/dev/pts/"), "{screen}");
+    assert_eq!(lines[i - 1], format!("{rows} {cols}"), "{screen}");
+
+    // ctrl-p ctrl-q: back at the host prompt, the container runs on.
+    t.keys(&["C-p", "C-q"]);
+    t.wait_for("read escape sequence");
+    t.type_line("echo host-got-$?");
+    t.wait_for("host-got-0");
+    assert_eq!(status(&env, "term"), "running");
+
+    // Again, with other keys; then the shell's exit ends attach with its code.
+    t.type_line(&format!(
+        "{} attach --detach-keys ctrl-a term",
+        env.bin.display()
+    ));
+    let ready = wait_until(|| {
+        t.type_line("echo AGAIN-$((1+1))");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        t.capture().contains("\nAGAIN-2")
+    });
+    assert!(ready, "{}", t.capture());
+    t.type_line("exit 5");
+    t.type_line("echo host-after-$?");
+    t.wait_for("host-after-5");
+    assert!(wait_until(|| status(&env, "term") == "exited"));
+    let logs = env.coracle(["logs", "term"]).run();
+    assert!(logs.ok().contains("AGAIN-2"), "the terminal's output is logged\n{logs}");
+
+    let out = env
+        .coracle(["attach", "--detach-keys", "ctrl-1", "term"])
+        .run();
+    assert_ne!(out.code(), 0);
+}
