@@ -45,10 +45,7 @@ fn attach_gives_stdin_and_separate_stdout_and_stderr_then_the_exit_code() {
     .ok();
     // The container waits for its input: nothing arrives until we attach.
     assert_eq!(status(&env, "reader"), "running");
-    let out = env
-        .coracle(["attach", "reader"])
-        .stdin("one\ntwo\n")
-        .run();
+    let out = env.coracle(["attach", "reader"]).stdin("one\ntwo\n").run();
     out.expect_code(7);
     assert_eq!(out.stdout, "out:one\nout:two\n", "{out}");
     assert_eq!(out.stderr, "err:one\n", "{out}");
@@ -199,7 +196,10 @@ fn a_terminal_container_attaches_resizes_and_detaches_with_the_keys() {
     t.wait_for("host-after-5");
     assert!(wait_until(|| status(&env, "term") == "exited"));
     let logs = env.coracle(["logs", "term"]).run();
-    assert!(logs.ok().contains("AGAIN-2"), "the terminal's output is logged\n{logs}");
+    assert!(
+        logs.ok().contains("AGAIN-2"),
+        "the terminal's output is logged\n{logs}"
+    );
 
     let out = env
         .coracle(["attach", "--detach-keys", "ctrl-1", "term"])

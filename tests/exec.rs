@@ -333,3 +333,23 @@ fn exec_in_single_id_mode() {
     out.expect_code(126);
     assert!(out.stderr.contains("not mapped"), "{out}");
 }
+
+#[test]
+fn top_lists_what_exec_started() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    for (name, opts) in [("topped", &[][..]), ("topped-init", &["--init"][..])] {
+        detached(&env, name, opts, SLEEPER);
+        wait_ready(&env, name);
+        exec(&env, &["-d", name, "sleep", "444"]).ok();
+        let mut top = String::new();
+        let listed = wait_until(|| {
+            top = env.coracle(["top", name]).run().ok().to_string();
+            top.contains("sleep 444")
+        });
+        assert!(listed, "top of {name} lists the exec'd process\n{top}");
+        assert!(top.contains("sleep 600"), "{top}");
+    }
+}

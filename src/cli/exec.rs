@@ -187,7 +187,7 @@ fn join_target(c: &Container) -> anyhow::Result<OwnedFd> {
         {
             return Ok(pidfd);
         }
-        let t = table.get_or_insert_with(container::procs::parents);
+        let t = table.get_or_insert_with(|| container::procs::tree(Path::new("/proc")));
         seen.extend(t.iter().filter(|(_, pp)| *pp == pid).map(|(p, _)| *p));
     }
     Err(ExitError::new(

@@ -6,13 +6,14 @@
 //! recycled pid is never taken for it) and that process's descendants,
 //! found through the `PPid` of every /proc/PID/stat (readable for every
 //! process, non-dumpable ones too; orphans inside the container are
-//! re-parented to its pid 1, so the tree holds them all). The host's `ps`
+//! re-parented to its pid 1, so the tree holds them all), plus what `exec`
+//! started in the container's pid namespace (its parent is on the host;
+//! `container::procs::members`). The host's `ps`
 //! runs with the given options (default `-ef`) and, as Docker does, `-q`
 //! and the pids (again without them when ps refuses the combination, as
 //! with `f`); its header is kept, with the rows whose PID column is one of
 //! the container's.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -85,55 +86,13 @@ fn validate_ps_args(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The parent pid in the text of /proc/PID/stat (the command name, in
-/// parentheses, may hold spaces and parentheses itself).
-fn stat_ppid(stat: &str) -> Option<i32> {
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// `(pid, parent pid)` of every process under `proc`.
-fn process_tree(proc: &Path) -> Vec<(i32, i32)> {
-    let mut v = Vec::new();
-    for e in std::fs::read_dir(proc).into_iter().flatten().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        if let Some(ppid) = std::fs::read_to_string(e.path().join("stat"))
-            .ok()
-            .and_then(|s| stat_ppid(&s))
-        {
-            v.push((pid, ppid));
-        }
-    }
-    v
-}
-
-/// `root` and its descendants, sorted.
-fn descendants(root: i32, tree: &[(i32, i32)]) -> Vec<i32> {
-    let mut children: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
-    for &(pid, ppid) in tree {
-        children.entry(ppid).or_default().push(pid);
-    }
-    let mut found = BTreeSet::from([root]);
-    let mut todo = vec![root];
-    while let Some(p) = todo.pop() {
-        for &c in children.get(&p).into_iter().flatten() {
-            if found.insert(c) {
-                todo.push(c);
-            }
-        }
-    }
-    found.into_iter().collect()
-}
-
 /// The host pids of a running container's processes.
 fn container_pids(c: &Container, proc: &Path) -> anyhow::Result<Vec<i32>> {
     let not_running = || fail(format!("container {} is not running", c.record.id));
     let Some(pid1) = c.state.pid.filter(|_| c.running()) else {
         return Err(not_running());
     };
-    let tree = process_tree(proc);
+    let tree = crate::container::procs::tree(proc);
     // The monitor reaps pid 1 only after it let go of the lock, so while
     // the lock was held pid 1 is its child (or gone): a pid with another
     // parent has been reused by someone else.
@@ -143,7 +102,7 @@ fn container_pids(c: &Container, proc: &Path) -> anyhow::Result<Vec<i32>> {
         (Some(pp), Some(m)) if pp != m => return Err(not_running()),
         _ => {}
     }
-    Ok(descendants(pid1, &tree))
+    Ok(crate::container::procs::members(pid1, &tree, proc))
 }
 
 /// Runs the host's ps; its output.
@@ -266,42 +225,6 @@ mod tests {
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn ppid_of_odd_command_names() {
-        assert_eq!(stat_ppid("42 (a b) S 7 42 42 0"), Some(7));
-        assert_eq!(stat_ppid("42 (x) y)) R 9 1"), Some(9));
-        assert_eq!(stat_ppid("42 (x"), None);
-    }
-
-    #[test]
-    fn descendants_follow_the_tree() {
-        let tree = [
-            (1, 0),
-            (10, 1),
-            (11, 10),
-            (12, 11),
-            (13, 10),
-            (20, 1),
-            (21, 20),
-        ];
-        assert_eq!(descendants(10, &tree), [10, 11, 12, 13]);
-        assert_eq!(descendants(12, &tree), [12]);
-        assert_eq!(descendants(99, &tree), [99]);
-    }
-
-    #[test]
-    fn process_tree_reads_proc() {
-        let d = tempfile::tempdir().unwrap();
-        for (pid, stat) in [("5", "5 (sh) S 1 5"), ("6", "6 (my (odd) cmd) S 5 6")] {
-            std::fs::create_dir(d.path().join(pid)).unwrap();
-            std::fs::write(d.path().join(pid).join("stat"), stat).unwrap();
-        }
-        std::fs::create_dir(d.path().join("self")).unwrap();
-        let mut t = process_tree(d.path());
-        t.sort();
-        assert_eq!(t, [(5, 1), (6, 5)]);
     }
 
     #[test]
