@@ -507,6 +507,13 @@ fn inspect_shows_config_and_bind_mounts() {
     assert_eq!(mounts[0]["Destination"], "/data");
     assert_eq!(mounts[0]["RW"], false);
     assert_eq!(mounts[0]["Type"], "bind");
+    // The network: loopback only, its namespace named by the sandbox key.
+    assert_eq!(c["HostConfig"]["NetworkMode"], "none");
+    let ns = &c["NetworkSettings"];
+    assert!(ns["Networks"]["none"].is_object(), "{ns}");
+    assert_eq!(ns["IPAddress"], "");
+    let pid = c["State"]["Pid"].as_i64().unwrap();
+    assert_eq!(ns["SandboxKey"], format!("/proc/{pid}/ns/net"));
     // Missing ones are named; found ones are still printed.
     let out = env.coracle(["inspect", &id, "nope"]).run();
     out.expect_code(1);

@@ -1054,9 +1054,36 @@ pub fn inspect_value(c: &Container) -> Value {
         "HostConfig": {
             "AutoRemove": r.auto_remove,
             "Init": r.init,
+            "NetworkMode": r.network_mode,
             "RestartPolicy": {
                 "Name": r.restart.name.as_str(),
                 "MaximumRetryCount": r.restart.max_retries,
+            },
+        },
+        // No published ports and no addresses: `none` is loopback only,
+        // `host` the caller's own network.
+        "NetworkSettings": {
+            "Bridge": "",
+            "SandboxID": "",
+            "SandboxKey": if running && r.network_mode != "host" {
+                format!("/proc/{}/ns/net", c.state.pid.unwrap_or(0))
+            } else {
+                String::new()
+            },
+            "Ports": {},
+            "Gateway": "",
+            "IPAddress": "",
+            "IPPrefixLen": 0,
+            "MacAddress": "",
+            "Networks": {
+                r.network_mode.clone(): {
+                    "NetworkID": "",
+                    "EndpointID": "",
+                    "Gateway": "",
+                    "IPAddress": "",
+                    "IPPrefixLen": 0,
+                    "MacAddress": "",
+                },
             },
         },
         "Mounts": r.mounts.iter().map(|m| match m.typ.as_str() {

@@ -649,6 +649,11 @@ fn make_record(
         stop_timeout: args.stop_timeout,
         restart: Default::default(),
         healthcheck,
+        network_mode: match args.network {
+            NetworkArg::None => "none",
+            NetworkArg::Host => "host",
+        }
+        .into(),
         detached: args.detach,
         log_max_size: None,
         log_max_file: None,

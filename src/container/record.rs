@@ -92,6 +92,9 @@ pub struct Record {
     /// Whether it runs detached under a monitor (`run -d`).
     #[serde(default)]
     pub detached: bool,
+    /// `--network`: `none` (a namespace with loopback only) or `host`.
+    #[serde(default = "default_network")]
+    pub network_mode: String,
     /// The health check (the image's, changed by `--health-*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<super::health::HealthConfig>,
@@ -101,6 +104,10 @@ pub struct Record {
     /// `--log-opt max-file`: how many log files are kept (with max-size).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_max_file: Option<u32>,
+}
+
+fn default_network() -> String {
+    "none".into()
 }
 
 pub const RECORD_FILE: &str = "container.json";
@@ -523,6 +530,7 @@ mod tests {
                 init: false,
                 stop_signal: None,
                 healthcheck: None,
+                network_mode: "none".into(),
                 stop_timeout: None,
                 restart: Default::default(),
                 detached: true,
