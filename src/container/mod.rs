@@ -6,6 +6,7 @@
 //! lock its monitor holds for its lifetime. Every write is atomic (temp
 //! file + rename).
 
+pub mod cgroup;
 pub mod health;
 pub mod logs;
 pub mod monitor;
@@ -308,6 +309,8 @@ pub fn read_state(dir: &Path) -> anyhow::Result<State> {
 
 /// Removes the data and runtime directories of container `id`.
 pub fn remove_container_files(id: &str) -> anyhow::Result<()> {
+    // A cgroup its runner could not remove (killed with -9).
+    cgroup::remove_recorded(id);
     let data = ContainerDir::path_of(id)?;
     if data.exists() {
         crate::image::store::remove(&data)?;
