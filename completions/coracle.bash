@@ -64,6 +64,9 @@ _coracle() {
             coracle,logs)
                 cmd="coracle__subcmd__logs"
                 ;;
+            coracle,pause)
+                cmd="coracle__subcmd__pause"
+                ;;
             coracle,ps)
                 cmd="coracle__subcmd__ps"
                 ;;
@@ -100,6 +103,9 @@ _coracle() {
             coracle,tag)
                 cmd="coracle__subcmd__tag"
                 ;;
+            coracle,unpause)
+                cmd="coracle__subcmd__unpause"
+                ;;
             coracle,volume)
                 cmd="coracle__subcmd__volume"
                 ;;
@@ -130,6 +136,9 @@ _coracle() {
             coracle__subcmd__container,ls)
                 cmd="coracle__subcmd__container__subcmd__ls"
                 ;;
+            coracle__subcmd__container,pause)
+                cmd="coracle__subcmd__container__subcmd__pause"
+                ;;
             coracle__subcmd__container,prune)
                 cmd="coracle__subcmd__container__subcmd__prune"
                 ;;
@@ -157,6 +166,9 @@ _coracle() {
             coracle__subcmd__container,stop)
                 cmd="coracle__subcmd__container__subcmd__stop"
                 ;;
+            coracle__subcmd__container,unpause)
+                cmd="coracle__subcmd__container__subcmd__unpause"
+                ;;
             coracle__subcmd__container,wait)
                 cmd="coracle__subcmd__container__subcmd__wait"
                 ;;
@@ -181,6 +193,9 @@ _coracle() {
             coracle__subcmd__container__subcmd__help,ls)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__ls"
                 ;;
+            coracle__subcmd__container__subcmd__help,pause)
+                cmd="coracle__subcmd__container__subcmd__help__subcmd__pause"
+                ;;
             coracle__subcmd__container__subcmd__help,prune)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__prune"
                 ;;
@@ -201,6 +216,9 @@ _coracle() {
                 ;;
             coracle__subcmd__container__subcmd__help,stop)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__stop"
+                ;;
+            coracle__subcmd__container__subcmd__help,unpause)
+                cmd="coracle__subcmd__container__subcmd__help__subcmd__unpause"
                 ;;
             coracle__subcmd__container__subcmd__help,wait)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__wait"
@@ -250,6 +268,9 @@ _coracle() {
             coracle__subcmd__help,logs)
                 cmd="coracle__subcmd__help__subcmd__logs"
                 ;;
+            coracle__subcmd__help,pause)
+                cmd="coracle__subcmd__help__subcmd__pause"
+                ;;
             coracle__subcmd__help,ps)
                 cmd="coracle__subcmd__help__subcmd__ps"
                 ;;
@@ -286,6 +307,9 @@ _coracle() {
             coracle__subcmd__help,tag)
                 cmd="coracle__subcmd__help__subcmd__tag"
                 ;;
+            coracle__subcmd__help,unpause)
+                cmd="coracle__subcmd__help__subcmd__unpause"
+                ;;
             coracle__subcmd__help,volume)
                 cmd="coracle__subcmd__help__subcmd__volume"
                 ;;
@@ -310,6 +334,9 @@ _coracle() {
             coracle__subcmd__help__subcmd__container,ls)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__ls"
                 ;;
+            coracle__subcmd__help__subcmd__container,pause)
+                cmd="coracle__subcmd__help__subcmd__container__subcmd__pause"
+                ;;
             coracle__subcmd__help__subcmd__container,prune)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__prune"
                 ;;
@@ -330,6 +357,9 @@ _coracle() {
                 ;;
             coracle__subcmd__help__subcmd__container,stop)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__stop"
+                ;;
+            coracle__subcmd__help__subcmd__container,unpause)
+                cmd="coracle__subcmd__help__subcmd__container__subcmd__unpause"
                 ;;
             coracle__subcmd__help__subcmd__container,wait)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__wait"
@@ -509,7 +539,7 @@ _coracle() {
 
     case "${cmd}" in
         coracle)
-            opts="-h -V --help --version run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check info help"
+            opts="-h -V --help --version run exec ps logs stop kill wait rm inspect start create restart rename pause unpause container pull images image volume push login logout tag rmi history save load import check info help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -537,7 +567,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container)
-            opts="-h --help run exec ls ps list logs stop kill wait rm remove inspect start create restart rename prune help"
+            opts="-h --help run exec ls ps list logs stop kill wait rm remove inspect start create restart rename pause unpause prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -747,7 +777,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__help)
-            opts="run exec ls logs stop kill wait rm inspect start create restart rename prune help"
+            opts="run exec ls logs stop kill wait rm inspect start create restart rename pause unpause prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -858,6 +888,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__container__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__container__subcmd__help__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -943,6 +987,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__help__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__container__subcmd__help__subcmd__unpause)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1071,6 +1129,20 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__container__subcmd__pause)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -1344,6 +1416,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__container__subcmd__unpause)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__container__subcmd__wait)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1555,7 +1641,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help)
-            opts="run exec ps logs stop kill wait rm inspect start create restart rename container pull images image volume push login logout tag rmi history save load import check help"
+            opts="run exec ps logs stop kill wait rm inspect start create restart rename pause unpause container pull images image volume push login logout tag rmi history save load import check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1583,7 +1669,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container)
-            opts="run exec ls logs stop kill wait rm inspect start create restart rename prune"
+            opts="run exec ls logs stop kill wait rm inspect start create restart rename pause unpause prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1667,6 +1753,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__container__subcmd__pause)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1765,6 +1865,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__container__subcmd__unpause)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2128,6 +2242,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__help__subcmd__ps)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2283,6 +2411,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__tag)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__unpause)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2986,6 +3128,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__pause)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__ps)
             opts="-a -q -l -n -f -h --all --quiet --latest --last --no-trunc --filter --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -3353,6 +3509,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__tag)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__unpause)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -190,6 +190,9 @@ fn status_text(c: &Container, now: i128) -> String {
                 Some(t) => format!("Up {}", since(t, now)),
                 None => "Up".into(),
             };
+            if super::pause::is_paused(c) {
+                return format!("{up} (Paused)");
+            }
             match health_status(c).as_deref() {
                 Some("starting") => format!("{up} (health: starting)"),
                 Some(h) => format!("{up} ({h})"),
@@ -318,7 +321,7 @@ impl Filters {
             vals.iter().any(|v| match k.as_str() {
                 "id" => c.record.id.starts_with(v.as_str()),
                 "name" => c.record.name.contains(v.trim_start_matches('/')),
-                "status" => c.status().as_str() == v,
+                "status" => super::pause::state_name(c) == v,
                 "health" => {
                     let h = if c.status() == Status::Running {
                         health_status(c)
@@ -548,7 +551,7 @@ fn ps_value(c: &Container, no_trunc: bool, now: i128) -> Value {
         "Names": c.record.name,
         "Ports": "",
         "RunningFor": format!("{} ago", since(created, now)),
-        "State": c.status().as_str(),
+        "State": super::pause::state_name(c),
         "Status": status_text(c, now),
     })
 }
@@ -727,7 +730,11 @@ fn signal_container(c: &Container, sig: nix::sys::signal::Signal) -> anyhow::Res
     // The monitor is the container's parent and reaps it only after this
     // lock check could see it alive, so the pid is still the container's.
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig)
-        .with_context(|| format!("send {sig} to container {} (pid {pid})", c.record.id))
+        .with_context(|| format!("send {sig} to container {} (pid {pid})", c.record.id))?;
+    // A paused container is thawed after the signal, as Docker does, so
+    // that the signal is delivered.
+    container::cgroup::thaw(&c.record.id);
+    Ok(())
 }
 
 /// Runs `f` on each named container; errors are printed and the status is 1
@@ -945,6 +952,7 @@ fn force_end(c: &Container) -> anyhow::Result<()> {
     container::restart::mark_stopping(id)?;
     if let Some(pid) = c.state.pid.filter(|_| c.state.status == Status::Running) {
         let _ = kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+        container::cgroup::thaw(id);
     }
     if container::wait_not_alive_for(id, Some(Duration::from_secs(10))) {
         return Ok(());
@@ -992,10 +1000,10 @@ pub fn inspect_value(c: &Container) -> Value {
         "Path": r.path,
         "Args": r.args,
         "State": {
-            "Status": status.as_str(),
+            "Status": super::pause::state_name(c),
             // Docker counts a restarting container as running.
             "Running": running || restarting,
-            "Paused": false,
+            "Paused": super::pause::is_paused(c),
             "Restarting": restarting,
             "OOMKilled": false,
             "Dead": status == Status::Dead,

@@ -9,6 +9,7 @@ pub mod container;
 pub mod docs;
 pub mod exec;
 pub mod image;
+pub mod pause;
 pub mod restart;
 pub mod run;
 pub mod volume;
@@ -58,6 +59,10 @@ pub enum Command {
     Restart(restart::RestartArgs),
     /// Rename a container
     Rename(restart::RenameArgs),
+    /// Pause all processes within one or more containers
+    Pause(pause::PauseArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(pause::PauseArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -125,6 +130,10 @@ pub enum ContainerCommand {
     Restart(restart::RestartArgs),
     /// Rename a container
     Rename(restart::RenameArgs),
+    /// Pause all processes within one or more containers
+    Pause(pause::PauseArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(pause::PauseArgs),
     /// Remove all stopped containers
     Prune(container::PruneArgs),
 }
@@ -170,8 +179,8 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     (
         "Commands",
         &[
-            "create", "history", "import", "inspect", "kill", "load", "logs", "rename", "restart",
-            "rm", "rmi", "save", "start", "stop", "tag", "wait",
+            "create", "history", "import", "inspect", "kill", "load", "logs", "pause", "rename",
+            "restart", "rm", "rmi", "save", "start", "stop", "tag", "unpause", "wait",
         ],
     ),
 ];
