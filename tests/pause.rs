@@ -236,6 +236,15 @@ fn pause_stops_the_container_and_unpause_resumes_it() {
         assert_eq!(count(&out), Some(held), "the counter advanced while paused");
     }
 
+    let o = env.coracle(["exec", "counter", "true"]).run();
+    o.expect_code(1);
+    assert!(
+        o.stderr.contains(&format!(
+            "Container {id} is paused, unpause the container before exec"
+        )),
+        "{o}"
+    );
+
     let o = env.coracle(["pause", "counter"]).run();
     o.expect_code(1);
     assert!(
@@ -255,6 +264,7 @@ fn pause_stops_the_container_and_unpause_resumes_it() {
         inspect(&env, "counter", "{{.State.Status}} {{.State.Paused}}"),
         "running false"
     );
+    env.coracle(["exec", "counter", "true"]).run().ok();
     let o = env.coracle(["unpause", "counter"]).run();
     o.expect_code(1);
     assert!(
