@@ -48,11 +48,10 @@ fn cgroup_of(c: &Container, verb: &str) -> anyhow::Result<std::path::PathBuf> {
     let why = cgroup::unavailable_reason(id)
         .unwrap_or_else(|| "it was started without a cgroup of its own".into());
     Err(refuse(format!(
-        "cannot {verb} container {id}: the freezer needs a cgroup v2 of the container's own, \
-         which coracle creates only in a cgroup v2 delegated to your user, and {why}; \
-         run coracle where your cgroup v2 is delegated to you (a systemd user session on a \
-         cgroup v2 host, e.g. `systemd-run --user --scope coracle run -d ...`) and start the \
-         container again"
+        "cannot {verb} container {id}: it has no cgroup of its own to freeze (coracle makes \
+         one only inside a cgroup v2 delegated to your user, and {why}); run coracle where \
+         your cgroup v2 is delegated to you, e.g. in a systemd user session on a cgroup v2 \
+         host under `systemd-run --user --scope coracle restart {id}`"
     )))
 }
 
