@@ -264,7 +264,17 @@ fn pause_stops_the_container_and_unpause_resumes_it() {
         inspect(&env, "counter", "{{.State.Status}} {{.State.Paused}}"),
         "running false"
     );
-    env.coracle(["exec", "counter", "true"]).run().ok();
+    // exec from inside the delegated subtree joins the container's cgroup
+    // (so it would be frozen with it); from elsewhere it cannot, and works.
+    let o = env
+        .coracle(["exec", "counter", "cat", "/proc/self/cgroup"])
+        .in_cgroup(&d.path)
+        .run();
+    assert!(o.ok().lines().any(|l| l == "0::/"), "{o}");
+    let o = env
+        .coracle(["exec", "counter", "cat", "/proc/self/cgroup"])
+        .run();
+    assert!(!o.ok().lines().any(|l| l == "0::/"), "{o}");
     let o = env.coracle(["unpause", "counter"]).run();
     o.expect_code(1);
     assert!(

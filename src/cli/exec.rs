@@ -171,6 +171,7 @@ pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
         kill_after,
         uid_map,
         gid_map,
+        cgroup: crate::container::cgroup::recorded(&c.record.id),
     };
     sexec::exec(&target, sexec::namespaces_of(&spec), &process, &opts)
 }
