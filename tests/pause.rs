@@ -236,6 +236,20 @@ fn pause_stops_the_container_and_unpause_resumes_it() {
         assert_eq!(count(&out), Some(held), "the counter advanced while paused");
     }
 
+    let o = env.coracle(["rm", "counter"]).run();
+    o.expect_code(1);
+    assert!(
+        o.stderr
+            .contains("container is paused: unpause and then stop the container"),
+        "{o}"
+    );
+    let o = env.coracle(["start", "counter"]).run();
+    o.expect_code(1);
+    assert!(
+        o.stderr
+            .contains("cannot start a paused container, try unpause instead"),
+        "{o}"
+    );
     let o = env.coracle(["exec", "counter", "true"]).run();
     o.expect_code(1);
     assert!(
@@ -304,6 +318,23 @@ fn stop_and_rm_f_of_paused_containers_work_and_remove_their_cgroups() {
         wait_until(|| !d.container(&a).exists()),
         "the monitor removes the cgroup of a stopped container"
     );
+
+    // restart: stopped (thawed) and started again, no longer paused.
+    let (r, r_out) = counter(&env, Some(&d), "r");
+    env.coracle(["pause", "r"]).run().ok();
+    // The new monitor is made by restart: in the subtree again.
+    env.coracle(["restart", "-t", "0", "r"])
+        .in_cgroup(&d.path)
+        .run()
+        .ok();
+    assert_eq!(
+        inspect(&env, "r", "{{.State.Status}} {{.State.Paused}}"),
+        "running false"
+    );
+    let before = count(&r_out).unwrap();
+    assert!(wait_until(|| count(&r_out).is_some_and(|n| n != before)));
+    assert!(d.container(&r).is_dir() && !frozen(&d.container(&r)));
+    env.coracle(["rm", "-f", "r"]).run().ok();
 
     env.coracle(["rm", "-f", "b"]).run().ok();
     assert!(!d.container(&b).exists(), "rm -f removes the cgroup");

@@ -910,15 +910,17 @@ pub fn rm(args: &RmArgs) -> anyhow::Result<i32> {
         let id = c.record.id.clone();
         if c.alive {
             if !args.force {
-                let what = if c.restarting() {
-                    "restarting"
+                let (what, first) = if c.restarting() {
+                    ("restarting", "")
+                } else if super::pause::is_paused(&c) {
+                    ("paused", "unpause and then ")
                 } else {
-                    "running"
+                    ("running", "")
                 };
                 return Err(ExitError::new(
                     1,
                     format!(
-                        "cannot remove container \"/{}\": container is {what}: stop the container before removing or force remove",
+                        "cannot remove container \"/{}\": container is {what}: {first}stop the container before removing or force remove",
                         c.record.name
                     ),
                 )
@@ -1188,6 +1190,13 @@ pub fn start(args: &StartArgs) -> anyhow::Result<i32> {
 /// Starts `c` under a new monitor, unless it runs already.
 pub(crate) fn start_one(c: &Container, n: &str) -> anyhow::Result<()> {
     if c.alive {
+        if super::pause::is_paused(c) {
+            return Err(ExitError::new(
+                1,
+                "cannot start a paused container, try unpause instead".to_string(),
+            )
+            .into());
+        }
         if c.running() || c.restarting() {
             return Ok(());
         }
