@@ -307,7 +307,8 @@ pub fn read_state(dir: &Path) -> anyhow::Result<State> {
     })
 }
 
-/// Removes the data and runtime directories of container `id`.
+/// Removes the data and runtime directories of container `id`, and the
+/// cgroup its runner left (the caller holds its monitor lock).
 pub fn remove_container_files(id: &str) -> anyhow::Result<()> {
     // A cgroup its runner could not remove (killed with -9).
     cgroup::remove_recorded(id);

@@ -101,8 +101,7 @@ fn raw_clone3(flags: u64, cgroup: Option<BorrowedFd<'_>>) -> io::Result<Forked> 
     };
     let mut args = CloneArgs {
         flags: flags | libc::CLONE_PIDFD as u64 | into_cgroup,
-        // A negative fd cannot be borrowed: the value is a valid open fd
-        // for the whole call (the borrow outlives it).
+        // A borrowed fd stays open for the whole call.
         cgroup: cgroup.map_or(0, |fd| fd.as_raw_fd() as u64),
         pidfd: &mut pidfd as *mut libc::c_int as u64,
         // With CLONE_PARENT the kernel takes the caller's own exit signal
