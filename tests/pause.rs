@@ -124,12 +124,24 @@ impl Drop for Cleanup<'_> {
 /// A container that counts into `OUT/n` (and notes its /proc/self/cgroup
 /// in `OUT/cg`), started with `run -d` inside `cgroup` (if given).
 fn counter(env: &Env, cgroup: Option<&Delegated>, name: &str) -> (String, PathBuf) {
+    counter_with(env, cgroup, name, &[])
+}
+
+/// [`counter`] with more `run` options.
+fn counter_with(
+    env: &Env,
+    cgroup: Option<&Delegated>,
+    name: &str,
+    opts: &[&str],
+) -> (String, PathBuf) {
     let out = env.dir.join(format!("out-{name}"));
     env.mkdir_owned(&out, 0o755);
     let vol = format!("{}:/out", out.display());
     let script = "cat /proc/self/cgroup > /out/cg; i=0; \
                   while :; do i=$((i+1)); echo $i > /out/n.tmp; mv /out/n.tmp /out/n; sleep 0.05; done";
-    let mut run = env.run(&["-d", "--name", name, "-v", &vol], &["sh", "-c", script]);
+    let mut all = vec!["-d", "--name", name, "-v", &vol];
+    all.extend_from_slice(opts);
+    let mut run = env.run(&all, &["sh", "-c", script]);
     if let Some(d) = cgroup {
         run = run.in_cgroup(&d.path);
     }
@@ -341,6 +353,32 @@ fn stop_and_rm_f_of_paused_containers_work_and_remove_their_cgroups() {
     let o = env.coracle(["ps", "-aq", "--no-trunc"]).run();
     assert_eq!(o.ok().trim(), a, "{o}");
     env.coracle(["rm", "a"]).run().ok();
+    assert!(
+        d.children().is_empty(),
+        "no cgroup left: {:?}",
+        d.children()
+    );
+}
+
+#[test]
+fn stop_of_a_paused_container_delivers_its_stop_signal() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let Some(d) = Delegated::new(&env) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    // Under --init the shell is not pid 1, so SIGTERM ends it (143); a
+    // signal left pending in a frozen cgroup would end in SIGKILL (137).
+    let (id, _) = counter_with(&env, Some(&d), "term", &["--init"]);
+    env.coracle(["pause", "term"]).run().ok();
+    assert!(frozen(&d.container(&id)));
+    env.coracle(["stop", "-t", "20", "term"]).run().ok();
+    assert_eq!(
+        inspect(&env, "term", "{{.State.Status}} {{.State.ExitCode}}"),
+        "exited 143"
+    );
     assert!(
         d.children().is_empty(),
         "no cgroup left: {:?}",
