@@ -79,6 +79,9 @@ _coracle() {
             coracle,logs)
                 cmd="coracle__subcmd__logs"
                 ;;
+            coracle,pause)
+                cmd="coracle__subcmd__pause"
+                ;;
             coracle,ps)
                 cmd="coracle__subcmd__ps"
                 ;;
@@ -117,6 +120,9 @@ _coracle() {
                 ;;
             coracle,top)
                 cmd="coracle__subcmd__top"
+                ;;
+            coracle,unpause)
+                cmd="coracle__subcmd__unpause"
                 ;;
             coracle,volume)
                 cmd="coracle__subcmd__volume"
@@ -163,6 +169,9 @@ _coracle() {
             coracle__subcmd__container,ls)
                 cmd="coracle__subcmd__container__subcmd__ls"
                 ;;
+            coracle__subcmd__container,pause)
+                cmd="coracle__subcmd__container__subcmd__pause"
+                ;;
             coracle__subcmd__container,prune)
                 cmd="coracle__subcmd__container__subcmd__prune"
                 ;;
@@ -192,6 +201,9 @@ _coracle() {
                 ;;
             coracle__subcmd__container,top)
                 cmd="coracle__subcmd__container__subcmd__top"
+                ;;
+            coracle__subcmd__container,unpause)
+                cmd="coracle__subcmd__container__subcmd__unpause"
                 ;;
             coracle__subcmd__container,wait)
                 cmd="coracle__subcmd__container__subcmd__wait"
@@ -232,6 +244,9 @@ _coracle() {
             coracle__subcmd__container__subcmd__help,ls)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__ls"
                 ;;
+            coracle__subcmd__container__subcmd__help,pause)
+                cmd="coracle__subcmd__container__subcmd__help__subcmd__pause"
+                ;;
             coracle__subcmd__container__subcmd__help,prune)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__prune"
                 ;;
@@ -255,6 +270,9 @@ _coracle() {
                 ;;
             coracle__subcmd__container__subcmd__help,top)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__top"
+                ;;
+            coracle__subcmd__container__subcmd__help,unpause)
+                cmd="coracle__subcmd__container__subcmd__help__subcmd__unpause"
                 ;;
             coracle__subcmd__container__subcmd__help,wait)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__wait"
@@ -319,6 +337,9 @@ _coracle() {
             coracle__subcmd__help,logs)
                 cmd="coracle__subcmd__help__subcmd__logs"
                 ;;
+            coracle__subcmd__help,pause)
+                cmd="coracle__subcmd__help__subcmd__pause"
+                ;;
             coracle__subcmd__help,ps)
                 cmd="coracle__subcmd__help__subcmd__ps"
                 ;;
@@ -357,6 +378,9 @@ _coracle() {
                 ;;
             coracle__subcmd__help,top)
                 cmd="coracle__subcmd__help__subcmd__top"
+                ;;
+            coracle__subcmd__help,unpause)
+                cmd="coracle__subcmd__help__subcmd__unpause"
                 ;;
             coracle__subcmd__help,volume)
                 cmd="coracle__subcmd__help__subcmd__volume"
@@ -397,6 +421,9 @@ _coracle() {
             coracle__subcmd__help__subcmd__container,ls)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__ls"
                 ;;
+            coracle__subcmd__help__subcmd__container,pause)
+                cmd="coracle__subcmd__help__subcmd__container__subcmd__pause"
+                ;;
             coracle__subcmd__help__subcmd__container,prune)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__prune"
                 ;;
@@ -420,6 +447,9 @@ _coracle() {
                 ;;
             coracle__subcmd__help__subcmd__container,top)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__top"
+                ;;
+            coracle__subcmd__help__subcmd__container,unpause)
+                cmd="coracle__subcmd__help__subcmd__container__subcmd__unpause"
                 ;;
             coracle__subcmd__help__subcmd__container,wait)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__wait"
@@ -599,7 +629,7 @@ _coracle() {
 
     case "${cmd}" in
         coracle)
-            opts="-h -V --help --version run exec attach ps logs stop kill wait rm inspect start create restart rename top container pull images image volume push login logout tag rmi history save load import diff commit export cp check info help"
+            opts="-h -V --help --version run exec attach ps logs stop kill wait rm inspect start create restart rename top pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check info help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -695,7 +725,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container)
-            opts="-h --help run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename prune diff commit export cp top help"
+            opts="-h --help run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename pause unpause prune diff commit export cp top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1023,7 +1053,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__help)
-            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename prune diff commit export cp top help"
+            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename pause unpause prune diff commit export cp top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1204,6 +1234,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__container__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__container__subcmd__help__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1303,6 +1347,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__help__subcmd__top)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__container__subcmd__help__subcmd__unpause)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1431,6 +1489,20 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__container__subcmd__pause)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -1722,6 +1794,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__container__subcmd__unpause)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__container__subcmd__wait)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1983,7 +2069,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help)
-            opts="run exec attach ps logs stop kill wait rm inspect start create restart rename top container pull images image volume push login logout tag rmi history save load import diff commit export cp check help"
+            opts="run exec attach ps logs stop kill wait rm inspect start create restart rename top pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2039,7 +2125,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container)
-            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename prune diff commit export cp top"
+            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename pause unpause prune diff commit export cp top"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2206,6 +2292,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__help__subcmd__container__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__help__subcmd__container__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -2305,6 +2405,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container__subcmd__top)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__container__subcmd__unpause)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2710,6 +2824,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__help__subcmd__ps)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2879,6 +3007,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__top)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__unpause)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3582,6 +3724,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__pause)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__ps)
             opts="-a -q -l -n -f -h --all --quiet --latest --last --no-trunc --filter --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -3967,6 +4123,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__top)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__unpause)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -87,6 +87,13 @@ pub fn run_cli() -> i32 {
         | cli::Command::Container(cli::ContainerCommand::Rename(args)) => {
             cli::restart::rename(&args)
         }
+        cli::Command::Pause(args) | cli::Command::Container(cli::ContainerCommand::Pause(args)) => {
+            cli::pause::pause(&args)
+        }
+        cli::Command::Unpause(args)
+        | cli::Command::Container(cli::ContainerCommand::Unpause(args)) => {
+            cli::pause::unpause(&args)
+        }
         cli::Command::Pull(args) | cli::Command::Image(cli::ImageCommand::Pull(args)) => {
             cli::image::pull(&args)
         }

@@ -567,9 +567,16 @@ fn a_foreground_run_hands_its_restarts_to_a_monitor() {
         .ok();
     assert_eq!(env.coracle(["wait", "fine"]).run().ok().trim(), "0");
     assert_eq!(restart_count(&env, "fine"), 0);
-    let out = env.run(&["-t", "--restart", "always"], &["true"]).run();
-    out.expect_code(125);
-    assert!(out.stderr.contains("-t or -i"), "{out}");
+    // A terminal container gets a new terminal on each run.
+    env.run(
+        &["-d", "-t", "--name", "tty", "--restart", "on-failure:2"],
+        &["sh", "-c", "tty; exit 3"],
+    )
+    .run()
+    .ok();
+    assert_eq!(env.coracle(["wait", "tty"]).run().ok().trim(), "3");
+    assert_eq!(restart_count(&env, "tty"), 2);
+    assert_eq!(log_lines(&env, "tty", "/dev/pts/"), 3);
 }
 
 #[test]

@@ -310,7 +310,37 @@ pub fn collect(paths: &HostPaths, env: &Env) -> Vec<Item> {
 
     items.push(runtime_dir_check(paths, env));
     items.push(data_dir_check(env));
+    items.push(pause_item(crate::container::cgroup::delegated_parent()));
     items
+}
+
+/// Whether `pause` can work: the caller's cgroup v2 is delegated (the
+/// containers it runs get a cgroup of their own there).
+pub fn pause_item(delegated: Result<PathBuf, String>) -> Item {
+    let fix = "systemd-run --user --scope coracle run -d ...";
+    match delegated {
+        Ok(dir) if dir.join("cgroup.freeze").exists() && dir.join("cgroup.kill").exists() => {
+            Item::ok(
+                "pause",
+                format!(
+                    "your cgroup v2 {} is delegated to you: containers get a cgroup of their own there",
+                    dir.display()
+                ),
+            )
+        }
+        Ok(_) => Item::warn(
+            "pause",
+            "pause/unpause are unavailable: the kernel has no cgroup v2 freezer or cgroup.kill (Linux 5.14 or later)",
+        ),
+        Err(why) => Item::warn(
+            "pause",
+            format!(
+                "pause/unpause are unavailable here: {why}; they need a cgroup v2 delegated \
+                 to you (a systemd user session on a cgroup v2 host)"
+            ),
+        )
+        .with_fix(fix),
+    }
 }
 
 /// Who the report is for.
@@ -1244,6 +1274,26 @@ fn data_dir_check(env: &Env) -> Item {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn pause_item_says_where_pause_works() {
+        let d = tempfile::tempdir().unwrap();
+        let ok = pause_item(Ok(d.path().to_path_buf()));
+        // No freezer files in a plain directory: a kernel without them.
+        assert_eq!(ok.status, Status::Warn);
+        assert!(ok.detail.contains("5.14"), "{}", ok.detail);
+        std::fs::write(d.path().join("cgroup.freeze"), "0").unwrap();
+        std::fs::write(d.path().join("cgroup.kill"), "").unwrap();
+        let ok = pause_item(Ok(d.path().to_path_buf()));
+        assert_eq!(ok.status, Status::Ok);
+        let no = pause_item(Err(
+            "your cgroup v2 /x (owned by uid 0) is not delegated to you".into(),
+        ));
+        assert_eq!(no.status, Status::Warn);
+        assert!(no.detail.contains("not delegated"), "{}", no.detail);
+        assert!(no.fix.unwrap().contains("systemd-run --user --scope"));
+    }
+
     use super::*;
 
     fn env(uid: u32) -> Env {

@@ -202,6 +202,9 @@ fn status_text(c: &Container, now: i128) -> String {
                 Some(t) => format!("Up {}", since(t, now)),
                 None => "Up".into(),
             };
+            if super::pause::is_paused(c) {
+                return format!("{up} (Paused)");
+            }
             match health_status(c).as_deref() {
                 Some("starting") => format!("{up} (health: starting)"),
                 Some(h) => format!("{up} ({h})"),
@@ -330,7 +333,7 @@ impl Filters {
             vals.iter().any(|v| match k.as_str() {
                 "id" => c.record.id.starts_with(v.as_str()),
                 "name" => c.record.name.contains(v.trim_start_matches('/')),
-                "status" => c.status().as_str() == v,
+                "status" => super::pause::state_name(c) == v,
                 "health" => {
                     let h = if c.status() == Status::Running {
                         health_status(c)
@@ -560,7 +563,7 @@ fn ps_value(c: &Container, no_trunc: bool, now: i128) -> Value {
         "Names": c.record.name,
         "Ports": "",
         "RunningFor": format!("{} ago", since(created, now)),
-        "State": c.status().as_str(),
+        "State": super::pause::state_name(c),
         "Status": status_text(c, now),
     })
 }
@@ -739,7 +742,11 @@ fn signal_container(c: &Container, sig: nix::sys::signal::Signal) -> anyhow::Res
     // The monitor is the container's parent and reaps it only after this
     // lock check could see it alive, so the pid is still the container's.
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig)
-        .with_context(|| format!("send {sig} to container {} (pid {pid})", c.record.id))
+        .with_context(|| format!("send {sig} to container {} (pid {pid})", c.record.id))?;
+    // A paused container is thawed after the signal, as Docker does, so
+    // that the signal is delivered.
+    container::cgroup::thaw(&c.record.id);
+    Ok(())
 }
 
 /// Runs `f` on each named container; errors are printed and the status is 1
@@ -916,15 +923,17 @@ pub fn rm(args: &RmArgs) -> anyhow::Result<i32> {
         let id = c.record.id.clone();
         if c.alive {
             if !args.force {
-                let what = if c.restarting() {
-                    "restarting"
+                let (what, first) = if c.restarting() {
+                    ("restarting", "")
+                } else if super::pause::is_paused(&c) {
+                    ("paused", "unpause and then ")
                 } else {
-                    "running"
+                    ("running", "")
                 };
                 return Err(ExitError::new(
                     1,
                     format!(
-                        "cannot remove container \"/{}\": container is {what}: stop the container before removing or force remove",
+                        "cannot remove container \"/{}\": container is {what}: {first}stop the container before removing or force remove",
                         c.record.name
                     ),
                 )
@@ -979,6 +988,7 @@ fn force_end(c: &Container) -> anyhow::Result<()> {
             if let (Status::Running, Some(pid)) = (s.status, s.pid) {
                 if killed != Some(pid) {
                     let _ = kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+                    container::cgroup::thaw(id);
                     killed = Some(pid);
                 }
             }
@@ -1031,10 +1041,10 @@ pub fn inspect_value(c: &Container) -> Value {
         "Path": r.path,
         "Args": r.args,
         "State": {
-            "Status": status.as_str(),
+            "Status": super::pause::state_name(c),
             // Docker counts a restarting container as running.
             "Running": running || restarting,
-            "Paused": false,
+            "Paused": super::pause::is_paused(c),
             "Restarting": restarting,
             "OOMKilled": false,
             "Dead": status == Status::Dead,
@@ -1293,6 +1303,13 @@ fn start_attached(args: &StartArgs) -> anyhow::Result<i32> {
 /// Starts `c` under a new monitor, unless it runs already.
 pub(crate) fn start_one(c: &Container, n: &str) -> anyhow::Result<()> {
     if c.alive {
+        if super::pause::is_paused(c) {
+            return Err(ExitError::new(
+                1,
+                "cannot start a paused container, try unpause instead".to_string(),
+            )
+            .into());
+        }
         if c.running() || c.restarting() {
             return Ok(());
         }

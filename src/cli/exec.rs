@@ -73,6 +73,17 @@ pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
     if !c.running() {
         return Err(not_running(name));
     }
+    if super::pause::is_paused(&c) {
+        // Docker's message: a process started now would not run.
+        return Err(ExitError::new(
+            1,
+            format!(
+                "Container {} is paused, unpause the container before exec",
+                c.record.id
+            ),
+        )
+        .into());
+    }
     let spec: oci_spec::runtime::Spec = {
         let p = c.dir.join("config.json");
         let b = std::fs::read(&p).with_context(|| format!("read {}", p.display()))?;
@@ -160,6 +171,7 @@ pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
         kill_after,
         uid_map,
         gid_map,
+        cgroup: crate::container::cgroup::recorded(&c.record.id),
     };
     sexec::exec(&target, sexec::namespaces_of(&spec), &process, &opts)
 }

@@ -11,6 +11,7 @@ pub mod container;
 pub mod docs;
 pub mod exec;
 pub mod image;
+pub mod pause;
 pub mod restart;
 pub mod run;
 pub mod top;
@@ -65,6 +66,10 @@ pub enum Command {
     Rename(restart::RenameArgs),
     /// Display the running processes of a container
     Top(top::TopArgs),
+    /// Pause all processes within one or more containers
+    Pause(pause::PauseArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(pause::PauseArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -142,6 +147,10 @@ pub enum ContainerCommand {
     Restart(restart::RestartArgs),
     /// Rename a container
     Rename(restart::RenameArgs),
+    /// Pause all processes within one or more containers
+    Pause(pause::PauseArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(pause::PauseArgs),
     /// Remove all stopped containers
     Prune(container::PruneArgs),
     /// Inspect changes to files or directories on a container's filesystem
@@ -198,8 +207,8 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
         "Commands",
         &[
             "attach", "commit", "cp", "create", "diff", "export", "history", "import", "inspect",
-            "kill", "load", "logs", "rename", "restart", "rm", "rmi", "save", "start", "stop",
-            "tag", "top", "wait",
+            "kill", "load", "logs", "pause", "rename", "restart", "rm", "rmi", "save", "start",
+            "stop", "tag", "top", "unpause", "wait",
         ],
     ),
 ];

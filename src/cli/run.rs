@@ -366,6 +366,10 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     let mut dir = dir;
     dir.state.monitor_pid = Some(std::process::id() as i32);
     dir.save_state()?;
+    // Its own cgroup where the user's is delegated (for pause).
+    let cgroup = container::cgroup::Cgroup::create(&id);
+    let mut opts = plan.options.clone();
+    opts.cgroup = cgroup.as_ref().map(|c| c.path().to_path_buf());
     let result = (|| -> anyhow::Result<i32> {
         let record = crate::container::Record::read(&dir.path)?;
         let mut rec = Recorder {
@@ -373,13 +377,14 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
             health: record.healthcheck.as_ref(),
             checker: None,
         };
-        let exit = crate::sandbox::run(&plan.spec, &plan.options, &mut rec);
+        let exit = crate::sandbox::run(&plan.spec, &opts, &mut rec);
         if let Some(c) = rec.checker.take() {
             c.stop();
         }
         let exit = exit?;
         Ok(exit.code)
     })();
+    drop(cgroup);
     if args.rm {
         let mounts = crate::container::Record::read(&dir.path)
             .map(|r| r.mounts)

@@ -7,6 +7,7 @@
 //! file + rename).
 
 pub mod attach;
+pub mod cgroup;
 pub mod changes;
 pub mod cp;
 pub mod health;
@@ -325,8 +326,11 @@ pub fn remove_data_dir(data: &Path) -> anyhow::Result<()> {
     crate::image::store::remove(data)
 }
 
-/// Removes the data and runtime directories of container `id`.
+/// Removes the data and runtime directories of container `id`, and the
+/// cgroup its runner left (the caller holds its monitor lock).
 pub fn remove_container_files(id: &str) -> anyhow::Result<()> {
+    // A cgroup its runner could not remove (killed with -9).
+    cgroup::remove_recorded(id);
     remove_data_dir(&ContainerDir::path_of(id)?)?;
     let run = runtime_dir()?.join("containers").join(id);
     match std::fs::remove_dir_all(&run) {

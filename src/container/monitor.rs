@@ -112,9 +112,13 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
         let b = std::fs::read(&p).with_context(|| format!("read {}", p.display()))?;
         serde_json::from_slice(&b).with_context(|| format!("{} is damaged", p.display()))?
     };
+    // Its own cgroup where the user's is delegated (for pause); removed,
+    // with anything left in it, when the monitor ends.
+    let cgroup = super::cgroup::Cgroup::create(id);
     let opts = crate::spec::SandboxOptions {
         init: record.init,
         stdin: record.open_stdin && !record.tty,
+        cgroup: cgroup.as_ref().map(|c| c.path().to_path_buf()),
     };
     // Clients attach through a socket in the runtime directory; `start -a`
     // connects before the container starts so it sees all of its output.
@@ -206,6 +210,7 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
         let ran = one.started.map(|t| t.elapsed()).unwrap_or_default();
         delay = Some(backoff.next(ran));
     };
+    drop(cgroup);
     if record.auto_remove && !restart::is_restart_by_user(id) {
         // `wait` on a removed container still gets its exit code: it is
         // left in the runtime directory, which `list` clears later.

@@ -56,6 +56,12 @@ pub struct ExecOptions {
     /// The container's id maps (`spec::id_maps`), to check `-u` against.
     pub uid_map: Vec<IdMapEntry>,
     pub gid_map: Vec<IdMapEntry>,
+    /// The container's own cgroup, if it has one: the intermediate is
+    /// cloned into it when the caller may move a process there (its cgroup
+    /// and the container's share a delegated ancestor), so the command is
+    /// frozen and killed with the container; otherwise it stays in the
+    /// caller's cgroup.
+    pub cgroup: Option<std::path::PathBuf>,
 }
 
 /// The namespaces `exec` joins: those the container was created with.
@@ -94,7 +100,32 @@ pub fn exec(
     .map_err(|e| anyhow::anyhow!("create the sync socket: {e}"))?;
     let (mask, restore) = super::block_signals()?;
 
-    let forked = crate::sys::clone3(0)
+    let in_cgroup = opts
+        .cgroup
+        .as_deref()
+        .and_then(|p| std::fs::File::open(p).ok())
+        .and_then(|dir| match crate::sys::clone3_into_cgroup(0, dir.as_fd()) {
+            // Not allowed from the caller's cgroup (or not supported):
+            // nothing was created, clone without it.
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(
+                        libc::EACCES
+                            | libc::EPERM
+                            | libc::ENOENT
+                            | libc::EBUSY
+                            | libc::EOPNOTSUPP
+                            | libc::EINVAL
+                    )
+                ) =>
+            {
+                None
+            }
+            r => Some(r),
+        });
+    let forked = in_cgroup
+        .unwrap_or_else(|| crate::sys::clone3(0))
         .map_err(|e| anyhow::anyhow!("start a process to join the container: {e}"))?;
     let ipid = match forked {
         crate::sys::Forked::Child => {

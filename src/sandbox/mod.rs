@@ -118,7 +118,26 @@ pub fn run(
     // child unblocks them right before exec.
     let (mask, restore) = block_signals()?;
 
-    let forked = crate::sys::clone3(clone_flags(spec).bits() as u64).map_err(|e| {
+    let forked = match &opts.cgroup {
+        None => crate::sys::clone3(clone_flags(spec).bits() as u64),
+        Some(dir) => {
+            // The child starts in the container's own cgroup (and it is the
+            // root of its cgroup namespace).
+            let fd = std::fs::File::open(dir).map_err(|e| {
+                anyhow::anyhow!("open the container's cgroup {}: {e}", dir.display())
+            })?;
+            crate::sys::clone3_into_cgroup(clone_flags(spec).bits() as u64, fd.as_fd()).map_err(
+                |e| match e.raw_os_error() {
+                    Some(libc::EPERM | libc::ENOSPC) => e,
+                    _ => std::io::Error::other(format!(
+                        "in the container's cgroup {}: {e}",
+                        dir.display()
+                    )),
+                },
+            )
+        }
+    }
+    .map_err(|e| {
         let hint = if e.raw_os_error() == Some(libc::EPERM) || e.raw_os_error() == Some(libc::ENOSPC) {
             ": unprivileged user namespaces are disabled or exhausted; run `coracle check` for the fix"
         } else {

@@ -101,6 +101,10 @@ pub struct SandboxOptions {
     pub init: bool,
     /// Keep stdin open (`-i`); otherwise the process reads /dev/null.
     pub stdin: bool,
+    /// The container's own cgroup v2 directory, which the runner created
+    /// (`container::cgroup`): the child is cloned into it. `None`: it stays
+    /// in the runner's cgroup.
+    pub cgroup: Option<PathBuf>,
 }
 
 /// Files coracle generates for the container and bind-mounts over the
@@ -633,6 +637,7 @@ pub fn resolve(
         options: SandboxOptions {
             init: args.init,
             stdin: args.interactive,
+            cgroup: None,
         },
         files,
         single_id: !full,

@@ -48,10 +48,36 @@ pub fn clone3(flags: u64) -> io::Result<Forked> {
     clone3_single(flags)
 }
 
+/// [`clone3`] with `CLONE_INTO_CGROUP`: the child starts life in the cgroup
+/// v2 directory `cgroup` (an fd of it, `O_PATH` is enough), so it never runs
+/// a single instruction in the caller's cgroup, and with `CLONE_NEWCGROUP`
+/// in `flags` that cgroup is the root of its cgroup namespace. The kernel
+/// checks that the caller may move a process there (write access to the
+/// `cgroup.procs` of the destination and of the common ancestor, as for a
+/// write to `cgroup.procs`); Linux 5.7 or later.
+pub fn clone3_into_cgroup(flags: u64, cgroup: BorrowedFd<'_>) -> io::Result<Forked> {
+    let threads = thread_count()?;
+    if threads != 1 {
+        return Err(io::Error::other(format!(
+            "clone3 refused: the process has {threads} threads, it must have one"
+        )));
+    }
+    raw_clone3(flags, Some(cgroup))
+}
+
+/// `CLONE_INTO_CGROUP` (linux/sched.h).
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
 /// [`clone3`] for a process that cannot count its threads (its /proc is
 /// another pid namespace's) but is single-threaded by construction: the
 /// child of a single-threaded clone that started none.
 pub fn clone3_single(flags: u64) -> io::Result<Forked> {
+    raw_clone3(flags, None)
+}
+
+/// The one `clone3` call; the callers check that the process is
+/// single-threaded.
+fn raw_clone3(flags: u64, cgroup: Option<BorrowedFd<'_>>) -> io::Result<Forked> {
     #[repr(C)]
     #[derive(Default)]
     struct CloneArgs {
@@ -68,8 +94,15 @@ pub fn clone3_single(flags: u64) -> io::Result<Forked> {
         cgroup: u64,
     }
     let mut pidfd: libc::c_int = -1;
+    let into_cgroup = if cgroup.is_some() {
+        CLONE_INTO_CGROUP
+    } else {
+        0
+    };
     let mut args = CloneArgs {
-        flags: flags | libc::CLONE_PIDFD as u64,
+        flags: flags | libc::CLONE_PIDFD as u64 | into_cgroup,
+        // A borrowed fd stays open for the whole call.
+        cgroup: cgroup.map_or(0, |fd| fd.as_raw_fd() as u64),
         pidfd: &mut pidfd as *mut libc::c_int as u64,
         // With CLONE_PARENT the kernel takes the caller's own exit signal
         // (and refuses any other).
@@ -83,7 +116,8 @@ pub fn clone3_single(flags: u64) -> io::Result<Forked> {
     // SAFETY: `args` is a valid clone_args of the size passed; stack is 0, so
     // the child runs on a copy-on-write copy of this stack exactly like
     // fork(2). The process is single-threaded (checked by the caller), so no lock can
-    // be held by a thread that does not exist in the child.
+    // be held by a thread that does not exist in the child. The cgroup fd, if
+    // any, is borrowed for the duration of the call; the kernel only reads it.
     let ret = unsafe {
         libc::syscall(
             libc::SYS_clone3,

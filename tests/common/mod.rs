@@ -15,6 +15,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{Read, Write};
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -621,6 +622,7 @@ impl Env {
             extra_env: Vec::new(),
             timeout: TIMEOUT,
             shell_prefix: None,
+            cgroup: None,
         }
     }
 
@@ -684,6 +686,7 @@ pub struct Run<'a> {
     extra_env: Vec<(String, OsString)>,
     timeout: Duration,
     shell_prefix: Option<String>,
+    cgroup: Option<PathBuf>,
 }
 
 impl Run<'_> {
@@ -709,6 +712,14 @@ impl Run<'_> {
     /// to hand it extra inherited file descriptors (`exec 7</etc/hostname`).
     pub fn shell_prefix(mut self, script: &str) -> Self {
         self.shell_prefix = Some(script.to_string());
+        self
+    }
+
+    /// Starts the program in the cgroup v2 directory `dir` (the harness
+    /// moves the child there before it becomes the test user: moving a
+    /// process between cgroups needs write access to their common ancestor).
+    pub fn in_cgroup(mut self, dir: &Path) -> Self {
+        self.cgroup = Some(dir.to_path_buf());
         self
     }
 
@@ -752,7 +763,41 @@ impl Run<'_> {
             cmd.env(k, v);
         }
         cmd.current_dir(&self.env.home);
-        if self.env.switch_user {
+        if let Some(dir) = &self.cgroup {
+            // std runs pre_exec after its own uid/gid change, so the
+            // switch to the user is done here, after the move.
+            let procs =
+                std::ffi::CString::new(dir.join("cgroup.procs").into_os_string().into_vec())
+                    .expect("cgroup path without NUL");
+            let switch = self.env.switch_user.then_some((self.env.uid, self.env.gid));
+            // SAFETY: the closure only makes raw syscalls (open, write,
+            // close, setgroups, setgid, setuid) with data prepared before
+            // the fork; nothing allocates or takes a lock.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                    if fd < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    // "0": the writing process itself.
+                    let n = libc::write(fd, b"0".as_ptr().cast(), 1);
+                    let err = std::io::Error::last_os_error();
+                    libc::close(fd);
+                    if n != 1 {
+                        return Err(err);
+                    }
+                    if let Some((uid, gid)) = switch {
+                        if libc::setgroups(0, std::ptr::null()) != 0
+                            || libc::setgid(gid) != 0
+                            || libc::setuid(uid) != 0
+                        {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                    }
+                    Ok(())
+                });
+            }
+        } else if self.env.switch_user {
             cmd.uid(self.env.uid).gid(self.env.gid);
         }
         cmd.process_group(0);
