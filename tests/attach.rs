@@ -5,20 +5,6 @@ mod common;
 
 use common::*;
 
-struct Cleanup<'a>(&'a Env);
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        let out = self.0.coracle(["ps", "-aq", "--no-trunc"]).run();
-        let ids = out.lines();
-        if !ids.is_empty() {
-            let mut args = vec!["rm".to_string(), "-f".to_string()];
-            args.extend(ids);
-            let _ = self.0.coracle(args).run();
-        }
-    }
-}
-
 fn status(env: &Env, name: &str) -> String {
     env.coracle(["inspect", "-f", "{{.State.Status}}", name])
         .run()
@@ -157,14 +143,7 @@ fn a_terminal_container_attaches_resizes_and_detaches_with_the_keys() {
     };
     t.wait_for("host$");
     t.type_line(&format!("{} attach term", env.bin.display()));
-    let mut screen = String::new();
-    let ready = wait_until(|| {
-        t.type_line("echo READY-$((20+22))");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        screen = t.capture();
-        screen.contains("\nREADY-42")
-    });
-    assert!(ready, "the container's shell never answered:\n{screen}");
+    t.until_shell_answers("READY");
     t.type_line("tty; stty size; echo T-$((1+2))");
     let screen = t.wait_for("\nT-3");
     let (rows, cols) = t.pane_size();
@@ -185,19 +164,14 @@ fn a_terminal_container_attaches_resizes_and_detaches_with_the_keys() {
         "{} attach --detach-keys ctrl-a term",
         env.bin.display()
     ));
-    let ready = wait_until(|| {
-        t.type_line("echo AGAIN-$((1+1))");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        t.capture().contains("\nAGAIN-2")
-    });
-    assert!(ready, "{}", t.capture());
+    t.until_shell_answers("AGAIN");
     t.type_line("exit 5");
     t.type_line("echo host-after-$?");
     t.wait_for("host-after-5");
     assert!(wait_until(|| status(&env, "term") == "exited"));
     let logs = env.coracle(["logs", "term"]).run();
     assert!(
-        logs.ok().contains("AGAIN-2"),
+        logs.ok().contains("AGAIN-42"),
         "the terminal's output is logged\n{logs}"
     );
 

@@ -9,21 +9,6 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
-/// Removes every container of the test when dropped.
-struct Cleanup<'a>(&'a Env);
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        let out = self.0.coracle(["ps", "-aq", "--no-trunc"]).run();
-        let ids = out.lines();
-        if !ids.is_empty() {
-            let mut args = vec!["rm".to_string(), "-f".to_string()];
-            args.extend(ids);
-            let _ = self.0.coracle(args).run();
-        }
-    }
-}
-
 const MTIME: u64 = 1_700_000_000;
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -13,19 +13,6 @@ use procs::*;
 
 const N: usize = 50;
 
-struct Cleanup<'a>(&'a Env);
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        let ids = self.0.coracle(["ps", "-aq", "--no-trunc"]).run().lines();
-        if !ids.is_empty() {
-            let mut args = vec!["rm".to_string(), "-f".to_string()];
-            args.extend(ids);
-            let _ = self.0.coracle(args).run();
-        }
-    }
-}
-
 /// Runs `f(i)` for i in 0..N, each on a thread of its own, all at once.
 fn all_at_once<T: Send>(f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let barrier = std::sync::Barrier::new(N);

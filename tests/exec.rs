@@ -5,21 +5,6 @@ mod common;
 
 use common::*;
 
-/// Removes every container of the test when dropped.
-struct Cleanup<'a>(&'a Env);
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        let out = self.0.coracle(["ps", "-aq", "--no-trunc"]).run();
-        let ids = out.lines();
-        if !ids.is_empty() {
-            let mut args = vec!["rm".to_string(), "-f".to_string()];
-            args.extend(ids);
-            let _ = self.0.coracle(args).run();
-        }
-    }
-}
-
 /// `run -d --name NAME OPTS --rootfs ROOTFS sh -c SCRIPT`.
 fn detached(env: &Env, name: &str, opts: &[&str], script: &str) {
     let mut o = vec!["-d", "--name", name];
@@ -296,14 +281,7 @@ fn exec_with_a_terminal() {
     };
     t.wait_for("host$");
     t.type_line(&format!("{} exec -it tty /bin/sh", env.bin.display()));
-    let mut screen = String::new();
-    let ready = wait_until(|| {
-        t.type_line("echo READY-$((20+22))");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        screen = t.capture();
-        screen.contains("\nREADY-42")
-    });
-    assert!(ready, "the exec'd shell never answered:\n{screen}");
+    t.until_shell_answers("READY");
     t.type_line("tty; stty size; echo $TERM; echo T-$((1+2))");
     let screen = t.wait_for("\nT-3");
     let (rows, cols) = t.pane_size();

@@ -5,20 +5,6 @@ mod common;
 
 use common::*;
 
-struct Cleanup<'a>(&'a Env);
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        let out = self.0.coracle(["ps", "-aq", "--no-trunc"]).run();
-        let ids = out.lines();
-        if !ids.is_empty() {
-            let mut args = vec!["rm".to_string(), "-f".to_string()];
-            args.extend(ids);
-            let _ = self.0.coracle(args).run();
-        }
-    }
-}
-
 fn health(env: &Env, name: &str) -> serde_json::Value {
     let out = env
         .coracle(["inspect", "-f", "{{json .State.Health}}", name])

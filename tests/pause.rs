@@ -107,20 +107,6 @@ impl Drop for Delegated {
     }
 }
 
-/// Removes every container of the test when dropped.
-struct Cleanup<'a>(&'a Env);
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        let ids = self.0.coracle(["ps", "-aq", "--no-trunc"]).run().lines();
-        if !ids.is_empty() {
-            let mut args = vec!["rm".to_string(), "-f".to_string()];
-            args.extend(ids);
-            let _ = self.0.coracle(args).run();
-        }
-    }
-}
-
 /// A container that counts into `OUT/n` (and notes its /proc/self/cgroup
 /// in `OUT/cg`), started with `run -d` inside `cgroup` (if given).
 fn counter(env: &Env, cgroup: Option<&Delegated>, name: &str) -> (String, PathBuf) {

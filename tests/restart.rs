@@ -6,22 +6,6 @@ mod common;
 
 use common::*;
 
-/// Removes every container of the test when dropped, so that no monitor or
-/// container outlives a failed assertion.
-struct Cleanup<'a>(&'a Env);
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        let out = self.0.coracle(["ps", "-aq", "--no-trunc"]).run();
-        let ids = out.lines();
-        if !ids.is_empty() {
-            let mut args = vec!["rm".to_string(), "-f".to_string()];
-            args.extend(ids);
-            let _ = self.0.coracle(args).run();
-        }
-    }
-}
-
 /// `run -d OPTS --rootfs ROOTFS sh -c SCRIPT`; the printed id.
 fn detached(env: &Env, opts: &[&str], script: &str) -> String {
     let mut o = vec!["-d"];

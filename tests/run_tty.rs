@@ -26,16 +26,7 @@ fn start<'a>(env: &'a Env, opts: &str) -> Option<Tmux<'a>> {
         env.bin.display(),
         env.rootfs.display()
     ));
-    // Typed input may be dropped while coracle switches the terminal to raw
-    // mode: type again until the container shell answers.
-    let mut screen = String::new();
-    let ready = wait_until(|| {
-        t.type_line("echo READY-$((20+22))");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        screen = t.capture();
-        screen.contains("\nREADY-42")
-    });
-    assert!(ready, "the container shell never answered:\n{screen}");
+    t.until_shell_answers("READY");
     Some(t)
 }
 

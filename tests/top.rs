@@ -5,19 +5,6 @@ mod common;
 
 use common::*;
 
-struct Cleanup<'a>(&'a Env);
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        let ids = self.0.coracle(["ps", "-aq", "--no-trunc"]).run().lines();
-        if !ids.is_empty() {
-            let mut args = vec!["rm".to_string(), "-f".to_string()];
-            args.extend(ids);
-            let _ = self.0.coracle(args).run();
-        }
-    }
-}
-
 fn pid_of(env: &Env, name: &str) -> i32 {
     let mut pid = 0;
     assert!(

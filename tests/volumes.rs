@@ -8,21 +8,6 @@ use std::fs;
 
 use common::*;
 
-/// Removes every container of the test when dropped.
-struct Cleanup<'a>(&'a Env);
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        let out = self.0.coracle(["ps", "-aq", "--no-trunc"]).run();
-        let ids = out.lines();
-        if !ids.is_empty() {
-            let mut args = vec!["rm".to_string(), "-f".to_string()];
-            args.extend(ids);
-            let _ = self.0.coracle(args).run();
-        }
-    }
-}
-
 fn volume_names(env: &Env) -> Vec<String> {
     let out = env.coracle(["volume", "ls", "-q"]).run();
     out.ok();

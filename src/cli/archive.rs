@@ -80,16 +80,29 @@ pub fn save(args: &SaveArgs) -> anyhow::Result<i32> {
         FormatArg::DockerArchive => ArchiveFormat::DockerArchive,
         FormatArg::OciArchive => ArchiveFormat::OciArchive,
     };
-    match &args.output {
+    write_archive(args.output.as_deref(), "save", |w| {
+        archive::save(&store, &images, format, w)?;
+        Ok(())
+    })?;
+    Ok(0)
+}
+
+/// Writes an archive to `output`, or to stdout (never to a terminal).
+/// A file is written next to its target and renamed: a failed `what`
+/// never leaves a truncated archive under the asked-for name.
+pub(crate) fn write_archive(
+    output: Option<&std::path::Path>,
+    what: &str,
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    match output {
         Some(path) => {
-            // Written next to the target and renamed: a failed save never
-            // leaves a truncated archive under the asked-for name.
             let dir = path
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(std::path::Path::new("."));
             let tmp = dir.join(format!(
-                ".{}.coracle-save-{}",
+                ".{}.coracle-{what}-{}",
                 path.file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
@@ -99,14 +112,14 @@ pub fn save(args: &SaveArgs) -> anyhow::Result<i32> {
                 std::fs::File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
             let result = (|| {
                 let mut w = std::io::BufWriter::new(file);
-                archive::save(&store, &images, format, &mut w)?;
+                write(&mut w)?;
                 w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
                 std::fs::rename(&tmp, path).with_context(|| format!("write {}", path.display()))
             })();
             if result.is_err() {
                 let _ = std::fs::remove_file(&tmp);
             }
-            result?;
+            result
         }
         None => {
             let stdout = std::io::stdout();
@@ -114,11 +127,11 @@ pub fn save(args: &SaveArgs) -> anyhow::Result<i32> {
                 bail!("refusing to write an archive to a terminal: use -o FILE or redirect the output");
             }
             let mut w = std::io::BufWriter::new(stdout.lock());
-            archive::save(&store, &images, format, &mut w)?;
+            write(&mut w)?;
             w.flush()?;
+            Ok(())
         }
     }
-    Ok(0)
 }
 
 pub fn load(args: &LoadArgs) -> anyhow::Result<i32> {

@@ -1,6 +1,6 @@
 //! `diff`, `commit`, `export` and `cp`: a container's file system.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
@@ -183,42 +183,10 @@ pub fn commit(args: &CommitArgs) -> anyhow::Result<i32> {
 
 pub fn export(args: &ExportArgs) -> anyhow::Result<i32> {
     let c = crate::container::resolve(&args.container)?;
-    match &args.output {
-        Some(path) => {
-            // Written next to the target and renamed: a failed export never
-            // leaves a truncated archive under the asked-for name.
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let tmp = dir.join(format!(
-                ".{}.coracle-export-{}",
-                path.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                std::process::id()
-            ));
-            let file =
-                std::fs::File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
-            let result = (|| {
-                let w = changes::export(&c, std::io::BufWriter::new(file))?;
-                w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-                std::fs::rename(&tmp, path).with_context(|| format!("write {}", path.display()))
-            })();
-            if result.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            result?;
-        }
-        None => {
-            let stdout = std::io::stdout();
-            if stdout.is_terminal() {
-                bail!("refusing to write an archive to a terminal: use -o FILE or redirect the output");
-            }
-            let mut w = changes::export(&c, std::io::BufWriter::new(stdout.lock()))?;
-            w.flush()?;
-        }
-    }
+    super::archive::write_archive(args.output.as_deref(), "export", |w| {
+        changes::export(&c, w)?;
+        Ok(())
+    })?;
     Ok(0)
 }
 

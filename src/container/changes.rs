@@ -442,8 +442,8 @@ fn same_content(a: &mut File, b: &mut File) -> io::Result<bool> {
     let mut ba = vec![0u8; 64 << 10];
     let mut bb = vec![0u8; 64 << 10];
     loop {
-        let n = read_full(a, &mut ba)?;
-        let m = read_full(b, &mut bb)?;
+        let n = crate::image::unpack::read_full(a, &mut ba)?;
+        let m = crate::image::unpack::read_full(b, &mut bb)?;
         if n != m || ba[..n] != bb[..m] {
             return Ok(false);
         }
@@ -451,19 +451,6 @@ fn same_content(a: &mut File, b: &mut File) -> io::Result<bool> {
             return Ok(true);
         }
     }
-}
-
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// `A`, `C` or `D`, as Docker prints them.

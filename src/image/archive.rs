@@ -179,20 +179,6 @@ fn append_blob<W: Write>(
 // ---------------------------------------------------------------------------
 // Reading archives
 
-/// Reads up to `buf.len()` bytes (fewer only at the end of the stream).
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
-}
-
 /// A directory inside the store root, removed on drop.
 struct Spool {
     dir: PathBuf,
@@ -636,7 +622,7 @@ fn plan(ar: &Archive) -> anyhow::Result<Vec<Planned>> {
                 .with_context(|| format!("manifest.json names layer {l:?}"))?
                 .clone();
             let mut head = [0u8; 8];
-            let n = read_full(&mut File::open(&f.path)?, &mut head)?;
+            let n = crate::image::unpack::read_full(&mut File::open(&f.path)?, &mut head)?;
             let mt = match Compression::sniff(&head[..n]) {
                 Compression::None => "application/vnd.docker.image.rootfs.diff.tar",
                 Compression::Gzip => "application/vnd.docker.image.rootfs.diff.tar.gzip",
@@ -1096,7 +1082,7 @@ fn add_layer(
     what: &str,
 ) -> anyhow::Result<ImageRecord> {
     let mut head = [0u8; 8];
-    let n = read_full(&mut File::open(path)?, &mut head)?;
+    let n = crate::image::unpack::read_full(&mut File::open(path)?, &mut head)?;
     let compression = Compression::sniff(&head[..n]);
     let media_type = match compression {
         Compression::None => "application/vnd.oci.image.layer.v1.tar",

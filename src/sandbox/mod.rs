@@ -20,13 +20,12 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::process::Command;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sched::CloneFlags;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
-use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use oci_spec::runtime::Spec;
 
 use self::channel::Msg;
 use self::idmap::IdMapEntry;
@@ -66,24 +65,6 @@ pub const FORWARDED_SIGNALS: &[Signal] = &[
 /// (Docker's default stop timeout).
 pub const HANGUP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
-fn clone_flags(spec: &Spec) -> CloneFlags {
-    let mut f = CloneFlags::empty();
-    let ns = spec.linux().as_ref().and_then(|l| l.namespaces().as_ref());
-    for n in ns.into_iter().flatten().filter(|n| n.path().is_none()) {
-        f |= match n.typ() {
-            LinuxNamespaceType::User => CloneFlags::CLONE_NEWUSER,
-            LinuxNamespaceType::Mount => CloneFlags::CLONE_NEWNS,
-            LinuxNamespaceType::Pid => CloneFlags::CLONE_NEWPID,
-            LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
-            LinuxNamespaceType::Ipc => CloneFlags::CLONE_NEWIPC,
-            LinuxNamespaceType::Cgroup => CloneFlags::CLONE_NEWCGROUP,
-            LinuxNamespaceType::Network => CloneFlags::CLONE_NEWNET,
-            LinuxNamespaceType::Time => CloneFlags::empty(),
-        };
-    }
-    f
-}
-
 /// What happened to the container's process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Exit {
@@ -119,14 +100,14 @@ pub fn run(
     let (mask, restore) = block_signals()?;
 
     let forked = match &opts.cgroup {
-        None => crate::sys::clone3(clone_flags(spec).bits() as u64),
+        None => crate::sys::clone3(exec::namespaces_of(spec).bits() as u64),
         Some(dir) => {
             // The child starts in the container's own cgroup (and it is the
             // root of its cgroup namespace).
             let fd = std::fs::File::open(dir).map_err(|e| {
                 anyhow::anyhow!("open the container's cgroup {}: {e}", dir.display())
             })?;
-            crate::sys::clone3_into_cgroup(clone_flags(spec).bits() as u64, fd.as_fd()).map_err(
+            crate::sys::clone3_into_cgroup(exec::namespaces_of(spec).bits() as u64, fd.as_fd()).map_err(
                 |e| match e.raw_os_error() {
                     Some(libc::EPERM | libc::ENOSPC) => e,
                     _ => std::io::Error::other(format!(

@@ -937,6 +937,22 @@ impl Drop for Running {
     }
 }
 
+/// Removes every container of the test when dropped (`rm -f` of all
+/// that `ps -a` lists), so that no monitor or container outlives a failed
+/// assertion.
+pub struct Cleanup<'a>(pub &'a Env);
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        let ids = self.0.coracle(["ps", "-aq", "--no-trunc"]).run().lines();
+        if !ids.is_empty() {
+            let mut args = vec!["rm".to_string(), "-f".to_string()];
+            args.extend(ids);
+            let _ = self.0.coracle(args).run();
+        }
+    }
+}
+
 /// What a finished process left.
 pub struct Out {
     pub status: ExitStatus,
@@ -1196,6 +1212,20 @@ impl<'a> Tmux<'a> {
     }
 
     /// Types `text` literally, then Enter.
+    /// Types `echo TAG-$((20+22))` until a shell answers `TAG-42`: typed
+    /// input may be dropped while coracle switches the terminal to raw mode.
+    #[track_caller]
+    pub fn until_shell_answers(&self, tag: &str) {
+        let mut screen = String::new();
+        let ready = wait_until(|| {
+            self.type_line(&format!("echo {tag}-$((20+22))"));
+            std::thread::sleep(Duration::from_millis(500));
+            screen = self.capture();
+            screen.contains(&format!("\n{tag}-42"))
+        });
+        assert!(ready, "the shell never answered:\n{screen}");
+    }
+
     pub fn type_line(&self, text: &str) {
         self.tmux(&["send-keys", "-t", "main", "-l", text]).ok();
         self.tmux(&["send-keys", "-t", "main", "Enter"]).ok();
