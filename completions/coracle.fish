@@ -133,7 +133,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand logs" -s f -l follow -d 
 complete -c coracle -n "__fish_coracle_using_subcommand logs" -s t -l timestamps -d 'Show timestamps'
 complete -c coracle -n "__fish_coracle_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand stop" -s t -l time -d 'Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand stop" -s s -l signal -d 'Signal to send first (default: the image\'s StopSignal, or SIGTERM)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand stop" -s s -l signal -d 'Signal to send first (default: the container\'s --stop-signal, else the image\'s StopSignal, else SIGTERM)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand stop" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand kill" -s s -l signal -d 'Signal to send to the container' -r
 complete -c coracle -n "__fish_coracle_using_subcommand kill" -s h -l help -d 'Print help'
@@ -188,7 +188,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand create" -l privileged -d
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand create" -s d -l detach -d 'Run the container in the background under a monitor and print its id'
 complete -c coracle -n "__fish_coracle_using_subcommand restart" -s t -l time -d 'Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand restart" -s s -l signal -d 'Signal to send first (default: the container\'s StopSignal, or SIGTERM)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand restart" -s s -l signal -d 'Signal to send first (default: the container\'s --stop-signal, else the image\'s StopSignal, else SIGTERM)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand restart" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand rename" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand top" -s h -l help -d 'Print help'
@@ -306,7 +306,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s t -l timestamps -d 'Show timestamps'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s t -l time -d 'Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s s -l signal -d 'Signal to send first (default: the image\'s StopSignal, or SIGTERM)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s s -l signal -d 'Signal to send first (default: the container\'s --stop-signal, else the image\'s StopSignal, else SIGTERM)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from kill" -s s -l signal -d 'Signal to send to the container' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
@@ -364,7 +364,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -s d -l detach -d 'Run the container in the background under a monitor and print its id'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from restart" -s t -l time -d 'Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from restart" -s s -l signal -d 'Signal to send first (default: the container\'s StopSignal, or SIGTERM)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from restart" -s s -l signal -d 'Signal to send first (default: the container\'s --stop-signal, else the image\'s StopSignal, else SIGTERM)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'

@@ -10,27 +10,6 @@ mod registry_fixture;
 
 use common::*;
 
-/// `run -d OPTS --rootfs ROOTFS sh -c SCRIPT`; the printed id.
-fn detached(env: &Env, opts: &[&str], script: &str) -> String {
-    let mut o = vec!["-d"];
-    o.extend_from_slice(opts);
-    let out = env.run(&o, &["sh", "-c", script]).run();
-    let id = out.ok().trim().to_string();
-    assert!(
-        id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()),
-        "run -d prints the full id\n{out}"
-    );
-    id
-}
-
-fn inspect_field(env: &Env, what: &str, template: &str) -> String {
-    env.coracle(["inspect", "-f", template, what])
-        .run()
-        .ok()
-        .trim()
-        .to_string()
-}
-
 fn state_json(env: &Env, id: &str) -> serde_json::Value {
     let p = env
         .data
@@ -56,7 +35,7 @@ fn detached_container_logs_grow_and_follow_ends_with_it() {
     };
     let _c = Cleanup(&env);
     let script = "while :; do echo tick; sleep 0.2; done";
-    let id = detached(&env, &["--name", "ticker"], script);
+    let id = env.detached(&["--name", "ticker"], script);
     assert!(wait_until(|| log_lines(&env, "ticker", "tick") >= 1));
     let first = log_lines(&env, &id, "tick");
     assert!(
@@ -84,11 +63,7 @@ fn logs_keep_streams_apart_and_filter_by_time_and_tail() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(
-        &env,
-        &[],
-        "echo one; echo err >&2; echo two; printf partial",
-    );
+    let id = env.detached(&[], "echo one; echo err >&2; echo two; printf partial");
     assert_eq!(env.coracle(["wait", &id]).run().ok().trim(), "0");
     let out = env.coracle(["logs", &id]).run();
     assert_eq!(out.ok(), "one\ntwo\npartial", "{out}");
@@ -130,14 +105,13 @@ fn stop_kills_what_ignores_sigterm_and_wait_prints_exit_codes() {
     };
     let _c = Cleanup(&env);
     // pid 1 without a TERM handler ignores SIGTERM: stop must kill it.
-    let stubborn = detached(
-        &env,
+    let stubborn = env.detached(
         &["--name", "stubborn"],
         "trap '' TERM; while :; do sleep 0.1; done",
     );
     // With a handler it exits by itself.
-    let polite = detached(&env, &[], "trap 'exit 3' TERM; while :; do sleep 0.1; done");
-    let seven = detached(&env, &[], "exit 7");
+    let polite = env.detached(&[], "trap 'exit 3' TERM; while :; do sleep 0.1; done");
+    let seven = env.detached(&[], "exit 7");
     let out = env
         .coracle(["stop", "-t", "1", "stubborn", &polite[..12]])
         .run();
@@ -152,7 +126,7 @@ fn stop_kills_what_ignores_sigterm_and_wait_prints_exit_codes() {
         "{out}"
     );
     assert_eq!(
-        inspect_field(&env, "stubborn", "{{.State.Status}} {{.State.ExitCode}}"),
+        env.inspect_field("stubborn", "{{.State.Status}} {{.State.ExitCode}}"),
         "exited 137"
     );
     let out = env.coracle(["ps", "-a", "--filter", "name=stubborn"]).run();
@@ -170,7 +144,7 @@ fn kill_sends_the_signal_and_refuses_a_stopped_container() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(&env, &[], "trap 'exit 5' USR1; while :; do sleep 0.1; done");
+    let id = env.detached(&[], "trap 'exit 5' USR1; while :; do sleep 0.1; done");
     let out = env.coracle(["kill", "-s", "USR1", &id[..8]]).run();
     assert_eq!(out.ok().trim(), &id[..8]);
     assert_eq!(env.coracle(["wait", &id]).run().ok().trim(), "5");
@@ -195,10 +169,12 @@ fn detached_start_errors_have_dockers_exit_codes() {
     let out = env.run(&["-d"], &["/etc/passwd"]).run();
     out.expect_code(126);
     assert_eq!(
-        inspect_field(&env, "missing", "{{.State.Status}} {{.State.ExitCode}}"),
+        env.inspect_field("missing", "{{.State.Status}} {{.State.ExitCode}}"),
         "created 127"
     );
-    assert!(inspect_field(&env, "missing", "{{.State.Error}}").contains("nosuchcmd"));
+    assert!(env
+        .inspect_field("missing", "{{.State.Error}}")
+        .contains("nosuchcmd"));
 }
 
 #[test]
@@ -207,7 +183,7 @@ fn names_are_unique_valid_and_resolve_with_id_prefixes() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(&env, &["--name", "web"], "exit 0");
+    let id = env.detached(&["--name", "web"], "exit 0");
     let out = env.run(&["-d", "--name", "web"], &["true"]).run();
     out.expect_code(125);
     assert!(
@@ -224,14 +200,14 @@ fn names_are_unique_valid_and_resolve_with_id_prefixes() {
     let out = env.run(&["-d", "--name=-bad"], &["true"]).run();
     out.expect_code(125);
     assert!(out.stderr.contains("invalid container name"), "{out}");
-    assert_eq!(inspect_field(&env, &id[..6], "{{.Name}}"), "/web");
-    assert_eq!(inspect_field(&env, "web", "{{.Id}}"), id);
-    let other = detached(&env, &[], "exit 0");
-    let name = inspect_field(&env, &other, "{{.Name}}");
+    assert_eq!(env.inspect_field(&id[..6], "{{.Name}}"), "/web");
+    assert_eq!(env.inspect_field("web", "{{.Id}}"), id);
+    let other = env.detached(&[], "exit 0");
+    let name = env.inspect_field(&other, "{{.Name}}");
     let name = name.strip_prefix('/').unwrap();
     let (adj, noun) = name.split_once('_').expect("adjective_noun");
     assert!(!adj.is_empty() && !noun.is_empty(), "{name}");
-    assert_eq!(inspect_field(&env, name, "{{.Id}}"), other);
+    assert_eq!(env.inspect_field(name, "{{.Id}}"), other);
     for cmd in ["inspect", "logs", "wait", "stop", "kill", "rm", "start"] {
         let out = env.coracle([cmd, "nope"]).run();
         out.expect_code(1);
@@ -250,10 +226,9 @@ fn ps_filters_and_formats() {
         return;
     };
     let _c = Cleanup(&env);
-    let done = detached(&env, &["--name", "done", "--label", "tier=batch"], "exit 2");
+    let done = env.detached(&["--name", "done", "--label", "tier=batch"], "exit 2");
     env.coracle(["wait", "done"]).run().ok();
-    let up = detached(
-        &env,
+    let up = env.detached(
         &["--name", "up", "-l", "tier=web", "--label", "flag"],
         "while :; do sleep 0.2; done",
     );
@@ -354,7 +329,7 @@ fn killed_monitor_is_not_shown_running_and_rm_f_cleans_up() {
     };
     let _c = Cleanup(&env);
     let script = "while :; do echo alive; sleep 0.2; done";
-    let id = detached(&env, &["--name", "orphan"], script);
+    let id = env.detached(&["--name", "orphan"], script);
     let monitor = state_json(&env, &id)["monitor_pid"].as_i64().unwrap() as i32;
     assert!(wait_until(|| !host_pids_with_cmdline(&format!(
         "sh -c {script}"
@@ -378,7 +353,7 @@ fn killed_monitor_is_not_shown_running_and_rm_f_cleans_up() {
     let out = env.coracle(["ps", "-a", "--filter", "status=dead"]).run();
     assert!(out.ok().contains("Dead"), "{out}");
     assert_eq!(
-        inspect_field(&env, "orphan", "{{.State.Running}} {{.State.Dead}}"),
+        env.inspect_field("orphan", "{{.State.Running}} {{.State.Dead}}"),
         "false true"
     );
     let out = env.coracle(["rm", "-f", "orphan"]).run();
@@ -401,7 +376,7 @@ fn rm_refuses_a_running_container_and_rm_f_kills_it() {
     };
     let _c = Cleanup(&env);
     let script = "while :; do sleep 0.21; done";
-    let id = detached(&env, &["--name", "busy"], script);
+    let id = env.detached(&["--name", "busy"], script);
     let out = env.coracle(["rm", "busy"]).run();
     out.expect_code(1);
     assert!(
@@ -467,8 +442,7 @@ fn inspect_shows_config_and_bind_mounts() {
     let vol = env.dir.join("vol");
     env.mkdir_owned(&vol, 0o755);
     let spec = format!("{}:/data:ro", vol.display());
-    let id = detached(
-        &env,
+    let id = env.detached(
         &["-v", &spec, "-e", "A=1", "-w", "/tmp", "-h", "box"],
         "while :; do sleep 0.22; done",
     );
@@ -511,13 +485,13 @@ fn start_reruns_an_exited_container_and_run_d_rm_removes_it() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(&env, &["--name", "again"], "echo hi; exit 3");
+    let id = env.detached(&["--name", "again"], "echo hi; exit 3");
     assert_eq!(env.coracle(["wait", "again"]).run().ok().trim(), "3");
     assert_eq!(env.coracle(["start", "again"]).run().ok().trim(), "again");
     assert_eq!(env.coracle(["wait", &id]).run().ok().trim(), "3");
     assert_eq!(log_lines(&env, "again", "hi"), 2, "both runs logged");
     env.coracle(["rm", "again"]).run().ok();
-    let gone = detached(&env, &["--rm"], "sleep 0.3; exit 6");
+    let gone = env.detached(&["--rm"], "sleep 0.3; exit 6");
     assert_eq!(
         env.coracle(["wait", &gone]).run().ok().trim(),
         "6",
@@ -623,8 +597,7 @@ fn logs_rotate_by_size_and_read_across_files() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(
-        &env,
+    let id = env.detached(
         &["--log-opt", "max-size=1k", "--log-opt", "max-file=3"],
         "i=0; while [ $i -lt 300 ]; do echo line $i; i=$((i+1)); done",
     );
@@ -665,8 +638,7 @@ fn logs_follow_goes_on_across_rotations() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(
-        &env,
+    let id = env.detached(
         &["--log-opt", "max-size=2k", "--log-opt", "max-file=5"],
         "i=0; while :; do echo line $i; i=$((i+1)); sleep 0.01; done",
     );
@@ -693,8 +665,8 @@ fn a_damaged_record_is_named_and_removable() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(&env, &[], "exit 0");
-    let good = detached(&env, &["--name", "good"], "exit 0");
+    let id = env.detached(&[], "exit 0");
+    let good = env.detached(&["--name", "good"], "exit 0");
     env.coracle(["wait", &id, &good]).run().ok();
     let dir = env.data.join("coracle/containers").join(&id);
     env.write_owned(&dir.join("container.json"), "{\"id\": ");
@@ -721,13 +693,9 @@ fn detached_run_with_init_returns_and_stops() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(
-        &env,
-        &["--init"],
-        "echo started; while :; do sleep 0.24; done",
-    );
+    let id = env.detached(&["--init"], "echo started; while :; do sleep 0.24; done");
     assert!(wait_until(|| log_lines(&env, &id, "started") == 1));
-    assert_eq!(inspect_field(&env, &id, "{{.State.Status}}"), "running");
+    assert_eq!(env.inspect_field(&id, "{{.State.Status}}"), "running");
     env.coracle(["stop", "-t", "5", &id]).run().ok();
     // init forwards SIGTERM to the shell, which is not pid 1 and dies of it.
     assert_eq!(env.coracle(["wait", &id]).run().ok().trim(), "143");
@@ -739,11 +707,7 @@ fn detached_container_in_single_id_mode() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(
-        &env,
-        &["--name", "solo"],
-        "id -u; while :; do sleep 0.25; done",
-    );
+    let id = env.detached(&["--name", "solo"], "id -u; while :; do sleep 0.25; done");
     assert!(wait_until(|| log_lines(&env, "solo", "0") == 1));
     assert_eq!(env.coracle(["ps", "-q"]).run().ok().trim(), &id[..12]);
     env.coracle(["stop", "-t", "1", "solo"]).run().ok();
@@ -758,9 +722,9 @@ fn prune_removes_stopped_containers_and_crash_remains_only() {
         return;
     };
     let _c = Cleanup(&env);
-    let exited = detached(&env, &[], "exit 0");
+    let exited = env.detached(&[], "exit 0");
     env.coracle(["wait", &exited]).run().ok();
-    let up = detached(&env, &[], "while :; do sleep 0.26; done");
+    let up = env.detached(&[], "while :; do sleep 0.26; done");
     // What a `run` killed while building an image root leaves: no record.
     let remains = "ab".repeat(32);
     let dir = env.data.join("coracle/containers").join(&remains);

@@ -6,29 +6,8 @@ mod common;
 
 use common::*;
 
-/// `run -d OPTS --rootfs ROOTFS sh -c SCRIPT`; the printed id.
-fn detached(env: &Env, opts: &[&str], script: &str) -> String {
-    let mut o = vec!["-d"];
-    o.extend_from_slice(opts);
-    let out = env.run(&o, &["sh", "-c", script]).run();
-    let id = out.ok().trim().to_string();
-    assert!(
-        id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()),
-        "run -d prints the full id\n{out}"
-    );
-    id
-}
-
-fn inspect_field(env: &Env, what: &str, template: &str) -> String {
-    env.coracle(["inspect", "-f", template, what])
-        .run()
-        .ok()
-        .trim()
-        .to_string()
-}
-
 fn restart_count(env: &Env, what: &str) -> u32 {
-    inspect_field(env, what, "{{.RestartCount}}")
+    env.inspect_field(what, "{{.RestartCount}}")
         .parse()
         .unwrap()
 }
@@ -44,11 +23,11 @@ fn log_lines(env: &Env, what: &str, needle: &str) -> usize {
 
 /// The host pid of the container's first process (0 when not running).
 fn pid_of(env: &Env, what: &str) -> i32 {
-    inspect_field(env, what, "{{.State.Pid}}").parse().unwrap()
+    env.inspect_field(what, "{{.State.Pid}}").parse().unwrap()
 }
 
 fn status_of(env: &Env, what: &str) -> String {
-    inspect_field(env, what, "{{.State.Status}}")
+    env.inspect_field(what, "{{.State.Status}}")
 }
 
 #[test]
@@ -57,8 +36,7 @@ fn on_failure_counts_restarts_and_gives_up_after_n() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(
-        &env,
+    let id = env.detached(
         &["--name", "flaky", "--restart", "on-failure:2"],
         "echo run; exit 3",
     );
@@ -71,22 +49,21 @@ fn on_failure_counts_restarts_and_gives_up_after_n() {
     );
     assert_eq!(restart_count(&env, "flaky"), 2);
     assert_eq!(
-        inspect_field(
-            &env,
+        env.inspect_field(
             "flaky",
             "{{.State.Status}} {{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}"
         ),
         "exited 3 on-failure 2"
     );
     // Success is not a failure: no restart.
-    let ok = detached(&env, &["--restart", "on-failure"], "echo fine; exit 0");
+    let ok = env.detached(&["--restart", "on-failure"], "echo fine; exit 0");
     assert_eq!(env.coracle(["wait", &ok]).run().ok().trim(), "0");
     assert_eq!(restart_count(&env, &ok), 0);
     assert_eq!(log_lines(&env, &ok, "fine"), 1);
     // The default policy is shown as Docker shows it.
-    let plain = detached(&env, &[], "exit 0");
+    let plain = env.detached(&[], "exit 0");
     assert_eq!(
-        inspect_field(&env, &plain, "{{json .HostConfig.RestartPolicy}}"),
+        env.inspect_field(&plain, "{{json .HostConfig.RestartPolicy}}"),
         "{\"MaximumRetryCount\":0,\"Name\":\"no\"}"
     );
 }
@@ -98,7 +75,7 @@ fn always_restarts_after_pid_1_is_killed_from_the_host() {
     };
     let _c = Cleanup(&env);
     let script = "echo up; while :; do sleep 0.2; done";
-    let id = detached(&env, &["--name", "phoenix", "--restart", "always"], script);
+    let id = env.detached(&["--name", "phoenix", "--restart", "always"], script);
     assert!(wait_until(|| log_lines(&env, "phoenix", "up") == 1));
     let monitor = std::fs::read_to_string(
         env.data
@@ -150,7 +127,7 @@ fn a_restarting_container_is_shown_and_stop_ends_it_for_good() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(&env, &["--name", "crashy", "--restart", "always"], "exit 1");
+    let id = env.detached(&["--name", "crashy", "--restart", "always"], "exit 1");
     // Between runs (the backoff doubles, so this state lasts longer each time).
     assert!(
         wait_until(|| {
@@ -159,8 +136,7 @@ fn a_restarting_container_is_shown_and_stop_ends_it_for_good() {
         }),
         "ps shows Restarting (CODE) ... ago"
     );
-    assert!(wait_until(|| inspect_field(
-        &env,
+    assert!(wait_until(|| env.inspect_field(
         "crashy",
         "{{.State.Status}} {{.State.Running}} {{.State.Restarting}}"
     ) == "restarting true true"));
@@ -193,7 +169,7 @@ fn stop_of_an_always_container_keeps_it_stopped_and_start_resets_the_count() {
     };
     let _c = Cleanup(&env);
     let script = "echo up; trap 'exit 0' TERM; while :; do sleep 0.1; done";
-    detached(&env, &["--name", "steady", "--restart", "always"], script);
+    env.detached(&["--name", "steady", "--restart", "always"], script);
     assert!(wait_until(|| log_lines(&env, "steady", "up") == 1));
     let first = pid_of(&env, "steady");
     nix::sys::signal::kill(
@@ -231,8 +207,7 @@ fn unless_stopped_restarts_on_success_until_killed() {
         return;
     };
     let _c = Cleanup(&env);
-    detached(
-        &env,
+    env.detached(
         &["--name", "loop", "--restart", "unless-stopped"],
         "echo pass; sleep 0.3; exit 0",
     );
@@ -248,7 +223,7 @@ fn unless_stopped_restarts_on_success_until_killed() {
     assert!(code == "137" || code == "0", "{code}");
     assert_eq!(status_of(&env, "loop"), "exited");
     assert_eq!(
-        inspect_field(&env, "loop", "{{.HostConfig.RestartPolicy.Name}}"),
+        env.inspect_field("loop", "{{.HostConfig.RestartPolicy.Name}}"),
         "unless-stopped"
     );
 }
@@ -261,8 +236,7 @@ fn kill_ends_a_policy_only_with_kill_or_the_stop_signal() {
     let _c = Cleanup(&env);
     // Docker's rule: with a StopSignal set, another signal is just
     // delivered, and the policy restarts what it ends.
-    detached(
-        &env,
+    env.detached(
         &[
             "--name",
             "usr",
@@ -292,31 +266,27 @@ fn stop_signal_and_stop_timeout_are_honoured() {
         return;
     };
     let _c = Cleanup(&env);
-    let polite = detached(
-        &env,
+    let polite = env.detached(
         &["--stop-signal", "USR1"],
         "trap 'echo got-usr1; exit 4' USR1; echo ready; while :; do sleep 0.1; done",
     );
     assert!(wait_until(|| log_lines(&env, &polite, "ready") == 1));
-    assert_eq!(
-        inspect_field(&env, &polite, "{{.Config.StopSignal}}"),
-        "USR1"
-    );
+    assert_eq!(env.inspect_field(&polite, "{{.Config.StopSignal}}"), "USR1");
     env.coracle(["stop", &polite]).run().ok();
     assert_eq!(env.coracle(["wait", &polite]).run().ok().trim(), "4");
     assert_eq!(log_lines(&env, &polite, "got-usr1"), 1);
     // TERM takes 5 seconds to handle: a stop timeout of 1 kills it first
     // (137), the default of 10 lets it exit by itself (5).
     let slow = "trap 'sleep 5; exit 5' TERM; echo ready; while :; do sleep 0.1; done";
-    let short = detached(&env, &["--stop-timeout", "1"], slow);
-    let default = detached(&env, &[], slow);
-    let long = detached(&env, &["--stop-timeout", "30"], slow);
+    let short = env.detached(&["--stop-timeout", "1"], slow);
+    let default = env.detached(&[], slow);
+    let long = env.detached(&["--stop-timeout", "30"], slow);
     for id in [&short, &default, &long] {
         assert!(wait_until(|| log_lines(&env, id, "ready") == 1));
     }
-    assert_eq!(inspect_field(&env, &short, "{{.Config.StopTimeout}}"), "1");
+    assert_eq!(env.inspect_field(&short, "{{.Config.StopTimeout}}"), "1");
     let config: serde_json::Value =
-        serde_json::from_str(&inspect_field(&env, &default, "{{json .Config}}")).unwrap();
+        serde_json::from_str(&env.inspect_field(&default, "{{json .Config}}")).unwrap();
     assert!(
         config.get("StopTimeout").is_none() && config.get("StopSignal").is_none(),
         "not set, not shown: {config}"
@@ -338,7 +308,7 @@ fn restart_stops_and_starts_again() {
     };
     let _c = Cleanup(&env);
     let script = "echo start; trap 'exit 0' TERM; while :; do sleep 0.1; done";
-    detached(&env, &["--name", "again"], script);
+    env.detached(&["--name", "again"], script);
     assert!(wait_until(|| log_lines(&env, "again", "start") == 1));
     let first = pid_of(&env, "again");
     let out = env.coracle(["restart", "-t", "5", "again"]).run();
@@ -353,7 +323,7 @@ fn restart_stops_and_starts_again() {
     assert!(wait_until(|| log_lines(&env, "again", "start") == 3));
     assert_eq!(status_of(&env, "again"), "running");
     // A --rm container survives its restart, as under Docker.
-    let gone = detached(&env, &["--rm"], script);
+    let gone = env.detached(&["--rm"], script);
     assert!(wait_until(|| log_lines(&env, &gone, "start") == 1));
     env.coracle(["restart", "-t", "5", &gone]).run().ok();
     assert!(wait_until(|| log_lines(&env, &gone, "start") == 2));
@@ -369,16 +339,16 @@ fn rename_checks_names_and_keeps_the_container() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(&env, &["--name", "old"], "while :; do sleep 0.2; done");
-    let other = detached(&env, &["--name", "taken"], "exit 0");
+    let id = env.detached(&["--name", "old"], "while :; do sleep 0.2; done");
+    let other = env.detached(&["--name", "taken"], "exit 0");
     let out = env.coracle(["rename", "old", "new"]).run();
     assert_eq!(out.ok(), "", "rename prints nothing\n{out}");
-    assert_eq!(inspect_field(&env, &id, "{{.Name}}"), "/new");
-    assert_eq!(inspect_field(&env, "new", "{{.Id}}"), id);
+    assert_eq!(env.inspect_field(&id, "{{.Name}}"), "/new");
+    assert_eq!(env.inspect_field("new", "{{.Id}}"), id);
     env.coracle(["inspect", "old"]).run().expect_code(1);
     assert_eq!(status_of(&env, "new"), "running", "a running one too");
     // The old name is free again.
-    detached(&env, &["--name", "old"], "exit 0");
+    env.detached(&["--name", "old"], "exit 0");
     let out = env.coracle(["rename", "new", "taken"]).run();
     out.expect_code(1);
     assert!(
@@ -435,7 +405,7 @@ fn create_records_a_container_that_start_runs() {
         "{ps}"
     );
     assert_eq!(
-        inspect_field(&env, "later", "{{.State.Status}} {{.Config.Labels.k}}"),
+        env.inspect_field("later", "{{.State.Status}} {{.Config.Labels.k}}"),
         "created v"
     );
     assert_eq!(log_lines(&env, "later", "hi"), 0, "not started");
@@ -569,7 +539,7 @@ fn a_killed_monitor_of_a_restarting_container_leaves_it_dead_not_restarting() {
         return;
     };
     let _c = Cleanup(&env);
-    let id = detached(&env, &["--name", "ghost", "--restart", "always"], "exit 1");
+    let id = env.detached(&["--name", "ghost", "--restart", "always"], "exit 1");
     assert!(wait_until(|| status_of(&env, "ghost") == "restarting"));
     let state: serde_json::Value = serde_json::from_slice(
         &std::fs::read(
@@ -591,7 +561,7 @@ fn a_killed_monitor_of_a_restarting_container_leaves_it_dead_not_restarting() {
     assert!(wait_until(|| status_of(&env, "ghost") == "dead"));
     assert_eq!(env.coracle(["ps", "-q"]).run().ok(), "");
     assert_eq!(
-        inspect_field(&env, "ghost", "{{.State.Running}} {{.State.Restarting}}"),
+        env.inspect_field("ghost", "{{.State.Running}} {{.State.Restarting}}"),
         "false false"
     );
     env.coracle(["rm", "-f", "ghost"]).run().ok();

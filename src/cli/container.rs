@@ -75,7 +75,7 @@ pub struct StopArgs {
         allow_negative_numbers = true
     )]
     pub time: Option<i64>,
-    /// Signal to send first (default: the image's StopSignal, or SIGTERM)
+    /// Signal to send first (default: the container's --stop-signal, else the image's StopSignal, else SIGTERM)
     #[arg(short = 's', long = "signal", value_name = "SIGNAL")]
     pub signal: Option<String>,
     #[arg(value_name = "CONTAINER", required = true)]

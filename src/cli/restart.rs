@@ -5,23 +5,8 @@ use clap::Args;
 use crate::container::{self, names, Container};
 use crate::error::ExitError;
 
-#[derive(Debug, Clone, Args)]
-pub struct RestartArgs {
-    /// Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)
-    #[arg(
-        short = 't',
-        long = "time",
-        alias = "timeout",
-        value_name = "SECONDS",
-        allow_negative_numbers = true
-    )]
-    pub time: Option<i64>,
-    /// Signal to send first (default: the container's StopSignal, or SIGTERM)
-    #[arg(short = 's', long = "signal", value_name = "SIGNAL")]
-    pub signal: Option<String>,
-    #[arg(value_name = "CONTAINER", required = true)]
-    pub containers: Vec<String>,
-}
+/// `restart` takes `stop`'s flags.
+pub type RestartArgs = super::container::StopArgs;
 
 #[derive(Debug, Clone, Args)]
 pub struct RenameArgs {

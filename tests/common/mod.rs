@@ -636,6 +636,30 @@ impl Env {
         self.coracle(args)
     }
 
+    /// `run -d OPTS --rootfs ROOTFS sh -c SCRIPT`; the printed id.
+    #[track_caller]
+    pub fn detached(&self, opts: &[&str], script: &str) -> String {
+        let mut o = vec!["-d"];
+        o.extend_from_slice(opts);
+        let out = self.run(&o, &["sh", "-c", script]).run();
+        let id = out.ok().trim().to_string();
+        assert!(
+            id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "run -d prints the full id\n{out}"
+        );
+        id
+    }
+
+    /// `inspect -f TEMPLATE WHAT`, trimmed.
+    #[track_caller]
+    pub fn inspect_field(&self, what: &str, template: &str) -> String {
+        self.coracle(["inspect", "-f", template, what])
+            .run()
+            .ok()
+            .trim()
+            .to_string()
+    }
+
     /// `coracle run OPTS --rootfs ROOTFS sh -c SCRIPT`, run to completion.
     pub fn sh(&self, opts: &[&str], script: &str) -> Out {
         self.run(opts, &["sh", "-c", script]).run()
