@@ -85,6 +85,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand run" -l health-timeout -
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l health-retries -d 'Consecutive failures needed to report unhealthy' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l health-start-period -d 'Start period for the container to initialize before failures count' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l health-start-interval -d 'Time between running the check during the start period' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -s a -l attach -d 'Attach to STDIN, STDOUT or STDERR (default: stdout and stderr, and stdin with -i)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
@@ -168,6 +169,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand create" -l health-timeou
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l health-retries -d 'Consecutive failures needed to report unhealthy' -r
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l health-start-period -d 'Start period for the container to initialize before failures count' -r
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l health-start-interval -d 'Time between running the check during the start period' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -s a -l attach -d 'Attach to STDIN, STDOUT or STDERR (default: stdout and stderr, and stdin with -i)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
@@ -242,6 +244,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l health-retries -d 'Consecutive failures needed to report unhealthy' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l health-start-period -d 'Start period for the container to initialize before failures count' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l health-start-interval -d 'Time between running the check during the start period' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s a -l attach -d 'Attach to STDIN, STDOUT or STDERR (default: stdout and stderr, and stdin with -i)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
@@ -344,6 +347,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l health-retries -d 'Consecutive failures needed to report unhealthy' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l health-start-period -d 'Start period for the container to initialize before failures count' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l health-start-interval -d 'Time between running the check during the start period' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -s a -l attach -d 'Attach to STDIN, STDOUT or STDERR (default: stdout and stderr, and stdin with -i)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r

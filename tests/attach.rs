@@ -180,3 +180,102 @@ fn a_terminal_container_attaches_resizes_and_detaches_with_the_keys() {
         .run();
     assert_ne!(out.code(), 0);
 }
+
+#[test]
+fn a_foreground_run_logs_and_attaches_the_streams_asked_for() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let script = "echo out; echo err >&2; exit 2";
+    let out = env.run(&["--name", "all"], &["sh", "-c", script]).run();
+    out.expect_code(2);
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str()),
+        ("out\n", "err\n"),
+        "{out}"
+    );
+    let logs = env.coracle(["logs", "all"]).run();
+    assert_eq!(
+        (logs.stdout.as_str(), logs.stderr.as_str()),
+        ("out\n", "err\n"),
+        "{logs}"
+    );
+
+    let out = env
+        .run(
+            &["--name", "only-out", "-a", "STDOUT"],
+            &["sh", "-c", script],
+        )
+        .run();
+    out.expect_code(2);
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str()),
+        ("out\n", ""),
+        "{out}"
+    );
+    // What was not attached is still in the log.
+    let logs = env.coracle(["logs", "only-out"]).run();
+    assert_eq!(logs.stderr, "err\n", "{logs}");
+
+    let out = env.run(&["-a", "stderr"], &["sh", "-c", script]).run();
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str()),
+        ("", "err\n"),
+        "{out}"
+    );
+
+    // -i without -a stdin: the container's stdin is not ours.
+    let out = env
+        .run(&["-i", "-a", "stdout"], &["cat"])
+        .stdin("not attached\n")
+        .run();
+    assert_eq!(out.ok(), "", "{out}");
+    let out = env.run(&["-i"], &["cat"]).stdin("attached\n").run();
+    assert_eq!(out.ok(), "attached\n", "{out}");
+
+    let out = env.run(&["-a", "stdbogus"], &["true"]).run();
+    out.expect_code(125);
+    assert!(out.stderr.contains("valid streams"), "{out}");
+    let out = env.run(&["-d", "-a", "stdout"], &["true"]).run();
+    out.expect_code(125);
+    assert!(out.stderr.contains("Conflicting options"), "{out}");
+}
+
+#[test]
+fn attach_to_a_foreground_container() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let fg = env
+        .run(
+            &["--name", "fg"],
+            &[
+                "sh",
+                "-c",
+                "i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); echo line-$i; sleep 0.1; done; exit 6",
+            ],
+        )
+        .spawn();
+    assert!(wait_until(|| env
+        .coracle(["logs", "fg"])
+        .run()
+        .lines()
+        .len()
+        >= 3));
+    let attached = env.coracle(["attach", "--no-stdin", "fg"]).spawn();
+    let lines = |env: &Env| env.coracle(["logs", "fg"]).run().lines();
+    let seen = lines(&env).len();
+    assert!(wait_until(|| lines(&env).len() >= seen + 20));
+    env.coracle(["exec", "fg", "touch", "/tmp/stop"]).run().ok();
+    let got = attached.wait();
+    got.expect_code(6);
+    let all = lines(&env);
+    let got_lines = got.lines();
+    assert!(got_lines.len() >= 10, "{got}");
+    assert_eq!(got_lines[..], all[all.len() - got_lines.len()..], "{got}");
+    let fg = fg.wait();
+    fg.expect_code(6);
+    assert_eq!(fg.lines(), all, "the foreground run showed every line");
+}

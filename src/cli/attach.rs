@@ -46,8 +46,9 @@ pub fn attach(args: &AttachArgs) -> anyhow::Result<i32> {
         ExitError::new(
             1,
             format!(
-                "cannot attach to container {}: it runs in the foreground of its `coracle run` \
-                 (only containers started with -d or by `start` can be attached to) ({e})",
+                "cannot attach to container {}: it runs with a terminal in the foreground of its \
+                 `coracle run -t` (containers started with -d or by `start`, and foreground ones \
+                 without -t, can be attached to) ({e})",
                 args.container
             ),
         )

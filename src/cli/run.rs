@@ -124,6 +124,10 @@ pub struct RunArgs {
     #[arg(short = 'i', long = "interactive")]
     pub interactive: bool,
 
+    /// Attach to STDIN, STDOUT or STDERR (default: stdout and stderr, and stdin with -i)
+    #[arg(short = 'a', long = "attach", value_name = "STREAM")]
+    pub attach: Vec<String>,
+
     /// Allocate a pseudo-terminal
     #[arg(short = 't', long = "tty")]
     pub tty: bool,
@@ -223,6 +227,10 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     use crate::container::{self, names, ContainerDir, Status};
     use crate::spec;
 
+    let streams = Streams::parse(&args.attach)?;
+    if args.detach && !args.attach.is_empty() {
+        anyhow::bail!("Conflicting options: -a and -d");
+    }
     let restart = container::restart::RestartPolicy::parse(&args.restart)
         .map_err(|e| crate::error::ExitError::new(crate::error::EXIT_CORACLE, format!("{e:#}")))?;
     if args.rm && !restart.is_none() {
@@ -370,16 +378,34 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     let cgroup = container::cgroup::Cgroup::create(&id);
     let mut opts = plan.options.clone();
     opts.cgroup = cgroup.as_ref().map(|c| c.path().to_path_buf());
+    opts.stdin = opts.stdin && streams.stdin;
     let result = (|| -> anyhow::Result<i32> {
         let record = crate::container::Record::read(&dir.path)?;
+        // Without a terminal the output goes through pipes: to our stdout
+        // and stderr (as far as -a attaches them), to the log (`logs`
+        // works for a foreground container too) and to `attach` clients.
+        let io = if args.tty {
+            None
+        } else {
+            Some(ForegroundIo::prepare(&dir.path, &record, &streams)?)
+        };
         let mut rec = Recorder {
             dir: &dir,
             health: record.healthcheck.as_ref(),
             checker: None,
+            io,
+            io_thread: None,
         };
         let exit = crate::sandbox::run(&plan.spec, &opts, &mut rec);
         if let Some(c) = rec.checker.take() {
             c.stop();
+        }
+        // Not started: our own stdout and stderr come back all the same.
+        if let Some(io) = rec.io.take() {
+            io.restore();
+        }
+        if let Some(t) = rec.io_thread.take() {
+            let _ = t.join();
         }
         let exit = exit?;
         Ok(exit.code)
@@ -740,6 +766,115 @@ struct Recorder<'a> {
     dir: &'a crate::container::ContainerDir,
     health: Option<&'a crate::container::health::HealthConfig>,
     checker: Option<crate::container::health::Checker>,
+    io: Option<ForegroundIo>,
+    io_thread: Option<std::thread::JoinHandle<crate::container::logs::RotatingLog>>,
+}
+
+/// `-a`: which of the container's streams a foreground `run` attaches.
+struct Streams {
+    stdin: bool,
+    stdout: bool,
+    stderr: bool,
+}
+
+impl Streams {
+    fn parse(raw: &[String]) -> anyhow::Result<Self> {
+        if raw.is_empty() {
+            return Ok(Self {
+                stdin: true,
+                stdout: true,
+                stderr: true,
+            });
+        }
+        let mut s = Self {
+            stdin: false,
+            stdout: false,
+            stderr: false,
+        };
+        for r in raw {
+            match r.to_ascii_lowercase().as_str() {
+                "stdin" => s.stdin = true,
+                "stdout" => s.stdout = true,
+                "stderr" => s.stderr = true,
+                _ => anyhow::bail!(
+                    "invalid argument \"{r}\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR"
+                ),
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// A foreground `run`'s output without a terminal: the container writes to
+/// pipes (on fds 1 and 2 while the sandbox child is cloned, so that it
+/// inherits them); our own stdout and stderr are kept aside meanwhile.
+struct ForegroundIo {
+    out_r: std::os::fd::OwnedFd,
+    err_r: std::os::fd::OwnedFd,
+    saved_out: std::os::fd::OwnedFd,
+    saved_err: std::os::fd::OwnedFd,
+    log: crate::container::logs::RotatingLog,
+    listener: Option<std::os::unix::net::UnixListener>,
+    stdout: bool,
+    stderr: bool,
+}
+
+impl ForegroundIo {
+    fn prepare(
+        dir: &std::path::Path,
+        record: &crate::container::Record,
+        streams: &Streams,
+    ) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        use std::os::fd::{AsFd, AsRawFd};
+        let log = crate::container::logs::RotatingLog::open(
+            &dir.join(crate::container::LOG_FILE),
+            crate::container::logs::LogOpts {
+                max_size: record.log_max_size,
+                max_file: record.log_max_file,
+            },
+        )?;
+        let saved_out = std::io::stdout().as_fd().try_clone_to_owned()?;
+        let saved_err = std::io::stderr().as_fd().try_clone_to_owned()?;
+        let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        nix::unistd::dup2(out_w.as_raw_fd(), 1).context("dup2 the stdout pipe")?;
+        nix::unistd::dup2(err_w.as_raw_fd(), 2).context("dup2 the stderr pipe")?;
+        Ok(Self {
+            out_r,
+            err_r,
+            saved_out,
+            saved_err,
+            log,
+            listener: crate::container::attach::listen(&record.id).ok(),
+            stdout: streams.stdout,
+            stderr: streams.stderr,
+        })
+    }
+
+    /// Our own stdout and stderr back on fds 1 and 2.
+    fn restore(&self) {
+        use std::os::fd::AsRawFd;
+        let _ = nix::unistd::dup2(self.saved_out.as_raw_fd(), 1);
+        let _ = nix::unistd::dup2(self.saved_err.as_raw_fd(), 2);
+    }
+
+    /// Restores our stdio and starts copying the container's output.
+    fn start(self) -> Option<std::thread::JoinHandle<crate::container::logs::RotatingLog>> {
+        use crate::container::attach;
+        self.restore();
+        let local = attach::Local {
+            out: self.stdout.then(|| std::fs::File::from(self.saved_out)),
+            err: self.stderr.then(|| std::fs::File::from(self.saved_err)),
+        };
+        let output = attach::Output::Pipes(self.out_r, self.err_r);
+        let (log, listener) = (self.log, self.listener);
+        std::thread::Builder::new()
+            .name("io".into())
+            .stack_size(256 * 1024)
+            .spawn(move || attach::relay(output, None, listener, None, log, local))
+            .ok()
+    }
 }
 
 impl crate::sandbox::Observer for Recorder<'_> {
@@ -759,6 +894,9 @@ impl crate::sandbox::Observer for Recorder<'_> {
             .and_then(|n| n.to_str())
             .unwrap_or("");
         self.checker = crate::container::health::Checker::start(id, &self.dir.path, self.health);
+        if let Some(io) = self.io.take() {
+            self.io_thread = io.start();
+        }
     }
 }
 

@@ -160,15 +160,25 @@ fn set_nonblocking(fd: &OwnedFd) {
     }
 }
 
+/// Where a foreground `run` shows the container's output (its own stdout
+/// and stderr, as far as `-a` attaches them).
+#[derive(Default)]
+pub struct Local {
+    pub out: Option<File>,
+    pub err: Option<File>,
+}
+
 /// The monitor's I/O thread for one run of the container: until the
-/// container's output ends, copies it into the log and to the attached
-/// clients, and their input to the container. Returns the log.
+/// container's output ends, copies it into the log, to `local` (a
+/// foreground `run`'s own stdio) and to the attached clients, and their
+/// input to the container. Returns the log.
 pub fn relay(
     output: Output,
     stdin: Option<OwnedFd>,
     listener: Option<UnixListener>,
     first: Option<UnixStream>,
     mut log: RotatingLog,
+    mut local: Local,
 ) -> RotatingLog {
     let (mut sources, input_to): (Vec<Source>, Option<File>) = match output {
         Output::Pipes(out, err) => (
@@ -258,6 +268,19 @@ pub fn relay(
                         Ok(n) => {
                             // A full disk must not stop the container.
                             let _ = splitter.feed(&buf[..n], &mut log);
+                            let sink = if *stream == STDERR {
+                                &mut local.err
+                            } else {
+                                &mut local.out
+                            };
+                            // A closed stdout (`| head`) only stops the
+                            // copy there; the container and log go on.
+                            if sink
+                                .as_mut()
+                                .is_some_and(|f| f.write_all(&buf[..n]).is_err())
+                            {
+                                *sink = None;
+                            }
                             let fr = frame(*stream, &buf[..n]);
                             for c in &mut clients {
                                 c.send(&fr);

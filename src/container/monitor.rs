@@ -421,7 +421,16 @@ impl crate::sandbox::Observer for Observer<'_> {
                 std::thread::Builder::new()
                     .name("io".into())
                     .stack_size(128 * 1024)
-                    .spawn(move || super::attach::relay(output, stdin, listener, first, log))
+                    .spawn(move || {
+                        super::attach::relay(
+                            output,
+                            stdin,
+                            listener,
+                            first,
+                            log,
+                            super::attach::Local::default(),
+                        )
+                    })
                     .ok()
             });
         }
