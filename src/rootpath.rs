@@ -42,8 +42,20 @@ pub fn open_in_root(root: BorrowedFd<'_>, path: &Path, flags: OFlag) -> io::Resu
 
 /// Reads a (small) file inside the root; `None` when it does not exist.
 pub fn read_in_root(root: BorrowedFd<'_>, path: &Path, limit: u64) -> io::Result<Option<Vec<u8>>> {
-    match open_in_root(root, path, OFlag::O_RDONLY | OFlag::O_NOCTTY) {
+    // O_NONBLOCK: a FIFO planted in the image must not hang the reader.
+    match open_in_root(
+        root,
+        path,
+        OFlag::O_RDONLY | OFlag::O_NOCTTY | OFlag::O_NONBLOCK,
+    ) {
         Ok(fd) => {
+            let st = nix::sys::stat::fstat(fd.as_raw_fd()).map_err(to_io)?;
+            if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
+                return Err(io::Error::other(format!(
+                    "{} is not a regular file",
+                    path.display()
+                )));
+            }
             let mut f = std::fs::File::from(fd);
             let mut buf = Vec::new();
             (&mut f).take(limit + 1).read_to_end(&mut buf)?;

@@ -331,3 +331,38 @@ fn top_lists_what_exec_started() {
         assert!(top.contains("sleep 600"), "{top}");
     }
 }
+
+#[test]
+fn exec_stdio_are_pipes_never_the_callers_own() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    detached(&env, "pipes", &[], SLEEPER);
+    wait_ready(&env, "pipes");
+    let out = exec(
+        &env,
+        &[
+            "-i",
+            "pipes",
+            "sh",
+            "-c",
+            "for f in 0 1 2; do readlink /proc/self/fd/$f; done",
+        ],
+    );
+    let lines = out.lines();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines.iter().all(|l| l.starts_with("pipe:")), "{out}");
+    // stderr comes back as stderr.
+    let out = exec(&env, &["pipes", "sh", "-c", "echo to-out; echo to-err >&2"]);
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str()),
+        ("to-out\n", "to-err\n")
+    );
+    // A process left in the background does not keep exec waiting.
+    exec(&env, &["pipes", "sh", "-c", "sleep 300 & echo left"]).ok();
+    // -d -t cannot hold a terminal: refused, not ignored.
+    let out = exec(&env, &["-d", "-t", "pipes", "true"]);
+    out.expect_code(125);
+    assert!(out.stderr.contains("no terminal"), "{out}");
+}

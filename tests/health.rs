@@ -144,6 +144,33 @@ fn a_check_that_hangs_times_out_and_is_killed() {
 }
 
 #[test]
+fn a_check_with_much_output_is_healthy_and_kept_short() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    env.run(
+        &[
+            "-d",
+            "--name",
+            "chatty",
+            "--health-cmd",
+            "yes | head -c 100000",
+            "--health-interval",
+            "100ms",
+        ],
+        &["sleep", "600"],
+    )
+    .run()
+    .ok();
+    assert!(wait_until(|| status_of(&env, "chatty") == "healthy"));
+    let h = health(&env, "chatty");
+    let last = h["Log"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["ExitCode"], 0, "{h}");
+    assert_eq!(last["Output"].as_str().unwrap().len(), 4096, "{h}");
+}
+
+#[test]
 fn health_flags_are_checked_and_none_disables() {
     let Some(env) = Env::new(Mode::Any) else {
         return;

@@ -66,15 +66,29 @@ pub fn session(
     keys: &[u8],
     sig_proxy: bool,
 ) -> anyhow::Result<i32> {
+    // Signals go by pidfd, opened while pid 1 is checked to be the
+    // monitor's child: never to a process that reused the pid later.
     let proxy = (sig_proxy && !c.record.tty)
         .then_some(c.state.pid)
-        .flatten();
+        .flatten()
+        .and_then(|pid| {
+            let fd = crate::sys::pidfd_open(pid).ok()?;
+            let parent = container::procs::parent_of(pid);
+            (c.state.monitor_pid.is_none() || parent == c.state.monitor_pid).then_some(fd)
+        });
     match att::client(sock, c.record.tty, stdin, keys, proxy)? {
         Ended::Detached => {
             eprintln!("read escape sequence");
             Ok(0)
         }
         Ended::Stopped => Ok(exit_code_after(&c.record.id)),
+        Ended::Dropped => Err(ExitError::new(
+            1,
+            "attach ended: this terminal fell more than 1 MiB behind the container's output \
+             (the container runs on; `coracle logs` has all of it)"
+                .to_string(),
+        )
+        .into()),
     }
 }
 

@@ -68,6 +68,13 @@ fn not_running(what: &str) -> anyhow::Error {
 }
 
 pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
+    if args.detach && args.tty {
+        return Err(ExitError::new(
+            EXIT_CORACLE,
+            "exec -d -t: a detached command gets no terminal yet (nothing would hold it); drop -t, or run it attached with -it".to_string(),
+        )
+        .into());
+    }
     let c = container::resolve(&args.container)?;
     let name = &args.container;
     if !c.running() {
@@ -192,6 +199,14 @@ fn join_target(c: &Container) -> anyhow::Result<OwnedFd> {
             Err(_) if pid == pid1 => return Err(not_running(&c.record.name)),
             Err(_) => continue,
         };
+        // Pinned now: pid 1 must still be the monitor's child, or the pid
+        // was freed (the container ended) and taken by another process.
+        if pid == pid1
+            && c.state.monitor_pid.is_some()
+            && container::procs::parent_of(pid) != c.state.monitor_pid
+        {
+            return Err(not_running(&c.record.name));
+        }
         // The same check as the kernel's for setns (ptrace read access),
         // made after the pidfd pins the process.
         if std::fs::File::open(format!("/proc/{pid}/ns/user")).is_ok()

@@ -30,6 +30,8 @@ const MAX_QUEUED: usize = 1 << 20;
 const MAX_PENDING_INPUT: usize = 64 * 1024;
 pub const STDOUT: u8 = 1;
 pub const STDERR: u8 = 2;
+/// The monitor's last word to a client it drops (it fell too far behind).
+const DROPPED: u8 = 3;
 const KIND_STDIN: u8 = 0;
 const KIND_RESIZE: u8 = 1;
 
@@ -130,7 +132,12 @@ impl Client {
     }
 
     fn send(&mut self, data: &[u8]) {
+        if self.dead {
+            return;
+        }
         if self.queued.len() + data.len() > MAX_QUEUED {
+            // Said without waiting: it goes out if the socket has room.
+            let _ = self.sock.write(&frame(DROPPED, b""));
             self.dead = true;
         } else {
             self.queued.extend_from_slice(data);
@@ -175,7 +182,7 @@ pub struct Local {
 pub fn relay(
     output: Output,
     stdin: Option<OwnedFd>,
-    listener: Option<UnixListener>,
+    mut listener: Option<UnixListener>,
     first: Option<UnixStream>,
     mut log: RotatingLog,
     mut local: Local,
@@ -317,8 +324,20 @@ pub fn relay(
                 }
                 2 => {
                     if let Some(l) = &listener {
-                        while let Ok((s, _)) = l.accept() {
-                            clients.push(Client::new(s));
+                        loop {
+                            match l.accept() {
+                                Ok((s, _)) => clients.push(Client::new(s)),
+                                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                                Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => {}
+                                // Out of fds (EMFILE...): the listener would
+                                // stay readable and spin; no new clients
+                                // for this run.
+                                Err(_) => {
+                                    listener = None;
+                                    break;
+                                }
+                            }
                         }
                     }
                 }
@@ -367,15 +386,22 @@ pub fn relay(
             c.flush();
         }
     }
-    // The container is gone: what is queued goes out (briefly blocking),
-    // then the clients see the end of the stream.
+    // The container is gone: what is queued goes out (within two seconds
+    // for all clients together), then the clients see the end of the
+    // stream.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     for c in &mut clients {
-        let _ = c.sock.set_nonblocking(false);
-        let _ = c
-            .sock
-            .set_write_timeout(Some(std::time::Duration::from_secs(2)));
-        if !c.dead {
-            let _ = c.sock.write_all(&c.queued);
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if !c.dead && !left.is_zero() {
+            let _ = c.sock.set_nonblocking(false);
+            let _ = c.sock.set_write_timeout(Some(left));
+            let mut rest: &[u8] = &c.queued;
+            while !rest.is_empty() && std::time::Instant::now() < deadline {
+                match c.sock.write(rest) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => rest = &rest[n..],
+                }
+            }
         }
         let _ = c.sock.shutdown(std::net::Shutdown::Both);
     }
@@ -468,6 +494,8 @@ impl DetachMatcher {
 pub enum Ended {
     /// The container's output ended (it stopped).
     Stopped,
+    /// The monitor dropped us: we fell more than 1 MiB behind its output.
+    Dropped,
     /// The user typed the detach sequence.
     Detached,
 }
@@ -476,13 +504,13 @@ pub enum Ended {
 /// its output ends or the user detaches. `tty`: the container has a
 /// terminal (the caller's goes raw, window sizes follow); `stdin`: the
 /// caller's input goes to the container; `sig_proxy`: (without a
-/// terminal) signals the caller gets go to the container's `pid`.
+/// terminal) signals the caller gets go to the process behind this pidfd.
 pub fn client(
     sock: UnixStream,
     tty: bool,
     stdin: bool,
     detach_keys: &[u8],
-    sig_proxy: Option<i32>,
+    sig_proxy: Option<OwnedFd>,
 ) -> anyhow::Result<Ended> {
     use nix::sys::signal::{SigSet, SigmaskHow, Signal};
     use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -556,8 +584,8 @@ pub fn client(
                 };
                 if sig == Signal::SIGWINCH {
                     send_size(&mut writer);
-                } else if let Some(pid) = sig_proxy {
-                    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+                } else if let Some(fd) = &sig_proxy {
+                    let _ = crate::sys::pidfd_send_signal(fd.as_fd(), sig as i32);
                 }
             }
         }
@@ -595,6 +623,9 @@ pub fn client(
                     break;
                 }
                 let data = &inbuf[8..8 + len];
+                if inbuf[0] == DROPPED {
+                    return Ok(Ended::Dropped);
+                }
                 let _ = if inbuf[0] == STDERR && !tty {
                     err.write_all(data).and_then(|_| err.flush())
                 } else {

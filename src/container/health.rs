@@ -302,28 +302,51 @@ fn check_once(id: &str, cfg: &HealthConfig) -> Option<CheckResult> {
     let start = super::now();
     let began = Instant::now();
     let timeout = cfg.timeout();
-    let (mut reader, writer) = std::io::pipe().ok()?;
-    let mut child = Command::new("/proc/self/exe")
-        .arg("exec")
-        .arg(format!("--kill-after={}ms", timeout.as_millis()))
-        .arg(id)
-        .args(cfg.command())
-        .stdin(Stdio::null())
-        .stdout(writer.try_clone().ok()?)
-        .stderr(writer)
-        .spawn()
-        .ok()?;
+    let failed = |what: String| CheckResult {
+        start: start.clone(),
+        end: super::now(),
+        exit_code: -1,
+        output: what,
+    };
+    // A failure to run the check is a failed check, not the end of them.
+    let spawned = std::io::pipe().and_then(|(reader, writer)| {
+        let child = Command::new("/proc/self/exe")
+            .arg("exec")
+            .arg(format!("--kill-after={}ms", timeout.as_millis()))
+            .arg(id)
+            .args(cfg.command())
+            .stdin(Stdio::null())
+            .stdout(writer.try_clone()?)
+            .stderr(writer)
+            .spawn()?;
+        Ok((reader, child))
+    });
+    let (mut reader, mut child) = match spawned {
+        Ok(x) => x,
+        Err(e) => return Some(failed(format!("cannot run the health check: {e}"))),
+    };
     // The command cannot outlive its timeout (exec kills it); the exec
-    // process gets a little more before it is killed itself.
+    // process gets a little more before it is killed itself. Its output is
+    // read to the end (a check must never die of a closed pipe) and the
+    // first 4 KiB kept.
     let mut output = Vec::new();
     let reader_thread = std::thread::Builder::new()
         .stack_size(64 * 1024)
         .spawn(move || {
-            let mut buf = Vec::new();
-            let _ = (&mut reader)
-                .take(MAX_OUTPUT as u64 * 4)
-                .read_to_end(&mut buf);
-            buf
+            let mut kept = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                match reader.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        let room = MAX_OUTPUT.saturating_sub(kept.len());
+                        kept.extend_from_slice(&chunk[..n.min(room)]);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            kept
         });
     let status = loop {
         match child.try_wait() {

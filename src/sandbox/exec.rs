@@ -98,6 +98,14 @@ pub fn exec(
         SockFlag::SOCK_CLOEXEC,
     )
     .map_err(|e| anyhow::anyhow!("create the sync socket: {e}"))?;
+    // Without a terminal the command's stdio are pipes that we copy, as
+    // Docker's are: our own stdio (often the user's terminal) never
+    // reaches the container, where any process could keep it.
+    let pipes = if opts.detach || process.terminal().unwrap_or(false) {
+        None
+    } else {
+        Some(StdioPipes::new(opts.stdin)?)
+    };
     let (mask, restore) = super::block_signals()?;
 
     let in_cgroup = opts
@@ -130,16 +138,40 @@ pub fn exec(
     let ipid = match forked {
         crate::sys::Forked::Child => {
             drop(psock);
-            intermediate(target, namespaces, process, opts, csock)
+            intermediate(target, namespaces, process, opts, pipes.as_ref(), csock)
         }
         crate::sys::Forked::Parent { pid, .. } => pid,
     };
     drop(csock);
+    // Our copies of the command's ends close now, so its output ends with it.
+    let copiers = pipes.map(StdioPipes::into_parent);
 
     let mut child: Option<(nix::unistd::Pid, OwnedFd)> = None;
     let mut master: Option<OwnedFd> = None;
     let mut failure: Option<(i32, String)> = None;
+    // The setup is bounded: by --kill-after (health checks), and by the
+    // user's Ctrl-C or a SIGTERM (blocked here, so read from a signalfd).
+    let setup_deadline = opts.kill_after.map(|d| std::time::Instant::now() + d);
+    let sfd = nix::sys::signalfd::SignalFd::with_flags(
+        &mask,
+        nix::sys::signalfd::SfdFlags::SFD_CLOEXEC | nix::sys::signalfd::SfdFlags::SFD_NONBLOCK,
+    )?;
     loop {
+        if let Some(why) = setup_interrupted(&psock, &sfd, setup_deadline) {
+            failure = Some(why);
+            if let Some((_, fd)) = &child {
+                let _ = crate::sys::pidfd_send_signal(fd.as_fd(), libc::SIGKILL);
+            }
+            let _ = nix::sys::signal::kill(ipid, nix::sys::signal::Signal::SIGKILL);
+            // C may still be on its way: its pidfd comes in a moment.
+            if child.is_none() {
+                if let Ok(Some((Msg::Child { pid }, Some(fd)))) = channel::recv(psock.as_fd()) {
+                    let _ = crate::sys::pidfd_send_signal(fd.as_fd(), libc::SIGKILL);
+                    child = Some((nix::unistd::Pid::from_raw(pid), fd));
+                }
+            }
+            break;
+        }
         match channel::recv(psock.as_fd()) {
             Ok(None) => break,
             Ok(Some((Msg::Child { pid }, Some(fd)))) => {
@@ -175,10 +207,169 @@ pub fn exec(
         // reaped) by the host's init or subreaper.
         return Ok(0);
     }
-    let deadline = opts.kill_after.map(|d| std::time::Instant::now() + d);
-    let code = super::supervise(pid, &pidfd, master, opts.stdin, &mask, deadline)?;
+    drop(sfd);
+    let code = super::supervise(pid, &pidfd, master, opts.stdin, &mask, setup_deadline)?;
     drop(restore);
+    if let Some(c) = copiers {
+        c.finish();
+    }
     Ok(code)
+}
+
+/// Whether the setup must stop: a signal (Ctrl-C: 130, SIGTERM: 143, ...)
+/// or the deadline. Waits until the socket has something to read.
+fn setup_interrupted(
+    sock: &OwnedFd,
+    sfd: &nix::sys::signalfd::SignalFd,
+    deadline: Option<std::time::Instant>,
+) -> Option<(i32, String)> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    loop {
+        let timeout = match deadline {
+            None => PollTimeout::NONE,
+            Some(t) => {
+                let ms = t
+                    .saturating_duration_since(std::time::Instant::now())
+                    .as_millis();
+                if ms == 0 {
+                    return Some((137, "the command did not start in time".into()));
+                }
+                PollTimeout::try_from(ms.min(60_000) as i32).unwrap_or(PollTimeout::ZERO)
+            }
+        };
+        let mut fds = [
+            PollFd::new(sock.as_fd(), PollFlags::POLLIN),
+            PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, timeout) {
+            Err(nix::Error::EINTR) | Ok(0) => continue,
+            Err(_) => return None,
+            Ok(_) => {}
+        }
+        let ready = |i: usize| fds[i].revents().is_some_and(|r| !r.is_empty());
+        if ready(1) {
+            while let Ok(Some(info)) = sfd.read_signal() {
+                let sig = info.ssi_signo as i32;
+                if sig != libc::SIGCHLD && sig != libc::SIGWINCH {
+                    return Some((128 + sig, "interrupted while joining the container".into()));
+                }
+            }
+        }
+        if ready(0) {
+            return None;
+        }
+    }
+}
+
+/// The command's stdio without a terminal: pipes whose far ends C puts on
+/// its fds 0-2, and whose near ends we copy from and to our own.
+struct StdioPipes {
+    stdin: Option<(OwnedFd, OwnedFd)>,
+    out: (OwnedFd, OwnedFd),
+    err: (OwnedFd, OwnedFd),
+}
+
+/// Our ends, being copied by threads.
+struct Copiers {
+    out: std::thread::JoinHandle<()>,
+    err: std::thread::JoinHandle<()>,
+}
+
+impl StdioPipes {
+    fn new(stdin: bool) -> anyhow::Result<Self> {
+        let p = || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC);
+        Ok(Self {
+            stdin: if stdin { Some(p()?) } else { None },
+            out: p()?,
+            err: p()?,
+        })
+    }
+
+    /// In C: the pipes on fds 0 (with -i), 1 and 2.
+    fn install(&self) -> Result<(), SetupError> {
+        use std::os::fd::AsRawFd;
+        let e = |err: nix::Error| SetupError::setup(format!("set up stdio: {err}"));
+        if let Some((r, _)) = &self.stdin {
+            nix::unistd::dup2(r.as_raw_fd(), 0).map_err(e)?;
+        }
+        nix::unistd::dup2(self.out.1.as_raw_fd(), 1).map_err(e)?;
+        nix::unistd::dup2(self.err.1.as_raw_fd(), 2).map_err(e)?;
+        Ok(())
+    }
+
+    /// In P, once C exists: our stdin is copied into the command's (which
+    /// closes at our end of input), its output to our stdout and stderr.
+    fn into_parent(self) -> Copiers {
+        use std::io::{Read, Write};
+        fn copy(mut from: std::fs::File, mut to: impl Write) {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                match from.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        if to.write_all(&buf[..n]).and_then(|_| to.flush()).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        let spawn = |f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .stack_size(64 * 1024)
+                .spawn(f)
+                .expect("spawn a stdio copier")
+        };
+        if let Some((r, w)) = self.stdin {
+            drop(r);
+            // Not joined: it may sit in a read of our stdin forever.
+            let w = std::fs::File::from(w);
+            let _ = std::thread::Builder::new()
+                .stack_size(64 * 1024)
+                .spawn(move || {
+                    copy(
+                        std::fs::File::from(
+                            std::io::stdin()
+                                .as_fd()
+                                .try_clone_to_owned()
+                                .expect("dup stdin"),
+                        ),
+                        w,
+                    )
+                });
+        }
+        let (out_r, out_w) = self.out;
+        let (err_r, err_w) = self.err;
+        drop((out_w, err_w));
+        let out = spawn(Box::new(move || {
+            copy(std::fs::File::from(out_r), std::io::stdout())
+        }));
+        let err = spawn(Box::new(move || {
+            copy(std::fs::File::from(err_r), std::io::stderr())
+        }));
+        Copiers { out, err }
+    }
+}
+
+impl Copiers {
+    /// Waits for the command's output to end; a process it left in the
+    /// background that keeps the pipes open is not waited for long.
+    fn finish(self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+        while !(self.out.is_finished() && self.err.is_finished())
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        if self.out.is_finished() {
+            let _ = self.out.join();
+        }
+        if self.err.is_finished() {
+            let _ = self.err.join();
+        }
+    }
 }
 
 /// I: joins the namespaces, clones C as a sibling, reports it, exits.
@@ -187,6 +378,7 @@ fn intermediate(
     namespaces: CloneFlags,
     process: &Process,
     opts: &ExecOptions,
+    pipes: Option<&StdioPipes>,
     sock: OwnedFd,
 ) -> ! {
     let fail = |e: SetupError| -> ! {
@@ -229,7 +421,7 @@ fn intermediate(
             crate::sys::exit_now(code)
         }
         Ok(crate::sys::Forked::Child) => {
-            let e = match in_container(process, opts, &sock) {
+            let e = match in_container(process, opts, pipes, &sock) {
                 Ok(never) => match never {},
                 Err(e) => e,
             };
@@ -242,6 +434,7 @@ fn intermediate(
 fn in_container(
     process: &Process,
     opts: &ExecOptions,
+    pipes: Option<&StdioPipes>,
     sock: &OwnedFd,
 ) -> Result<std::convert::Infallible, SetupError> {
     let sys = |op: &'static str| {
@@ -279,6 +472,9 @@ fn in_container(
         child::setup_tty(sock, false)?;
     } else {
         nix::unistd::setsid().map_err(sys("start a new session"))?;
+        if let Some(p) = pipes {
+            p.install()?;
+        }
         if !opts.stdin {
             let null = std::fs::File::open("/dev/null")
                 .map_err(|e| SetupError::setup(format!("open /dev/null: {e}")))?;
