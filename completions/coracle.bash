@@ -821,7 +821,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__create)
-            opts="-e -w -u -h -v -l -i -a -t -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --network --userns --pull --platform --help --detach"
+            opts="-e -w -u -h -v -l -i -a -t -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --userns --pull --platform --help --detach"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -952,6 +952,10 @@ _coracle() {
                     return 0
                     ;;
                 --cap-drop)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --security-opt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1591,7 +1595,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__run)
-            opts="-e -w -u -h -v -d -l -i -a -t --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --network --userns --pull --platform --help"
+            opts="-e -w -u -h -v -d -l -i -a -t --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --userns --pull --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1722,6 +1726,10 @@ _coracle() {
                     return 0
                     ;;
                 --cap-drop)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --security-opt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1853,7 +1861,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__create)
-            opts="-e -w -u -h -v -l -i -a -t -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --network --userns --pull --platform --help --detach"
+            opts="-e -w -u -h -v -l -i -a -t -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --userns --pull --platform --help --detach"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1984,6 +1992,10 @@ _coracle() {
                     return 0
                     ;;
                 --cap-drop)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --security-opt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3909,7 +3921,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__run)
-            opts="-e -w -u -h -v -d -l -i -a -t --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --network --userns --pull --platform --help"
+            opts="-e -w -u -h -v -d -l -i -a -t --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --userns --pull --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4040,6 +4052,10 @@ _coracle() {
                     return 0
                     ;;
                 --cap-drop)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --security-opt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -89,6 +89,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand run" -s a -l attach -d '
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l security-opt -d 'Security options: seccomp=unconfined (no seccomp filter), no-new-privileges' -r
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l network -d 'Network mode: none (loopback only) or host' -r -f -a "none\t'A network namespace of its own with only the loopback interface'
 host\t'Share the caller\'s network namespace'"
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l userns -d 'User namespace mode: keep-id maps your own uid/gid to the same ids inside' -r -f -a "keep-id\t'Map the caller\'s uid and gid to the same ids inside the container'"
@@ -173,6 +174,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand create" -s a -l attach -
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l security-opt -d 'Security options: seccomp=unconfined (no seccomp filter), no-new-privileges' -r
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l network -d 'Network mode: none (loopback only) or host' -r -f -a "none\t'A network namespace of its own with only the loopback interface'
 host\t'Share the caller\'s network namespace'"
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l userns -d 'User namespace mode: keep-id maps your own uid/gid to the same ids inside' -r -f -a "keep-id\t'Map the caller\'s uid and gid to the same ids inside the container'"
@@ -248,6 +250,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l security-opt -d 'Security options: seccomp=unconfined (no seccomp filter), no-new-privileges' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l network -d 'Network mode: none (loopback only) or host' -r -f -a "none\t'A network namespace of its own with only the loopback interface'
 host\t'Share the caller\'s network namespace'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l userns -d 'User namespace mode: keep-id maps your own uid/gid to the same ids inside' -r -f -a "keep-id\t'Map the caller\'s uid and gid to the same ids inside the container'"
@@ -351,6 +354,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l entrypoint -d 'Override the entrypoint (the command\'s first word)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-add -d 'Add a capability (e.g. NET_ADMIN, or ALL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l cap-drop -d 'Drop a capability (e.g. CHOWN, or ALL)' -r
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l security-opt -d 'Security options: seccomp=unconfined (no seccomp filter), no-new-privileges' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l network -d 'Network mode: none (loopback only) or host' -r -f -a "none\t'A network namespace of its own with only the loopback interface'
 host\t'Share the caller\'s network namespace'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l userns -d 'User namespace mode: keep-id maps your own uid/gid to the same ids inside' -r -f -a "keep-id\t'Map the caller\'s uid and gid to the same ids inside the container'"

@@ -1016,6 +1016,37 @@ fn force_end(c: &Container) -> anyhow::Result<()> {
 
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
+/// Docker's HostConfig.SecurityOpt, from what config.json records: no
+/// `linux.seccomp` is `seccomp=unconfined` (the default filter is not
+/// named, as in Docker), and no_new_privs is `no-new-privileges`.
+fn security_opt(c: &Container) -> Value {
+    let Ok(spec) = oci_spec::runtime::Spec::load(c.dir.join("config.json")) else {
+        return Value::Null;
+    };
+    let mut opts = Vec::new();
+    if spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.seccomp().as_ref())
+        .is_none()
+    {
+        opts.push("seccomp=unconfined");
+    }
+    if spec
+        .process()
+        .as_ref()
+        .and_then(|p| p.no_new_privileges())
+        .unwrap_or(false)
+    {
+        opts.push("no-new-privileges");
+    }
+    if opts.is_empty() {
+        Value::Null
+    } else {
+        json!(opts)
+    }
+}
+
 pub fn inspect_value(c: &Container) -> Value {
     let r = &c.record;
     let status = c.status();
@@ -1065,6 +1096,7 @@ pub fn inspect_value(c: &Container) -> Value {
             "AutoRemove": r.auto_remove,
             "Init": r.init,
             "NetworkMode": r.network_mode,
+            "SecurityOpt": security_opt(c),
             "RestartPolicy": {
                 "Name": r.restart.name.as_str(),
                 "MaximumRetryCount": r.restart.max_retries,

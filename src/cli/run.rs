@@ -152,6 +152,10 @@ pub struct RunArgs {
     #[arg(long = "privileged")]
     pub privileged: bool,
 
+    /// Security options: seccomp=unconfined (no seccomp filter), no-new-privileges
+    #[arg(long = "security-opt", value_name = "OPT")]
+    pub security_opt: Vec<String>,
+
     /// Network mode: none (loopback only) or host
     #[arg(long = "network", alias = "net", value_enum, default_value_t = NetworkArg::None)]
     pub network: NetworkArg,

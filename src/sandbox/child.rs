@@ -11,7 +11,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 
 use super::channel::{self, Msg};
-use super::{caps, init, mounts, SetupError};
+use super::{caps, init, mounts, seccomp, SetupError};
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND};
 use crate::spec::SandboxOptions;
 
@@ -108,6 +108,8 @@ fn setup_and_exec(
         mounts::readonly_root()?;
     }
 
+    let profile = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
+    let filter = seccomp_before_caps(profile, process, opts.init)?;
     caps::apply(process)?;
     rearm_pdeathsig(sock)?;
 
@@ -139,7 +141,39 @@ fn setup_and_exec(
             }
         }
     }
-    exec(process)
+    exec(process, filter.as_ref())
+}
+
+/// Compiles the spec's seccomp profile. With no_new_privs (always, unless
+/// `--privileged`, which has no filter) it is returned for [`exec`] to
+/// install as the very last step, so that nothing of the setup is filtered
+/// and coracle's `--init` pid 1 (which forks the command before that) runs
+/// unfiltered. Without no_new_privs the kernel only lets a process with
+/// CAP_SYS_ADMIN in its user namespace install a filter, which the
+/// container's process may no longer have after `caps::apply`: then it is
+/// installed here, before the identity change (every call that change and
+/// exec make is in the default profile's allow-list). `--init` forks with
+/// clone3 after the identity change, which the filter may deny, so that
+/// combination is refused.
+pub(super) fn seccomp_before_caps(
+    profile: Option<&oci_spec::runtime::LinuxSeccomp>,
+    process: &Process,
+    init: bool,
+) -> Result<Option<seccomp::Programs>, SetupError> {
+    let Some(profile) = profile else {
+        return Ok(None);
+    };
+    let programs = seccomp::compile(profile)?;
+    if process.no_new_privileges().unwrap_or(false) {
+        return Ok(Some(programs));
+    }
+    if init {
+        return Err(SetupError::setup(
+            "a seccomp filter without no_new_privileges cannot be combined with --init".into(),
+        ));
+    }
+    seccomp::install(&programs)?;
+    Ok(None)
 }
 
 /// The kernel clears the parent-death signal when the effective uid or gid
@@ -301,7 +335,12 @@ fn find_program(arg0: &str, env: &[String]) -> Result<PathBuf, SetupError> {
     }
 }
 
-pub(super) fn exec(process: &Process) -> Result<std::convert::Infallible, SetupError> {
+/// Execs the process; `filter` (see [`seccomp_before_caps`]) is installed
+/// right before the execve, the last step of the setup.
+pub(super) fn exec(
+    process: &Process,
+    filter: Option<&seccomp::Programs>,
+) -> Result<std::convert::Infallible, SetupError> {
     let args = process.args().as_deref().unwrap_or_default();
     let arg0 = args
         .first()
@@ -333,6 +372,9 @@ pub(super) fn exec(process: &Process) -> Result<std::convert::Infallible, SetupE
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
         .map_err(|e| SetupError::setup(format!("unblock signals: {e}")))?;
 
+    if let Some(f) = filter {
+        seccomp::install(f)?;
+    }
     let e = nix::unistd::execve(&cprog, &cargs, &cenv).unwrap_err();
     let code = match e {
         nix::Error::ENOENT | nix::Error::ENOTDIR => EXIT_NOT_FOUND,

@@ -20,7 +20,8 @@
 //!    master sent to P), resolves `-u` in the container's /etc/passwd,
 //!    enters the working directory (never created, as Docker), applies the
 //!    container's bounding set, user, groups, capability sets and
-//!    no_new_privs, closes every fd >= 3 on exec, and execs.
+//!    no_new_privs, closes every fd >= 3 on exec, installs the container's
+//!    seccomp filter (config.json's `linux.seccomp`), and execs.
 //!
 //! The target is normally the container's pid 1. Under `--init` pid 1 is
 //! coracle's own non-dumpable init, which nobody may join (that is the
@@ -62,6 +63,8 @@ pub struct ExecOptions {
     /// frozen and killed with the container; otherwise it stays in the
     /// caller's cgroup.
     pub cgroup: Option<std::path::PathBuf>,
+    /// The container's seccomp profile (`linux.seccomp` of its config.json).
+    pub seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
 }
 
 /// The namespaces `exec` joins: those the container was created with.
@@ -483,8 +486,10 @@ fn in_container(
         }
     }
     child::enter_workdir(&process, false)?;
+    // The container's own filter, installed as `run` does.
+    let filter = child::seccomp_before_caps(opts.seccomp.as_ref(), &process, false)?;
     super::caps::apply(&process)?;
-    child::exec(&process)
+    child::exec(&process, filter.as_ref())
 }
 
 /// `-u USER[:GROUP]` against the container's databases and id map: the

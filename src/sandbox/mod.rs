@@ -14,6 +14,7 @@ pub mod exec;
 pub mod idmap;
 pub mod init;
 pub mod mounts;
+pub mod seccomp;
 pub mod tty;
 
 use std::os::fd::{AsFd, OwnedFd};

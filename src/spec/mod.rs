@@ -448,6 +448,7 @@ pub fn resolve(
         &args.cap_drop,
         &host.known_caps,
     )?;
+    let cap_names: std::collections::HashSet<String> = caps.iter().cloned().collect();
     let caps: std::collections::HashSet<Capability> = caps
         .iter()
         .filter_map(|c| c.strip_prefix("CAP_").and_then(|n| n.parse().ok()))
@@ -609,13 +610,29 @@ pub fn resolve(
                 .collect(),
         )
     };
-    let linux = LinuxBuilder::default()
+    // Seccomp: the default profile for these capabilities, recorded in the
+    // spec (config.json) for the sandbox and for `exec`.
+    let security = options::security_opts(&args.security_opt)?;
+    let seccomp = if args.privileged || security.seccomp_unconfined {
+        None
+    } else {
+        let profile = crate::sandbox::seccomp::default_profile(&cap_names)?;
+        if profile.is_none() {
+            eprintln!(
+                "coracle: no seccomp filter: coracle has none for this architecture ({})",
+                std::env::consts::ARCH
+            );
+        }
+        profile
+    };
+    let mut linux = LinuxBuilder::default()
         .namespaces(namespaces)
         .uid_mappings(to_oci_map(&uid_map)?)
         .gid_mappings(to_oci_map(&gid_map)?)
         .masked_paths(masked)
         .readonly_paths(readonly)
         .build()?;
+    linux.set_seccomp(seccomp);
 
     let spec = SpecBuilder::default()
         .version("1.2.0")
@@ -1051,6 +1068,33 @@ mod tests {
             .unwrap()
             .len();
         assert!(n > 14);
+    }
+
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[test]
+    fn seccomp_profile_unless_unconfined_or_privileged() {
+        let seccomp = |args: &[&str]| {
+            plan(args, true)
+                .unwrap()
+                .spec
+                .linux()
+                .as_ref()
+                .unwrap()
+                .seccomp()
+                .is_some()
+        };
+        assert!(seccomp(&[]));
+        assert!(seccomp(&["--security-opt", "no-new-privileges"]));
+        assert!(!seccomp(&["--security-opt", "seccomp=unconfined"]));
+        assert!(!seccomp(&["--security-opt", "seccomp:unconfined"]));
+        assert!(!seccomp(&["--privileged"]));
+        for bad in [
+            "seccomp=/x.json",
+            "label=disable",
+            "no-new-privileges=false",
+        ] {
+            assert!(plan(&["--security-opt", bad], true).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub enum OptionError {
     Capability(String),
     #[error("invalid hostname {0:?}: use 1-64 letters, digits, '-' and '.'")]
     Hostname(String),
+    #[error("invalid --security-opt {opt:?}: {why}")]
+    SecurityOpt { opt: String, why: String },
 }
 
 /// Adds one `-e` value: `KEY=VALUE`, or `KEY` to copy from `host` (skipped
@@ -467,6 +469,52 @@ pub fn capabilities(
     }
     set.sort_by_key(|c| known.iter().position(|k| k == c));
     Ok(set)
+}
+
+/// What `--security-opt` asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecurityOpts {
+    /// `seccomp=unconfined`: no seccomp filter.
+    pub seccomp_unconfined: bool,
+}
+
+/// `--security-opt` values, Docker's syntax (`KEY=VALUE`, or the older
+/// `KEY:VALUE`): `seccomp=unconfined` and `no-new-privileges[=true]`
+/// (coracle always sets no_new_privs unless `--privileged`). Custom
+/// seccomp profiles, `no-new-privileges=false`, AppArmor and SELinux
+/// labels are refused rather than ignored.
+pub fn security_opts(opts: &[String]) -> Result<SecurityOpts, OptionError> {
+    let mut out = SecurityOpts::default();
+    for o in opts {
+        let bad = |why: &str| OptionError::SecurityOpt {
+            opt: o.clone(),
+            why: why.to_string(),
+        };
+        let (key, value) = match o.split_once(['=', ':']) {
+            Some((k, v)) => (k, Some(v)),
+            None => (o.as_str(), None),
+        };
+        match (key, value) {
+            ("seccomp", Some("unconfined")) => out.seccomp_unconfined = true,
+            ("seccomp", Some(_)) => {
+                return Err(bad(
+                    "custom seccomp profiles are not supported yet: use seccomp=unconfined, or nothing for the default profile",
+                ))
+            }
+            ("no-new-privileges", None | Some("true")) => {}
+            ("no-new-privileges", Some("false")) => {
+                return Err(bad(
+                    "coracle always sets no_new_privs (except with --privileged)",
+                ))
+            }
+            _ => {
+                return Err(bad(
+                    "supported: seccomp=unconfined, no-new-privileges",
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// RFC 1123 host names, at most 64 bytes (the kernel's limit).

@@ -363,6 +363,35 @@ pub fn probe_userns() -> io::Result<()> {
     }
 }
 
+/// `seccomp(SECCOMP_SET_MODE_FILTER, 0, prog)`: stacks a classic BPF filter
+/// on the calling thread (inherited by its children and kept across
+/// execve). The kernel wants no_new_privs set or CAP_SYS_ADMIN in the
+/// current user namespace; this sets neither.
+pub fn seccomp_set_filter(prog: &[libc::sock_filter]) -> io::Result<()> {
+    let len = u16::try_from(prog.len())
+        .ok()
+        .filter(|l| *l > 0)
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let fprog = libc::sock_fprog {
+        len,
+        filter: prog.as_ptr().cast_mut(),
+    };
+    // SAFETY: the kernel copies the program from `fprog`, which points into
+    // `prog` and outlives the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &fprog as *const libc::sock_fprog,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Ends the process at once without running destructors or atexit handlers
 /// (the sandbox child must never return into the parent's code).
 pub fn exit_now(code: i32) -> ! {
