@@ -511,8 +511,8 @@ fn a_foreground_run_hands_its_restarts_to_a_monitor() {
     assert_eq!(restart_count(&env, "fg"), 2);
     assert_eq!(
         log_lines(&env, "fg", "run"),
-        2,
-        "the restarts ran under the monitor, which logs"
+        3,
+        "the foreground run and the monitor's two restarts all log"
     );
     assert_eq!(status_of(&env, "fg"), "exited");
     // Without a failure nothing is handed over.
