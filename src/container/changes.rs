@@ -558,17 +558,15 @@ impl Root {
         Ok(out)
     }
 
-    fn diff_dir(
+    /// The entries of `dir` (at `rel`) that a diff looks at: name, path
+    /// and metadata; excluded paths (mount targets) and sockets are left out.
+    fn entries(
         &self,
         dir: BorrowedFd<'_>,
         rel: &[u8],
-        view: &ImageView,
-        out: &mut Vec<Change>,
-    ) -> anyhow::Result<bool> {
-        let before = out.len();
-        let names = list(dir).with_context(|| format!("read {}", show(rel)))?;
-        let mut seen = std::collections::BTreeSet::new();
-        for n in names {
+    ) -> anyhow::Result<Vec<(OsString, Vec<u8>, Meta)>> {
+        let mut v = Vec::new();
+        for n in list(dir).with_context(|| format!("read {}", show(rel)))? {
             let p = join(rel, &n);
             if self.is_excluded(&p) {
                 continue;
@@ -578,9 +576,23 @@ impl Root {
             else {
                 continue;
             };
-            if meta.kind == Kind::Socket {
-                continue;
+            if meta.kind != Kind::Socket {
+                v.push((n, p, meta));
             }
+        }
+        Ok(v)
+    }
+
+    fn diff_dir(
+        &self,
+        dir: BorrowedFd<'_>,
+        rel: &[u8],
+        view: &ImageView,
+        out: &mut Vec<Change>,
+    ) -> anyhow::Result<bool> {
+        let before = out.len();
+        let mut seen = std::collections::BTreeSet::new();
+        for (n, p, meta) in self.entries(dir, rel)? {
             seen.insert(p.clone());
             match view.entries.get(&p) {
                 None => {
@@ -666,19 +678,7 @@ impl Root {
         rel: &[u8],
         out: &mut Vec<Change>,
     ) -> anyhow::Result<()> {
-        for n in list(dir).with_context(|| format!("read {}", show(rel)))? {
-            let p = join(rel, &n);
-            if self.is_excluded(&p) {
-                continue;
-            }
-            let Some(meta) =
-                read_meta(dir, &n, &self.map).with_context(|| format!("stat {}", show(&p)))?
-            else {
-                continue;
-            };
-            if meta.kind == Kind::Socket {
-                continue;
-            }
+        for (n, p, meta) in self.entries(dir, rel)? {
             out.push(Change {
                 path: p.clone(),
                 kind: ChangeKind::Added,
