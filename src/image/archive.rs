@@ -992,17 +992,6 @@ pub fn import(
             "import: cannot tag an image with a digest ({n})"
         );
     }
-    let spool = Spool::new(store, "import")?;
-    let path = spool.dir.join("layer");
-    let f = File::create(&path).with_context(|| format!("create {}", path.display()))?;
-    let mut w = DigestWriter::new(io::BufWriter::new(f));
-    let mut input = input;
-    io::copy(&mut input, &mut w).context("import: read the tarball")?;
-    let size = w.len();
-    let (blob, mut f) = w.finish();
-    f.flush().context("import: spool the tarball")?;
-    drop(f);
-    ensure!(size > 0, "import: the tarball is empty");
     let now = crate::container::now();
     let config = json!({
         "created": now,
@@ -1012,12 +1001,13 @@ pub fn import(
         "rootfs": {"type": "layers", "diff_ids": []},
         "history": [{"created": now, "created_by": "coracle import", "comment": "Imported from tarball"}],
     });
+    let mut input = input;
     add_layer(
         store,
-        &spool,
-        &path,
-        size,
-        blob,
+        |w| {
+            io::copy(&mut input, w).context("import: read the tarball")?;
+            Ok(())
+        },
         config,
         Vec::new(),
         name,
@@ -1044,21 +1034,9 @@ pub fn commit(
             "commit: cannot tag an image with a digest ({n})"
         );
     }
-    let spool = Spool::new(store, "import")?;
-    let path = spool.dir.join("layer");
-    let f = File::create(&path).with_context(|| format!("create {}", path.display()))?;
-    let mut w = DigestWriter::new(io::BufWriter::new(f));
-    write_layer(&mut w).context("commit: write the layer")?;
-    let size = w.len();
-    let (blob, mut f) = w.finish();
-    f.flush().context("commit: spool the layer")?;
-    drop(f);
     add_layer(
         store,
-        &spool,
-        &path,
-        size,
-        blob,
+        |w| write_layer(w).context("commit: write the layer"),
         config,
         base.layers.clone(),
         name,
@@ -1066,23 +1044,31 @@ pub fn commit(
     )
 }
 
-/// Stores the layer blob spooled at `path` (plain, gzip or zstd), unpacks
-/// it into the store, and records an image of `layers` plus it with
-/// `config` (the new layer's diff id appended to its `rootfs.diff_ids`).
-#[allow(clippy::too_many_arguments)]
+/// Spools the layer blob `write_layer` writes (plain, gzip or zstd),
+/// unpacks it into the store, and records an image of `layers` plus it
+/// with `config` (the new layer's diff id appended to its
+/// `rootfs.diff_ids`).
 fn add_layer(
     store: &Store,
-    spool: &Spool,
-    path: &Path,
-    size: u64,
-    blob: Digest,
+    write_layer: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
     mut config: Value,
     mut layers: Vec<LayerRecord>,
     name: Option<&Reference>,
     what: &str,
 ) -> anyhow::Result<ImageRecord> {
+    let spool = Spool::new(store, "import")?;
+    let path = spool.dir.join("layer");
+    let f = File::create(&path).with_context(|| format!("create {}", path.display()))?;
+    let mut w = DigestWriter::new(io::BufWriter::new(f));
+    write_layer(&mut w)?;
+    let size = w.len();
+    let (blob, mut f) = w.finish();
+    f.flush()
+        .with_context(|| format!("{what}: spool the layer"))?;
+    drop(f);
+    ensure!(size > 0, "{what}: the tarball is empty");
     let mut head = [0u8; 8];
-    let n = crate::image::unpack::read_full(&mut File::open(path)?, &mut head)?;
+    let n = crate::image::unpack::read_full(&mut File::open(&path)?, &mut head)?;
     let compression = Compression::sniff(&head[..n]);
     let media_type = match compression {
         Compression::None => "application/vnd.oci.image.layer.v1.tar",
@@ -1093,7 +1079,7 @@ fn add_layer(
     let tmp = spool.dir.join("unpacked");
     fs::create_dir(&tmp).with_context(|| format!("create {}", tmp.display()))?;
     let report = unpack::unpack_layer(
-        BufReader::new(File::open(path)?),
+        BufReader::new(File::open(&path)?),
         compression,
         &tmp,
         &Limits::default(),
@@ -1143,7 +1129,7 @@ fn add_layer(
     commit_spooled(
         store,
         &Spooled {
-            path: path.to_path_buf(),
+            path,
             digest: blob,
             size,
         },
