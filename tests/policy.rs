@@ -43,7 +43,9 @@ const STRICT_RW_ROOT: &str = "extends = \"strict\"\nread_only_root = false\n";
 
 #[test]
 fn default_policy_is_applied_and_recorded() {
-    let Some(env) = Env::new(Mode::Any) else { return };
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
     let out = env
         .coracle([
             "create",
@@ -81,7 +83,9 @@ fn default_policy_is_applied_and_recorded() {
 
 #[test]
 fn unconfined_policy_is_loud() {
-    let Some(env) = Env::new(Mode::Any) else { return };
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
     let out = env.sh(
         &["--name", "u", "--policy", "unconfined"],
         "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status",
@@ -89,7 +93,8 @@ fn unconfined_policy_is_loud() {
     assert!(out.ok().contains("Seccomp:\t0"), "{out}");
     assert!(out.ok().contains("NoNewPrivs:\t0"), "{out}");
     assert!(
-        out.stderr.contains("WARNING: policy unconfined: UNCONFINED"),
+        out.stderr
+            .contains("WARNING: policy unconfined: UNCONFINED"),
         "a warning on stderr\n{out}"
     );
     let v = inspect(&env, "u");
@@ -109,7 +114,9 @@ fn unconfined_policy_is_loud() {
 
 #[test]
 fn strict_writes_only_to_volumes_and_tmpfs() {
-    let Some(env) = Env::new(Mode::Any) else { return };
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
     if !require_landlock(1) {
         return;
     }
@@ -123,7 +130,14 @@ fn strict_writes_only_to_volumes_and_tmpfs() {
     );
     let o = out.ok();
     assert!(o.contains("etc=1"), "the root is read-only\n{out}");
-    for w in ["data=ok", "tmp=ok", "null=ok", "read=ok", "NoNewPrivs:\t1", "Seccomp:\t2"] {
+    for w in [
+        "data=ok",
+        "tmp=ok",
+        "null=ok",
+        "read=ok",
+        "NoNewPrivs:\t1",
+        "Seccomp:\t2",
+    ] {
         assert!(o.contains(w), "{w}\n{out}");
     }
 
@@ -152,14 +166,23 @@ fn strict_writes_only_to_volumes_and_tmpfs() {
 
 #[test]
 fn exec_gets_the_containers_landlock_rules() {
-    let Some(env) = Env::new(Mode::Any) else { return };
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
     if !require_landlock(1) {
         return;
     }
     let _c = Cleanup(&env);
     let p = policy_file(&env, "rwroot", STRICT_RW_ROOT);
     env.detached(
-        &["--name", "s", "--policy", p.to_str().unwrap(), "--tmpfs", "/scratch"],
+        &[
+            "--name",
+            "s",
+            "--policy",
+            p.to_str().unwrap(),
+            "--tmpfs",
+            "/scratch",
+        ],
         "sleep 60",
     );
     let out = env
@@ -178,7 +201,9 @@ fn exec_gets_the_containers_landlock_rules() {
 
 #[test]
 fn strict_denies_tcp_bind_unless_the_port_is_allowed() {
-    let Some(env) = Env::new(Mode::Any) else { return };
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
     if !require_landlock(4) {
         return;
     }
@@ -218,15 +243,14 @@ fn strict_denies_tcp_bind_unless_the_port_is_allowed() {
 
 #[test]
 fn rlimits_from_the_policy_and_ulimit() {
-    let Some(env) = Env::new(Mode::Any) else { return };
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
     let show = "echo $(ulimit -n) $(ulimit -Hn) $(ulimit -c)";
     let out = env.sh(&["--policy", "strict", "--tmpfs", "/tmp"], show);
     assert_eq!(out.ok().trim(), "1024 4096 0", "{out}");
     // --ulimit overrides the policy's limit by name.
-    let out = env.sh(
-        &["--policy", "strict", "--ulimit", "nofile=100:200"],
-        show,
-    );
+    let out = env.sh(&["--policy", "strict", "--ulimit", "nofile=100:200"], show);
     assert_eq!(out.ok().trim(), "100 200 0", "{out}");
     let out = env.sh(&["--name", "ul", "--ulimit", "core=0:0"], "ulimit -c");
     assert_eq!(out.ok().trim(), "0", "{out}");
@@ -243,12 +267,18 @@ fn rlimits_from_the_policy_and_ulimit() {
         out.expect_code(125);
         assert!(out.stderr.contains("--ulimit"), "{bad}\n{out}");
     }
-    assert_eq!(env.state_dirs().len(), before, "nothing left by the refusals");
+    assert_eq!(
+        env.state_dirs().len(),
+        before,
+        "nothing left by the refusals"
+    );
 }
 
 #[test]
 fn flags_compose_with_the_policy() {
-    let Some(env) = Env::new(Mode::Any) else { return };
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
     // strict drops NET_RAW; --cap-add gives it back; --cap-drop takes more.
     let caps = "grep CapBnd /proc/self/status";
     let bnd = |opts: &[&str]| {
@@ -298,7 +328,9 @@ fn flags_compose_with_the_policy() {
 
 #[test]
 fn bad_policies_and_host_network_egress_are_refused() {
-    let Some(env) = Env::new(Mode::Any) else { return };
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
     let out = env.run(&["--policy", "nosuch"], &["true"]).run();
     out.expect_code(125);
     assert!(
@@ -330,7 +362,9 @@ fn bad_policies_and_host_network_egress_are_refused() {
 
 #[test]
 fn seccomp_file_takes_a_docker_json_profile() {
-    let Some(env) = Env::new(Mode::Any) else { return };
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
     // Everything allowed except mkdir/mkdirat (ENOSPC, so the answer
     // cannot come from anything else).
     let prof = env.dir.join("p.json");
@@ -374,7 +408,9 @@ fn seccomp_file_takes_a_docker_json_profile() {
 
 #[test]
 fn policy_ls_show_check() {
-    let Some(env) = Env::new(Mode::Any) else { return };
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
     let out = env.coracle(["policy", "ls"]).run();
     for n in ["default", "strict", "unconfined"] {
         assert!(out.ok().lines().any(|l| l.starts_with(n)), "{n}\n{out}");
@@ -389,7 +425,9 @@ fn policy_ls_show_check() {
     );
     let out = env.coracle(["policy", "ls"]).run();
     assert!(
-        out.ok().lines().any(|l| l.starts_with("mine") && l.contains("my own")),
+        out.ok()
+            .lines()
+            .any(|l| l.starts_with("mine") && l.contains("my own")),
         "{out}"
     );
     let out = env.sh(&["--policy", "mine"], "ulimit -c");
@@ -401,14 +439,25 @@ fn policy_ls_show_check() {
         o.contains(&format!("kernel ABI {}", landlock_abi())),
         "{out}"
     );
-    for w in ["Read-only root:    yes", "TCP bind:        denied", "enforced:", "ptrace"] {
+    for w in [
+        "Read-only root:    yes",
+        "TCP bind:        denied",
+        "enforced:",
+        "ptrace",
+    ] {
         assert!(o.contains(w), "{w}\n{out}");
     }
-    let out = env.coracle(["policy", "show", "--json", "unconfined"]).run();
+    let out = env
+        .coracle(["policy", "show", "--json", "unconfined"])
+        .run();
     let v: serde_json::Value = serde_json::from_str(out.ok()).unwrap();
     assert_eq!(v["Policy"]["unconfined"], true, "{v:#}");
 
-    let good = policy_file(&env, "good", "extends = \"strict\"\n[landlock]\nbind_tcp = [8080]\n");
+    let good = policy_file(
+        &env,
+        "good",
+        "extends = \"strict\"\n[landlock]\nbind_tcp = [8080]\n",
+    );
     let out = env
         .coracle(["policy", "check", good.to_str().unwrap()])
         .run();

@@ -206,7 +206,10 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
             "run", "exec", "ps", "pull", "push", "images", "login", "logout", "check",
         ],
     ),
-    ("Management Commands", &["container", "image", "policy", "volume"]),
+    (
+        "Management Commands",
+        &["container", "image", "policy", "volume"],
+    ),
     (
         "Commands",
         &[

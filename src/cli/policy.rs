@@ -56,8 +56,18 @@ fn ls(a: &LsArgs) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
-    let w = list.iter().map(|(n, _, _)| n.len()).max().unwrap_or(4).max(4);
-    let ws = list.iter().map(|(_, s, _)| s.len()).max().unwrap_or(6).max(6);
+    let w = list
+        .iter()
+        .map(|(n, _, _)| n.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let ws = list
+        .iter()
+        .map(|(_, s, _)| s.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     println!("{:<w$}  {:<ws$}  DESCRIPTION", "NAME", "SOURCE");
     for (n, s, d) in list {
         println!("{n:<w$}  {s:<ws$}  {d}");
@@ -124,7 +134,11 @@ fn show(a: &ShowArgs) -> anyhow::Result<i32> {
     }
     for al in &p.seccomp_allow {
         let names: Vec<&str> = al.names.iter().map(|n| n.0.as_str()).collect();
-        println!("  allowed:         {} ({} argument conditions)", names.join(", "), al.args.len());
+        println!(
+            "  allowed:         {} ({} argument conditions)",
+            names.join(", "),
+            al.args.len()
+        );
     }
     println!(
         "no_new_privs:      {}",
@@ -149,7 +163,11 @@ fn show(a: &ShowArgs) -> anyhow::Result<i32> {
     }
     println!(
         "Landlock:          kernel ABI {abi}{}",
-        if abi == 0 { " (no landlock on this kernel)" } else { "" }
+        if abi == 0 {
+            " (no landlock on this kernel)"
+        } else {
+            ""
+        }
     );
     for r in &ll.paths {
         let rights: Vec<String> = r
@@ -184,7 +202,11 @@ fn show(a: &ShowArgs) -> anyhow::Result<i32> {
         .collect();
     println!(
         "  scopes:          {}",
-        if scopes.is_empty() { "none".into() } else { scopes.join(", ") }
+        if scopes.is_empty() {
+            "none".into()
+        } else {
+            scopes.join(", ")
+        }
     );
     println!("  enforced:        {}", report.enforced);
     for d in &report.dropped {
@@ -193,15 +215,26 @@ fn show(a: &ShowArgs) -> anyhow::Result<i32> {
     println!(
         "Egress:            {} by default{}",
         if p.egress_deny { "denied" } else { "allowed" },
-        if p.egress_allow.is_empty() { "" } else { ", except:" }
+        if p.egress_allow.is_empty() {
+            ""
+        } else {
+            ", except:"
+        }
     );
     for r in &p.egress_allow {
         let ports: Vec<String> = r.ports.iter().map(|p| p.0.to_string()).collect();
         println!(
             "  allow {}{}{}",
             r.to.0,
-            if ports.is_empty() { String::new() } else { format!(" ports {}", ports.join(",")) },
-            r.protocol.map_or(String::new(), |p| format!(" {}", format!("{p:?}").to_lowercase()))
+            if ports.is_empty() {
+                String::new()
+            } else {
+                format!(" ports {}", ports.join(","))
+            },
+            r.protocol.map_or(String::new(), |p| format!(
+                " {}",
+                format!("{p:?}").to_lowercase()
+            ))
         );
     }
     Ok(0)
@@ -245,11 +278,11 @@ fn check(a: &CheckArgs) -> anyhow::Result<i32> {
 /// What is legal but probably not meant.
 fn warnings(p: &policy::Policy) -> Vec<String> {
     let mut w = Vec::new();
-    for n in p
-        .seccomp_deny
-        .iter()
-        .chain(p.seccomp_allow.iter().flat_map(|a| a.names.iter().map(|n| &n.0)))
-    {
+    for n in p.seccomp_deny.iter().chain(
+        p.seccomp_allow
+            .iter()
+            .flat_map(|a| a.names.iter().map(|n| &n.0)),
+    ) {
         if crate::sandbox::seccomp::number(n).is_none() {
             w.push(format!(
                 "seccomp: {n:?} is not a system call on this machine ({}); it is ignored here",
@@ -261,7 +294,9 @@ fn warnings(p: &policy::Policy) -> Vec<String> {
         w.push("egress: allow rules with default = \"allow\" change nothing".into());
     }
     if p.writable_mounts && p.landlock_paths.is_empty() {
-        w.push("landlock: writable_mounts without [[landlock.path]] rules restricts nothing".into());
+        w.push(
+            "landlock: writable_mounts without [[landlock.path]] rules restricts nothing".into(),
+        );
     }
     if p.unconfined {
         w.push("the policy is marked unconfined".into());

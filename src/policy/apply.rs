@@ -205,7 +205,10 @@ pub fn resolve(policy: &Policy, flags: &Flags, known_caps: &[String]) -> anyhow:
                 Some(p) if policy.seccomp_deny.is_empty() && policy.seccomp_allow.is_empty() => {
                     (Some(p), "default".to_string())
                 }
-                Some(p) => (Some(tighten(p, policy)?), format!("default, tightened by policy {}", policy.name)),
+                Some(p) => (
+                    Some(tighten(p, policy)?),
+                    format!("default, tightened by policy {}", policy.name),
+                ),
                 None => {
                     eprintln!(
                         "coracle: no seccomp filter: coracle has none for this architecture ({})",
@@ -219,8 +222,7 @@ pub fn resolve(policy: &Policy, flags: &Flags, known_caps: &[String]) -> anyhow:
     if let Some(p) = &seccomp {
         // Compiled once here so that a bad profile fails before anything
         // is made (the sandbox compiles it again in the child).
-        crate::sandbox::seccomp::compile(p)
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        crate::sandbox::seccomp::compile(p).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     }
 
     // Landlock.
@@ -281,8 +283,8 @@ pub fn resolve(policy: &Policy, flags: &Flags, known_caps: &[String]) -> anyhow:
 
     let abi = crate::sys::landlock_abi();
     let report = landlock::report(landlock.as_ref().unwrap_or(&LandlockPlan::default()), abi);
-    let unconfined = policy.unconfined
-        || (seccomp.is_none() && landlock.is_none() && !no_new_privileges);
+    let unconfined =
+        policy.unconfined || (seccomp.is_none() && landlock.is_none() && !no_new_privileges);
     let record = PolicyRecord {
         name: policy.name.clone(),
         source: policy.source.clone(),
@@ -313,12 +315,10 @@ pub fn resolve(policy: &Policy, flags: &Flags, known_caps: &[String]) -> anyhow:
 
 /// The warning `run` and `create` print for an unconfined container.
 pub fn warning(record: &PolicyRecord) -> Option<String> {
-    record.warning.as_ref().map(|w| {
-        format!(
-            "coracle: WARNING: policy {}: {w}",
-            record.name
-        )
-    })
+    record
+        .warning
+        .as_ref()
+        .map(|w| format!("coracle: WARNING: policy {}: {w}", record.name))
 }
 
 #[cfg(test)]
@@ -355,8 +355,16 @@ mod tests {
         assert!(!s.caps.contains(&"CAP_NET_RAW".to_string()));
         let ll = s.landlock.as_ref().unwrap();
         assert!(ll.paths.iter().any(|p| p.path == "/data"));
-        let names: Vec<String> = s.seccomp.as_ref().unwrap().syscalls().as_ref().unwrap()
-            .iter().flat_map(|c| c.names().clone()).collect();
+        let names: Vec<String> = s
+            .seccomp
+            .as_ref()
+            .unwrap()
+            .syscalls()
+            .as_ref()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c.names().clone())
+            .collect();
         assert!(!names.contains(&"ptrace".to_string()));
         assert!(names.contains(&"read".to_string()));
         // --cap-add wins over the policy's drop.
@@ -364,7 +372,10 @@ mod tests {
         let s = resolve(&strict, &flags(&[], &add, &[]), &known()).unwrap();
         assert!(s.caps.contains(&"CAP_NET_RAW".to_string()));
         // seccomp=unconfined and landlock=unconfined.
-        let o = vec!["seccomp=unconfined".to_string(), "landlock=unconfined".to_string()];
+        let o = vec![
+            "seccomp=unconfined".to_string(),
+            "landlock=unconfined".to_string(),
+        ];
         let s = resolve(&strict, &flags(&o, &[], &[]), &known()).unwrap();
         assert!(s.seccomp.is_none() && s.landlock.is_none());
         // Egress rules cannot be kept on the host network.
@@ -387,15 +398,28 @@ mod tests {
 
     #[test]
     fn ulimit_flags() {
-        assert_eq!(ulimit("nofile=1024:2048").unwrap().1, Rlimit { soft: 1024, hard: 2048 });
+        assert_eq!(
+            ulimit("nofile=1024:2048").unwrap().1,
+            Rlimit {
+                soft: 1024,
+                hard: 2048
+            }
+        );
         assert!(ulimit("nofile").is_err());
-        assert!(ulimit("bogus=1").unwrap_err().to_string().contains("unknown limit"));
+        assert!(ulimit("bogus=1")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown limit"));
         let d = super::super::load("strict").unwrap();
         let u = vec!["nofile=100:200".to_string()];
         let mut f = flags(&[], &[], &[]);
         f.ulimit = &u;
         let s = resolve(&d, &f, &known()).unwrap();
-        let nofile: Vec<_> = s.rlimits.iter().filter(|r| r.typ() == PosixRlimitType::RlimitNofile).collect();
+        let nofile: Vec<_> = s
+            .rlimits
+            .iter()
+            .filter(|r| r.typ() == PosixRlimitType::RlimitNofile)
+            .collect();
         assert_eq!(nofile.len(), 1);
         assert_eq!((nofile[0].soft(), nofile[0].hard()), (100, 200));
     }

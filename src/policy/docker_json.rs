@@ -44,7 +44,9 @@ fn op(v: &Value, field: &str) -> anyhow::Result<LinuxSeccompOperator> {
         Some("SCMP_CMP_GE") => ScmpCmpGe,
         Some("SCMP_CMP_GT") => ScmpCmpGt,
         Some("SCMP_CMP_MASKED_EQ") => ScmpCmpMaskedEq,
-        _ => bail!("{field}: unknown operator {v} (SCMP_CMP_EQ, _NE, _LT, _LE, _GE, _GT, _MASKED_EQ)"),
+        _ => bail!(
+            "{field}: unknown operator {v} (SCMP_CMP_EQ, _NE, _LT, _LE, _GE, _GT, _MASKED_EQ)"
+        ),
     })
 }
 
@@ -192,7 +194,9 @@ pub fn parse(text: &str, caps: &HashSet<String>) -> anyhow::Result<LinuxSeccomp>
     }
     let mut archs = Vec::new();
     for (i, a) in arches.iter().enumerate() {
-        archs.push(arch(a).with_context(|| format!("architectures[{i}]: unknown architecture {a:?}"))?);
+        archs.push(
+            arch(a).with_context(|| format!("architectures[{i}]: unknown architecture {a:?}"))?,
+        );
     }
     if !archs.is_empty() {
         b = b.architectures(archs);
@@ -210,7 +214,14 @@ pub fn parse(text: &str, caps: &HashSet<String>) -> anyhow::Result<LinuxSeccomp>
         for k in eo.keys() {
             if !matches!(
                 k.as_str(),
-                "names" | "name" | "action" | "errnoRet" | "args" | "includes" | "excludes" | "comment"
+                "names"
+                    | "name"
+                    | "action"
+                    | "errnoRet"
+                    | "args"
+                    | "includes"
+                    | "excludes"
+                    | "comment"
             ) {
                 bail!("{f}.{k}: unknown field (names, action, errnoRet, args, includes, excludes, comment)");
             }
@@ -233,7 +244,8 @@ pub fn parse(text: &str, caps: &HashSet<String>) -> anyhow::Result<LinuxSeccomp>
             bail!("{f}.names: missing or empty");
         }
         let act = action(
-            eo.get("action").with_context(|| format!("{f}.action: missing"))?,
+            eo.get("action")
+                .with_context(|| format!("{f}.action: missing"))?,
             &format!("{f}.action"),
         )?;
         let mut sb = LinuxSyscallBuilder::default().names(names).action(act);
@@ -253,14 +265,16 @@ pub fn parse(text: &str, caps: &HashSet<String>) -> anyhow::Result<LinuxSeccomp>
             {
                 let af = format!("{f}.args[{j}]");
                 let index = u64_of(
-                    x.get("index").with_context(|| format!("{af}.index: missing"))?,
+                    x.get("index")
+                        .with_context(|| format!("{af}.index: missing"))?,
                     &format!("{af}.index"),
                 )?;
                 if index > 5 {
                     bail!("{af}.index: {index} is out of range (0 to 5)");
                 }
                 let value = u64_of(
-                    x.get("value").with_context(|| format!("{af}.value: missing"))?,
+                    x.get("value")
+                        .with_context(|| format!("{af}.value: missing"))?,
                     &format!("{af}.value"),
                 )?;
                 let two = match x.get("valueTwo").filter(|v| !v.is_null()) {
@@ -330,11 +344,20 @@ mod tests {
         let e = |t: &str| format!("{:#}", parse(t, &caps()).unwrap_err());
         assert!(e("{}").contains("defaultAction: missing"));
         assert!(e(r#"{"defaultAction":"SCMP_ACT_NOPE"}"#).contains("defaultAction: unknown action"));
-        let s = e(r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_KILL"}]}"#);
-        assert!(s.contains("syscalls[0].action") && s.contains("not supported"), "{s}");
-        let s = e(r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":7,"value":1,"op":"SCMP_CMP_EQ"}]}]}"#);
+        let s = e(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_KILL"}]}"#,
+        );
+        assert!(
+            s.contains("syscalls[0].action") && s.contains("not supported"),
+            "{s}"
+        );
+        let s = e(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":7,"value":1,"op":"SCMP_CMP_EQ"}]}]}"#,
+        );
         assert!(s.contains("syscalls[0].args[0].index"), "{s}");
-        let s = e(r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":1,"value":1,"op":"EQ"}]}]}"#);
+        let s = e(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":1,"value":1,"op":"EQ"}]}]}"#,
+        );
         assert!(s.contains("syscalls[0].args[0].op"), "{s}");
         let s = e(r#"{"defaultAction":"SCMP_ACT_ERRNO","sycalls":[]}"#);
         assert!(s.contains("sycalls: unknown field"), "{s}");

@@ -293,9 +293,9 @@ impl Rlimit {
         let one = |v: &str| -> Result<u64, String> {
             match v {
                 "unlimited" | "-1" => Ok(u64::MAX),
-                _ => v.parse::<u64>().map_err(|_| {
-                    format!("invalid limit {v:?}: a number, or \"unlimited\"")
-                }),
+                _ => v
+                    .parse::<u64>()
+                    .map_err(|_| format!("invalid limit {v:?}: a number, or \"unlimited\"")),
             }
         };
         let (soft, hard) = match s.split_once(':') {
@@ -376,11 +376,8 @@ pub struct Destination(pub String);
 impl TryFrom<String> for Destination {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "{s:?} is not an address, a network (e.g. \"10.0.0.0/8\") or a host name"
-            )
-        };
+        let bad =
+            || format!("{s:?} is not an address, a network (e.g. \"10.0.0.0/8\") or a host name");
         if let Some((addr, prefix)) = s.split_once('/') {
             let ip: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
             let max = if ip.is_ipv4() { 32 } else { 128 };
@@ -450,8 +447,7 @@ fn is_file_ref(s: &str) -> bool {
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
         && !s.starts_with('.')
 }
@@ -535,7 +531,12 @@ pub fn load(what: &str) -> anyhow::Result<Policy> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| what.to_string());
-        (name, p.display().to_string(), text, p.parent().map(Path::to_path_buf))
+        (
+            name,
+            p.display().to_string(),
+            text,
+            p.parent().map(Path::to_path_buf),
+        )
     } else {
         let (source, text) = find(what)?;
         (what.to_string(), source, text, None)
@@ -571,8 +572,12 @@ fn load_chain(
             Some(d) if !Path::new(&base).is_absolute() => d.join(&base),
             _ => PathBuf::from(&base),
         };
-        let t = std::fs::read_to_string(&p)
-            .with_context(|| format!("policy {origin}: read the policy it extends, {}", p.display()))?;
+        let t = std::fs::read_to_string(&p).with_context(|| {
+            format!(
+                "policy {origin}: read the policy it extends, {}",
+                p.display()
+            )
+        })?;
         (
             p.display().to_string(),
             t,
@@ -604,7 +609,11 @@ fn resolve(name: String, source: String, f: PolicyFile) -> Policy {
             .unwrap_or_else(|| d.iter().map(|s| s.to_string()).collect())
     };
     let mut rlimits = Vec::new();
-    for (n, v) in [("nofile", rl.nofile), ("nproc", rl.nproc), ("core", rl.core)] {
+    for (n, v) in [
+        ("nofile", rl.nofile),
+        ("nproc", rl.nproc),
+        ("core", rl.core),
+    ] {
         if let Some(v) = v {
             rlimits.push((n.to_string(), v));
         }
@@ -626,7 +635,12 @@ fn resolve(name: String, source: String, f: PolicyFile) -> Policy {
             .map(|s| s.0)
             .collect(),
         seccomp_allow: seccomp.allow.unwrap_or_default(),
-        cap_add: caps.add.unwrap_or_default().into_iter().map(|c| c.0).collect(),
+        cap_add: caps
+            .add
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.0)
+            .collect(),
         cap_drop: caps
             .drop
             .unwrap_or_default()
@@ -699,7 +713,10 @@ mod tests {
         let d = load("default").unwrap();
         assert!(d.no_new_privileges && !d.read_only_root && !d.unconfined);
         assert_eq!(d.seccomp, SeccompBase::Default);
-        assert_eq!(d.masked_paths.len(), crate::spec::options::MASKED_PATHS.len());
+        assert_eq!(
+            d.masked_paths.len(),
+            crate::spec::options::MASKED_PATHS.len()
+        );
         let s = load("strict").unwrap();
         assert!(s.read_only_root && s.egress_deny && s.writable_mounts);
         assert!(s.seccomp_deny.contains(&"ptrace".to_string()));
@@ -734,9 +751,12 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("line 3") && e.contains("index 6"), "{e}");
-        let e = parse("t.toml", "[[landlock.path]]\npath = \"/\"\naccess = [\"fly\"]\n")
-            .unwrap_err()
-            .to_string();
+        let e = parse(
+            "t.toml",
+            "[[landlock.path]]\npath = \"/\"\naccess = [\"fly\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("line 3") && e.contains("fly"), "{e}");
     }
 
@@ -764,7 +784,13 @@ mod tests {
 
     #[test]
     fn rlimit_syntax() {
-        assert_eq!(Rlimit::parse("1024:2048").unwrap(), Rlimit { soft: 1024, hard: 2048 });
+        assert_eq!(
+            Rlimit::parse("1024:2048").unwrap(),
+            Rlimit {
+                soft: 1024,
+                hard: 2048
+            }
+        );
         assert_eq!(Rlimit::parse("5").unwrap(), Rlimit { soft: 5, hard: 5 });
         assert_eq!(Rlimit::parse("unlimited").unwrap().hard, u64::MAX);
         assert!(Rlimit::parse("x").is_err());

@@ -124,7 +124,11 @@ pub fn report(plan: &LandlockPlan, abi: i32) -> Report {
                 2,
                 &mut dropped,
             );
-            if plan.paths.iter().any(|p| p.access.contains(&FsRight::Write)) {
+            if plan
+                .paths
+                .iter()
+                .any(|p| p.access.contains(&FsRight::Write))
+            {
                 want("restriction of truncate".into(), 3, &mut dropped);
             }
             want("restriction of ioctl on devices".into(), 5, &mut dropped);
@@ -352,7 +356,10 @@ mod tests {
         let r = report(&plan(), 4);
         assert_eq!(r.enforced, "partial");
         assert!(r.dropped.iter().any(|d| d.contains("ioctl")), "{r:?}");
-        assert!(r.dropped.iter().any(|d| d.contains("scope signal")), "{r:?}");
+        assert!(
+            r.dropped.iter().any(|d| d.contains("scope signal")),
+            "{r:?}"
+        );
         assert!(!r.dropped.iter().any(|d| d.contains("TCP bind")), "{r:?}");
         assert_eq!(report(&plan(), 0).enforced, "none");
         assert_eq!(
