@@ -9,6 +9,8 @@
  *   fsopen_proc         the new mount API: fsopen("proc")
  *   euid                print euid=N (a setuid copy shows whether exec
  *                       raised it: no_new_privs)
+ *   int80               getpid through the i386 entry (x86_64 only): the
+ *                       default filter kills the process (SIGSYS)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -74,6 +76,17 @@ int main(int argc, char **argv) {
     if (!strcmp(n, "euid")) {
         printf("euid=%d\n", (int)geteuid());
         return 0;
+    }
+    if (!strcmp(n, "int80")) {
+#if defined(__x86_64__)
+        long r;
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L /* i386 getpid */) : "memory");
+        printf("int80=%s\n", r > 0 ? "OK" : "E");
+        return 0;
+#else
+        printf("int80=unsupported\n");
+        return 0;
+#endif
     }
     fprintf(stderr, "unknown check %s\n", n);
     return 2;
