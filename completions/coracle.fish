@@ -585,7 +585,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand check" -l json -d 'Print
 complete -c coracle -n "__fish_coracle_using_subcommand check" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -l json -d 'Print the report as JSON'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -s h -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -f -a "ls" -d 'List the policies --policy can name'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -f -a "list" -d 'List the policies --policy can name'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -f -a "show" -d 'Show a policy and what the running kernel enforces of it'

@@ -114,7 +114,7 @@ pub enum Command {
     #[command(visible_alias = "info")]
     Check(check::CheckArgs),
     /// Manage security policies
-    #[command(subcommand)]
+    #[command(subcommand, long_about = policy::LONG_ABOUT)]
     Policy(policy::PolicyCommand),
 }
 

@@ -5,6 +5,23 @@ use clap::{Args, Subcommand};
 use crate::policy::{self, apply};
 use crate::sandbox::landlock;
 
+/// The man page's description of policies.
+pub const LONG_ABOUT: &str = "Manage security policies.
+
+A policy says how a container is confined; `run` and `create` take one with --policy NAME|FILE (default: default). Three ship with coracle:
+
+default: Docker-equivalent hardening: the seccomp allow-list with the effect of Docker's default profile, Docker's 14 capabilities, no_new_privs, Docker's masked and read-only /proc paths, and landlock's abstract-unix-socket scope.
+
+strict: for security-restricted CI: a read-only root, no_new_privs, a tighter seccomp filter (no ptrace, process_vm_*, kcmp, mknod, fanotify...), five fewer capabilities, landlock allowing writes only to /dev and the container's volumes, read-write binds and tmpfs mounts, no TCP bind, scoped signals and abstract sockets, nofile 1024:4096 and no core dumps, and egress denied unless allowed.
+
+unconfined: the explicit opt-out: no seccomp filter, no landlock, no no_new_privs. run warns and inspect shows CoraclePolicy.Warning.
+
+A policy is a TOML file; names are looked up in $XDG_CONFIG_HOME/coracle/policies/NAME.toml, then PREFIX/share/coracle/policies, then the built-in copies. Keys: extends (a policy to start from), description, unconfined, no_new_privileges, read_only_root, masked_paths, readonly_paths; [seccomp] profile (default|unconfined), deny (system calls), [[seccomp.allow]] names and args ({index, op = eq|ne|lt|le|gt|ge|masked_eq, value, value_two}); [capabilities] add, drop; [landlock] [[landlock.path]] path and access (read, write, execute, ioctl), writable_mounts, bind_tcp, connect_tcp (port lists), scope (abstract-unix-socket, signal); [rlimits] nofile, nproc, core (N, \"SOFT:HARD\" or \"unlimited\"); [egress] default (allow|deny) and [[egress.allow]] to (address, network or host name), ports, protocol (tcp|udp).
+
+Flags override the policy: --cap-add/--cap-drop apply to its capabilities, --security-opt seccomp=unconfined|FILE, no-new-privileges[=BOOL] and landlock=unconfined replace its settings, --read-only and --ulimit too; --privileged turns seccomp, landlock, masks and no_new_privs off. Egress rules are enforced by coracle's network stack: --network host is refused with a policy that has any.
+
+Landlock is applied best effort: `coracle policy show NAME` prints what this kernel enforces (its landlock ABI and the rules it drops); inspect records it per container.";
+
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// List the policies --policy can name
