@@ -476,3 +476,53 @@ fn policy_ls_show_check() {
         "{out}"
     );
 }
+
+#[test]
+fn policies_are_found_in_the_install_dir_after_the_users() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    // PREFIX/bin/coracle finds PREFIX/share/coracle/policies.
+    let prefix = env.dir.join("prefix");
+    let share = prefix.join("share/coracle/policies");
+    for d in [
+        prefix.clone(),
+        prefix.join("bin"),
+        prefix.join("share"),
+        prefix.join("share/coracle"),
+        share.clone(),
+    ] {
+        env.mkdir_owned(&d, 0o755);
+    }
+    let bin = prefix.join("bin/coracle");
+    std::fs::copy(&env.bin, &bin).unwrap();
+    env.chown(&bin);
+    env.write_owned(&share.join("site.toml"), "description = \"site policy\"\n");
+    env.write_owned(
+        &share.join("strict.toml"),
+        "description = \"site strict\"\n",
+    );
+    let out = env.host(&bin, ["policy", "ls"]).run();
+    let line = |n: &str| {
+        out.ok()
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(n))
+            .unwrap_or_else(|| panic!("{n} listed\n{out}"))
+            .to_string()
+    };
+    assert!(line("site").contains(&share.display().to_string()), "{out}");
+    assert!(
+        line("strict").contains("site strict"),
+        "the install dir's copy wins over the built-in one\n{out}"
+    );
+    assert!(line("default").contains("built-in"), "{out}");
+    // The user's directory comes first.
+    env.mkdir_owned(&env.config.join("coracle"), 0o755);
+    env.mkdir_owned(&env.config.join("coracle/policies"), 0o755);
+    env.write_owned(
+        &env.config.join("coracle/policies/site.toml"),
+        "description = \"my site\"\n",
+    );
+    let out = env.host(&bin, ["policy", "show", "site"]).run();
+    assert!(out.ok().contains("my site"), "{out}");
+}
