@@ -289,7 +289,16 @@ pub fn resolve(policy: &Policy, flags: &Flags, known_caps: &[String]) -> anyhow:
         name: policy.name.clone(),
         source: policy.source.clone(),
         unconfined,
-        warning: unconfined.then(|| UNCONFINED_WARNING.to_string()),
+        warning: if policy.unconfined {
+            Some(format!("policy {}: {UNCONFINED_WARNING}", policy.name))
+        } else if unconfined {
+            Some(format!(
+                "--privileged or --security-opt turned policy {}'s confinement off: {UNCONFINED_WARNING}",
+                policy.name
+            ))
+        } else {
+            None
+        },
         seccomp: seccomp_name,
         landlock: report,
         landlock_rules: landlock.clone().unwrap_or_default(),
@@ -318,7 +327,7 @@ pub fn warning(record: &PolicyRecord) -> Option<String> {
     record
         .warning
         .as_ref()
-        .map(|w| format!("coracle: WARNING: policy {}: {w}", record.name))
+        .map(|w| format!("coracle: WARNING: {w}"))
 }
 
 #[cfg(test)]
