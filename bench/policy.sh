@@ -56,7 +56,8 @@ entries=$(find "$TREE" 2>/dev/null | wc -l)
 say "find walks $TREE: $entries entries; write makes $FILES files"
 
 RUN="$CORACLE_BIN run --rm --network none --rootfs $ROOTFS"
-FIND="-v $TREE:/tree:ro find /tree -xdev"
+# Directories the user may not read (polkit's rules.d) are skipped alike.
+FIND="-v $TREE:/tree:ro sh -c 'find /tree -xdev 2>/dev/null | wc -l'"
 WRITE="--tmpfs /w sh -c 'i=0;while [ \$i -lt $FILES ];do echo x >/w/f\$i;i=\$((i+1));done'"
 
 step "checking that each command runs"
@@ -82,18 +83,26 @@ bench_hyperfine "find over $entries entries, $FILES file writes, start"
 python3 - "$RESULTS" <<'EOF'
 import json, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+cpu = lambda r: r["user"] + r["system"]
 print()
-print(f"{'workload':<8} {'policy':<11} {'mean':>10} {'± σ':>9}  overhead vs unconfined")
-worst = 0.0
+print("wall: mean time; cpu: user + system time of coracle and the container,")
+print("which other load on the machine disturbs less")
+print()
+print(f"{'workload':<8} {'policy':<11} {'wall':>9} {'± σ':>8} {'overhead':>9} {'cpu':>9} {'overhead':>9}")
+worst = {"wall": 0.0, "cpu": 0.0}
 for w in ("find", "write", "start"):
-    base = res[f"{w}/unconfined"]["mean"]
+    base = res[f"{w}/unconfined"]
     for p in ("unconfined", "default", "strict"):
         r = res[f"{w}/{p}"]
-        over = (r["mean"] / base - 1) * 100
-        note = "" if p == "unconfined" else f"{over:+6.1f}%"
-        if p != "unconfined":
-            worst = max(worst, over)
-        print(f"{w:<8} {p:<11} {r['mean']*1000:>8.1f}ms {r['stddev']*1000:>7.1f}ms  {note}")
+        ow = (r["mean"] / base["mean"] - 1) * 100
+        oc = (cpu(r) / cpu(base) - 1) * 100
+        if p == "unconfined":
+            nw = nc = ""
+        else:
+            nw, nc = f"{ow:+.1f}%", f"{oc:+.1f}%"
+            worst["wall"] = max(worst["wall"], ow)
+            worst["cpu"] = max(worst["cpu"], oc)
+        print(f"{w:<8} {p:<11} {r['mean']*1000:>7.1f}ms {r['stddev']*1000:>6.1f}ms {nw:>9} {cpu(r)*1000:>7.1f}ms {nc:>9}")
 print()
-print(f"largest overhead: {worst:+.1f}% (goal: under 5%)")
+print(f"largest overhead: wall {worst['wall']:+.1f}%, cpu {worst['cpu']:+.1f}% (goal: under 5%)")
 EOF
