@@ -219,9 +219,12 @@ pub fn resolve(policy: &Policy, flags: &Flags, known_caps: &[String]) -> anyhow:
             },
         },
     };
-    if let Some(p) = &seccomp {
-        // Compiled once here so that a bad profile fails before anything
-        // is made (the sandbox compiles it again in the child).
+    // A profile from a file, or with the policy's own allow entries, is
+    // compiled once here so that a bad one fails before anything is made
+    // (the sandbox compiles it again in the child). coracle's default,
+    // with names taken out, always compiles: no need to pay twice.
+    let user_rules = matches!(sec.seccomp, SeccompOpt::File(_)) || !policy.seccomp_allow.is_empty();
+    if let (Some(p), true) = (&seccomp, user_rules) {
         crate::sandbox::seccomp::compile(p).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     }
 
