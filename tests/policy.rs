@@ -526,3 +526,46 @@ fn policies_are_found_in_the_install_dir_after_the_users() {
     let out = env.host(&bin, ["policy", "show", "site"]).run();
     assert!(out.ok().contains("my site"), "{out}");
 }
+
+#[test]
+fn strict_seccomp_takes_calls_out_of_the_allow_list() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    // mkfifo is mknodat: no capability needed, landlock grants it in a
+    // tmpfs, so only strict's seccomp `deny` stops it (EPERM).
+    let script =
+        "mkfifo /tmp/f && echo fifo=ok; grep -c . /proc/self/status >/dev/null && echo sh=ok";
+    let out = env.sh(&["--policy", "strict", "--tmpfs", "/tmp"], script);
+    assert!(!out.ok().contains("fifo=ok"), "{out}");
+    assert!(out.ok().contains("sh=ok"), "{out}");
+    assert!(out.stderr.contains("Operation not permitted"), "{out}");
+    let out = env.sh(&["--tmpfs", "/tmp"], script);
+    assert!(
+        out.ok().contains("fifo=ok"),
+        "the default policy allows it\n{out}"
+    );
+    // A policy can also add calls back, with argument conditions:
+    // mknodat only for FIFOs (mode & S_IFMT == S_IFIFO).
+    let p = policy_file(
+        &env,
+        "fifo",
+        "extends = \"strict\"\n[[seccomp.allow]]\nnames = [\"mknodat\", \"mknod\"]\n\
+         args = [{ index = 2, op = \"masked_eq\", value = 0o170000, value_two = 0o010000 }]\n",
+    );
+    let out = env.sh(
+        &["--policy", p.to_str().unwrap(), "--tmpfs", "/tmp"],
+        script,
+    );
+    assert!(
+        out.ok().contains("fifo=ok"),
+        "allowed back for FIFOs\n{out}"
+    );
+    // A character device has another file type: still denied (strict
+    // has no CAP_MKNOD either).
+    let out = env.sh(
+        &["--policy", p.to_str().unwrap(), "--tmpfs", "/tmp"],
+        "mknod /tmp/c c 1 3 2>&1; echo rc=$?",
+    );
+    assert!(out.ok().contains("rc=1"), "{out}");
+}
