@@ -82,6 +82,9 @@ _coracle() {
             coracle,pause)
                 cmd="coracle__subcmd__pause"
                 ;;
+            coracle,policy)
+                cmd="coracle__subcmd__policy"
+                ;;
             coracle,ps)
                 cmd="coracle__subcmd__ps"
                 ;;
@@ -340,6 +343,9 @@ _coracle() {
             coracle__subcmd__help,pause)
                 cmd="coracle__subcmd__help__subcmd__pause"
                 ;;
+            coracle__subcmd__help,policy)
+                cmd="coracle__subcmd__help__subcmd__policy"
+                ;;
             coracle__subcmd__help,ps)
                 cmd="coracle__subcmd__help__subcmd__ps"
                 ;;
@@ -487,6 +493,15 @@ _coracle() {
             coracle__subcmd__help__subcmd__image,tag)
                 cmd="coracle__subcmd__help__subcmd__image__subcmd__tag"
                 ;;
+            coracle__subcmd__help__subcmd__policy,check)
+                cmd="coracle__subcmd__help__subcmd__policy__subcmd__check"
+                ;;
+            coracle__subcmd__help__subcmd__policy,ls)
+                cmd="coracle__subcmd__help__subcmd__policy__subcmd__ls"
+                ;;
+            coracle__subcmd__help__subcmd__policy,show)
+                cmd="coracle__subcmd__help__subcmd__policy__subcmd__show"
+                ;;
             coracle__subcmd__help__subcmd__volume,create)
                 cmd="coracle__subcmd__help__subcmd__volume__subcmd__create"
                 ;;
@@ -580,6 +595,33 @@ _coracle() {
             coracle__subcmd__image__subcmd__help,tag)
                 cmd="coracle__subcmd__image__subcmd__help__subcmd__tag"
                 ;;
+            coracle__subcmd__policy,check)
+                cmd="coracle__subcmd__policy__subcmd__check"
+                ;;
+            coracle__subcmd__policy,help)
+                cmd="coracle__subcmd__policy__subcmd__help"
+                ;;
+            coracle__subcmd__policy,list)
+                cmd="coracle__subcmd__policy__subcmd__ls"
+                ;;
+            coracle__subcmd__policy,ls)
+                cmd="coracle__subcmd__policy__subcmd__ls"
+                ;;
+            coracle__subcmd__policy,show)
+                cmd="coracle__subcmd__policy__subcmd__show"
+                ;;
+            coracle__subcmd__policy__subcmd__help,check)
+                cmd="coracle__subcmd__policy__subcmd__help__subcmd__check"
+                ;;
+            coracle__subcmd__policy__subcmd__help,help)
+                cmd="coracle__subcmd__policy__subcmd__help__subcmd__help"
+                ;;
+            coracle__subcmd__policy__subcmd__help,ls)
+                cmd="coracle__subcmd__policy__subcmd__help__subcmd__ls"
+                ;;
+            coracle__subcmd__policy__subcmd__help,show)
+                cmd="coracle__subcmd__policy__subcmd__help__subcmd__show"
+                ;;
             coracle__subcmd__volume,create)
                 cmd="coracle__subcmd__volume__subcmd__create"
                 ;;
@@ -629,7 +671,7 @@ _coracle() {
 
     case "${cmd}" in
         coracle)
-            opts="-h -V --help --version run exec attach ps logs stop kill wait rm inspect start create restart rename top pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check info help"
+            opts="-h -V --help --version run exec attach ps logs stop kill wait rm inspect start create restart rename top pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check info policy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -821,7 +863,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__create)
-            opts="-e -w -u -h -v -l -i -a -t -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --userns --pull --platform --help --detach"
+            opts="-e -w -u -h -v -l -i -a -t -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --policy --ulimit --network --userns --pull --platform --help --detach"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -956,6 +998,14 @@ _coracle() {
                     return 0
                     ;;
                 --security-opt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ulimit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1595,7 +1645,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__run)
-            opts="-e -w -u -h -v -d -l -i -a -t --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --userns --pull --platform --help"
+            opts="-e -w -u -h -v -d -l -i -a -t --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --policy --ulimit --network --userns --pull --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1730,6 +1780,14 @@ _coracle() {
                     return 0
                     ;;
                 --security-opt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ulimit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1861,7 +1919,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__create)
-            opts="-e -w -u -h -v -l -i -a -t -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --userns --pull --platform --help --detach"
+            opts="-e -w -u -h -v -l -i -a -t -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --policy --ulimit --network --userns --pull --platform --help --detach"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1999,6 +2057,14 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ulimit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --network)
                     COMPREPLY=($(compgen -W "none host" -- "${cur}"))
                     return 0
@@ -2105,7 +2171,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help)
-            opts="run exec attach ps logs stop kill wait rm inspect start create restart rename top pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check help"
+            opts="run exec attach ps logs stop kill wait rm inspect start create restart rename top pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check policy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2863,6 +2929,62 @@ _coracle() {
         coracle__subcmd__help__subcmd__pause)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__policy)
+            opts="ls show check"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__policy__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__policy__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__policy__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -3774,6 +3896,132 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__policy)
+            opts="-h --help ls list show check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__policy__subcmd__check)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__policy__subcmd__help)
+            opts="ls show check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__policy__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__policy__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__policy__subcmd__help__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__policy__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__policy__subcmd__ls)
+            opts="-q -h --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__policy__subcmd__show)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__ps)
             opts="-a -q -l -n -f -h --all --quiet --latest --last --no-trunc --filter --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -3921,7 +4169,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__run)
-            opts="-e -w -u -h -v -d -l -i -a -t --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --userns --pull --platform --help"
+            opts="-e -w -u -h -v -d -l -i -a -t --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --policy --ulimit --network --userns --pull --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4056,6 +4304,14 @@ _coracle() {
                     return 0
                     ;;
                 --security-opt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ulimit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

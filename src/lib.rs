@@ -7,6 +7,7 @@ pub mod cli;
 pub mod container;
 pub mod error;
 pub mod image;
+pub mod policy;
 pub mod rootpath;
 pub mod sandbox;
 pub mod spec;
@@ -74,6 +75,7 @@ pub fn run_cli() -> i32 {
             cli::top::top(&args)
         }
         cli::Command::Volume(cmd) => cli::volume::run(cmd),
+        cli::Command::Policy(cmd) => cli::policy::run(cmd),
         cli::Command::Start(args) | cli::Command::Container(cli::ContainerCommand::Start(args)) => {
             cli::container::start(&args)
         }

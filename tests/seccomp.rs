@@ -310,20 +310,40 @@ fn exec_gets_the_containers_filter() {
 fn inspect_shows_the_security_options() {
     let Some(env) = probe_env() else { return };
     let _c = Cleanup(&env);
-    let inspect = |id: &str| -> serde_json::Value {
+    let inspect = |id: &str| -> (serde_json::Value, String) {
         let out = env.coracle(["inspect", id]).run();
         let v: serde_json::Value = serde_json::from_str(out.ok()).unwrap();
-        v[0]["HostConfig"]["SecurityOpt"].clone()
+        let landlock = format!(
+            "landlock={}",
+            v[0]["CoraclePolicy"]["Landlock"]["Enforced"]
+                .as_str()
+                .unwrap()
+        );
+        (v[0]["HostConfig"]["SecurityOpt"].clone(), landlock)
     };
+    // The default policy's landlock scope, as far as this kernel has it.
     let id = env.detached(&[], "sleep 60");
-    assert_eq!(inspect(&id), serde_json::json!(["no-new-privileges"]));
-    let id = env.detached(&["--security-opt", "seccomp=unconfined"], "sleep 60");
+    let (opts, ll) = inspect(&id);
     assert_eq!(
-        inspect(&id),
-        serde_json::json!(["seccomp=unconfined", "no-new-privileges"])
+        opts,
+        serde_json::json!(["no-new-privileges", ll, "policy=default"])
+    );
+    let id = env.detached(&["--security-opt", "seccomp=unconfined"], "sleep 60");
+    let (opts, ll) = inspect(&id);
+    assert_eq!(
+        opts,
+        serde_json::json!([
+            "seccomp=unconfined",
+            "no-new-privileges",
+            ll,
+            "policy=default"
+        ])
     );
     let id = env.detached(&["--privileged"], "sleep 60");
-    assert_eq!(inspect(&id), serde_json::json!(["seccomp=unconfined"]));
+    assert_eq!(
+        inspect(&id).0,
+        serde_json::json!(["seccomp=unconfined", "policy=default"])
+    );
 }
 
 #[test]
@@ -331,11 +351,12 @@ fn unsupported_security_options_are_refused() {
     let Some(env) = probe_env() else { return };
     for (opt, msg) in [
         (
-            "seccomp=/tmp/profile.json",
-            "custom seccomp profiles are not supported yet",
+            "seccomp=/nonexistent/profile.json",
+            "read seccomp profile /nonexistent/profile.json",
         ),
         ("apparmor=unconfined", "supported: seccomp=unconfined"),
-        ("no-new-privileges=false", "always sets no_new_privs"),
+        ("no-new-privileges=maybe", "no-new-privileges[=true|false]"),
+        ("landlock=off", "landlock=unconfined"),
     ] {
         let out = env.run(&["--security-opt", opt], &["true"]).run();
         out.expect_code(125);

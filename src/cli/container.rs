@@ -1040,10 +1040,48 @@ fn security_opt(c: &Container) -> Value {
     {
         opts.push("no-new-privileges");
     }
+    let mut opts: Vec<String> = opts.into_iter().map(str::to_string).collect();
+    if let Ok(Some(_)) = crate::sandbox::landlock::LandlockPlan::of_spec(&spec) {
+        let enforced = c
+            .record
+            .policy
+            .as_ref()
+            .map_or("requested", |p| p.landlock.enforced.as_str());
+        opts.push(format!("landlock={enforced}"));
+    }
+    if let Some(p) = &c.record.policy {
+        opts.push(format!("policy={}", p.name));
+    }
     if opts.is_empty() {
         Value::Null
     } else {
         json!(opts)
+    }
+}
+
+/// Docker's HostConfig.Ulimits, from config.json's rlimits.
+fn ulimits(c: &Container) -> Value {
+    let Ok(spec) = oci_spec::runtime::Spec::load(c.dir.join("config.json")) else {
+        return Value::Null;
+    };
+    let list: Vec<Value> = spec
+        .process()
+        .as_ref()
+        .and_then(|p| p.rlimits().clone())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let name = format!("{:?}", r.typ())
+                .trim_start_matches("Rlimit")
+                .to_ascii_lowercase();
+            let v = |x: u64| if x == u64::MAX { json!(-1) } else { json!(x) };
+            json!({"Name": name, "Soft": v(r.soft()), "Hard": v(r.hard())})
+        })
+        .collect();
+    if list.is_empty() {
+        Value::Null
+    } else {
+        json!(list)
     }
 }
 
@@ -1092,11 +1130,15 @@ pub fn inspect_value(c: &Container) -> Value {
         "LogPath": c.dir.join(container::LOG_FILE),
         "Name": format!("/{}", r.name),
         "RestartCount": c.state.restart_count,
+        // coracle's own: the security policy and what the kernel enforces
+        // of its landlock rules (an unconfined one carries a warning).
+        "CoraclePolicy": r.policy.as_ref().map_or(Value::Null, |p| json!(p)),
         "HostConfig": {
             "AutoRemove": r.auto_remove,
             "Init": r.init,
             "NetworkMode": r.network_mode,
             "SecurityOpt": security_opt(c),
+            "Ulimits": ulimits(c),
             "RestartPolicy": {
                 "Name": r.restart.name.as_str(),
                 "MaximumRetryCount": r.restart.max_retries,

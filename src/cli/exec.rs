@@ -180,6 +180,8 @@ pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
         gid_map,
         cgroup: crate::container::cgroup::recorded(&c.record.id),
         seccomp: spec.linux().as_ref().and_then(|l| l.seccomp().clone()),
+        landlock: crate::sandbox::landlock::LandlockPlan::of_spec(&spec)
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?,
     };
     sexec::exec(&target, sexec::namespaces_of(&spec), &process, &opts)
 }

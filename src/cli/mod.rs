@@ -12,6 +12,7 @@ pub mod docs;
 pub mod exec;
 pub mod image;
 pub mod pause;
+pub mod policy;
 pub mod restart;
 pub mod run;
 pub mod top;
@@ -112,6 +113,9 @@ pub enum Command {
     /// Check the host for rootless containers and print what to fix
     #[command(visible_alias = "info")]
     Check(check::CheckArgs),
+    /// Manage security policies
+    #[command(subcommand, long_about = policy::LONG_ABOUT)]
+    Policy(policy::PolicyCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,7 +206,10 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
             "run", "exec", "ps", "pull", "push", "images", "login", "logout", "check",
         ],
     ),
-    ("Management Commands", &["container", "image", "volume"]),
+    (
+        "Management Commands",
+        &["container", "image", "policy", "volume"],
+    ),
     (
         "Commands",
         &[

@@ -152,9 +152,17 @@ pub struct RunArgs {
     #[arg(long = "privileged")]
     pub privileged: bool,
 
-    /// Security options: seccomp=unconfined (no seccomp filter), no-new-privileges
+    /// Security options: seccomp=unconfined|FILE (no filter, or a Docker/OCI JSON profile), no-new-privileges[=BOOL], landlock=unconfined
     #[arg(long = "security-opt", value_name = "OPT")]
     pub security_opt: Vec<String>,
+
+    /// Security policy: a name (see `coracle policy ls`) or a TOML file
+    #[arg(long = "policy", value_name = "NAME|FILE", default_value = crate::policy::DEFAULT)]
+    pub policy: String,
+
+    /// Resource limit: NAME=SOFT[:HARD] (e.g. nofile=1024:2048; overrides the policy's)
+    #[arg(long = "ulimit", value_name = "NAME=SOFT[:HARD]")]
+    pub ulimit: Vec<String>,
 
     /// Network mode: none (loopback only) or host
     #[arg(long = "network", alias = "net", value_enum, default_value_t = NetworkArg::None)]
@@ -359,6 +367,9 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
         }
     };
     drop(volumes_lock);
+    if let Some(w) = crate::policy::apply::warning(&plan.policy) {
+        eprintln!("{w}");
+    }
     if plan.single_id {
         single_id_notice(&host);
     }
@@ -690,6 +701,7 @@ fn make_record(
         }
         .into(),
         detached: args.detach,
+        policy: Some(plan.policy.clone()),
         log_max_size: None,
         log_max_file: None,
     })

@@ -104,6 +104,10 @@ pub struct Record {
     /// `--log-opt max-file`: how many log files are kept (with max-size).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_max_file: Option<u32>,
+    /// The security policy (`--policy` and the flags over it); none for
+    /// containers made before policies existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::policy::apply::PolicyRecord>,
 }
 
 fn default_network() -> String {
@@ -536,6 +540,7 @@ mod tests {
                 detached: true,
                 log_max_size: None,
                 log_max_file: None,
+                policy: None,
             },
             state: State {
                 id: id.into(),

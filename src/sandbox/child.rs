@@ -11,7 +11,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 
 use super::channel::{self, Msg};
-use super::{caps, init, mounts, seccomp, SetupError};
+use super::{caps, init, landlock, mounts, seccomp, SetupError};
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND};
 use crate::spec::SandboxOptions;
 
@@ -108,6 +108,14 @@ fn setup_and_exec(
         mounts::readonly_root()?;
     }
 
+    // The policy's rlimits and landlock ruleset (its paths opened now,
+    // inside the root, with the setup's privileges), then the filter.
+    landlock::apply_rlimits(process)?;
+    let ruleset = landlock::before_caps(
+        landlock::LandlockPlan::of_spec(spec)?.as_ref(),
+        process,
+        false,
+    )?;
     let profile = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
     let filter = seccomp_before_caps(profile, process, opts.init)?;
     caps::apply(process)?;
@@ -141,7 +149,7 @@ fn setup_and_exec(
             }
         }
     }
-    exec(process, filter.as_ref())
+    exec(process, filter.as_ref(), ruleset)
 }
 
 /// Compiles the spec's seccomp profile. With no_new_privs (always, unless
@@ -335,11 +343,13 @@ fn find_program(arg0: &str, env: &[String]) -> Result<PathBuf, SetupError> {
     }
 }
 
-/// Execs the process; `filter` (see [`seccomp_before_caps`]) is installed
-/// right before the execve, the last step of the setup.
+/// Execs the process; the landlock `ruleset` restricts it and `filter` (see
+/// [`seccomp_before_caps`]) is installed right before the execve, the last
+/// steps of the setup.
 pub(super) fn exec(
     process: &Process,
     filter: Option<&seccomp::Programs>,
+    ruleset: Option<::landlock::RulesetCreated>,
 ) -> Result<std::convert::Infallible, SetupError> {
     let args = process.args().as_deref().unwrap_or_default();
     let arg0 = args
@@ -372,6 +382,11 @@ pub(super) fn exec(
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
         .map_err(|e| SetupError::setup(format!("unblock signals: {e}")))?;
 
+    // Landlock, then seccomp (whose allow-list has the landlock calls):
+    // the last steps before execve.
+    if let Some(r) = ruleset {
+        landlock::restrict(r)?;
+    }
     if let Some(f) = filter {
         seccomp::install(f)?;
     }

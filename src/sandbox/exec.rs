@@ -65,6 +65,8 @@ pub struct ExecOptions {
     pub cgroup: Option<std::path::PathBuf>,
     /// The container's seccomp profile (`linux.seccomp` of its config.json).
     pub seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
+    /// The container's landlock rules (its config.json's annotation).
+    pub landlock: Option<super::landlock::LandlockPlan>,
 }
 
 /// The namespaces `exec` joins: those the container was created with.
@@ -487,9 +489,11 @@ fn in_container(
     }
     child::enter_workdir(&process, false)?;
     // The container's own filter, installed as `run` does.
+    super::landlock::apply_rlimits(&process)?;
+    let ruleset = super::landlock::before_caps(opts.landlock.as_ref(), &process, true)?;
     let filter = child::seccomp_before_caps(opts.seccomp.as_ref(), &process, false)?;
     super::caps::apply(&process)?;
-    child::exec(&process, filter.as_ref())
+    child::exec(&process, filter.as_ref(), ruleset)
 }
 
 /// `-u USER[:GROUP]` against the container's databases and id map: the

@@ -13,6 +13,7 @@ pub mod child;
 pub mod exec;
 pub mod idmap;
 pub mod init;
+pub mod landlock;
 pub mod mounts;
 pub mod seccomp;
 pub mod tty;

@@ -131,6 +131,8 @@ pub struct Plan {
     /// The user's mounts (-v, --mount, --tmpfs, image volumes), as `inspect`
     /// shows them.
     pub user_mounts: Vec<UserMount>,
+    /// The security policy, as `inspect` shows it.
+    pub policy: crate::policy::apply::PolicyRecord,
 }
 
 /// A named or anonymous volume a container mounts.
@@ -441,14 +443,28 @@ pub fn resolve(
         None => PathBuf::from("/"),
     };
 
-    // Capabilities.
-    let caps = options::capabilities(
-        args.privileged,
-        &args.cap_add,
-        &args.cap_drop,
+    // Security: the policy, with the flags over it.
+    let (planned_mounts, volumes) = user_mounts(args, src)?;
+    let policy = crate::policy::load(&args.policy)?;
+    let security = crate::policy::apply::resolve(
+        &policy,
+        &crate::policy::apply::Flags {
+            privileged: args.privileged,
+            cap_add: &args.cap_add,
+            cap_drop: &args.cap_drop,
+            security_opt: &args.security_opt,
+            read_only: args.read_only,
+            ulimit: &args.ulimit,
+            host_network: args.network == NetworkArg::Host,
+            writable_mounts: planned_mounts
+                .iter()
+                .filter(|m| m.rw)
+                .map(|m| m.destination.clone())
+                .collect(),
+        },
         &host.known_caps,
     )?;
-    let cap_names: std::collections::HashSet<String> = caps.iter().cloned().collect();
+    let caps = security.caps.clone();
     let caps: std::collections::HashSet<Capability> = caps
         .iter()
         .filter_map(|c| c.strip_prefix("CAP_").and_then(|n| n.parse().ok()))
@@ -478,7 +494,8 @@ pub fn resolve(
         )
         .cwd(cwd)
         .capabilities(capabilities)
-        .no_new_privileges(!args.privileged)
+        .no_new_privileges(security.no_new_privileges)
+        .rlimits(security.rlimits.clone())
         .build()?;
 
     // Mounts, in the order they are made.
@@ -549,7 +566,7 @@ pub fn resolve(
     ] {
         mounts.push(bind(&state_dir.join(file), Path::new(dest), false)?);
     }
-    let (user_mounts, volumes) = user_mounts(args, src)?;
+    let user_mounts = planned_mounts;
     for m in &user_mounts {
         mounts.push(match m.typ {
             "tmpfs" => {
@@ -596,56 +613,37 @@ pub fn resolve(
         .map(|t| LinuxNamespaceBuilder::default().typ(t).build())
         .collect::<Result<Vec<_>, _>>()?;
 
-    let (masked, readonly): (Vec<String>, Vec<String>) = if args.privileged {
-        (Vec::new(), Vec::new())
-    } else {
-        (
-            options::MASKED_PATHS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            options::READONLY_PATHS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-        )
-    };
-    // Seccomp: the default profile for these capabilities, recorded in the
-    // spec (config.json) for the sandbox and for `exec`.
-    let security = options::security_opts(&args.security_opt)?;
-    let seccomp = if args.privileged || security.seccomp_unconfined {
-        None
-    } else {
-        let profile = crate::sandbox::seccomp::default_profile(&cap_names)?;
-        if profile.is_none() {
-            eprintln!(
-                "coracle: no seccomp filter: coracle has none for this architecture ({})",
-                std::env::consts::ARCH
-            );
-        }
-        profile
-    };
     let mut linux = LinuxBuilder::default()
         .namespaces(namespaces)
         .uid_mappings(to_oci_map(&uid_map)?)
         .gid_mappings(to_oci_map(&gid_map)?)
-        .masked_paths(masked)
-        .readonly_paths(readonly)
+        .masked_paths(security.masked_paths.clone())
+        .readonly_paths(security.readonly_paths.clone())
         .build()?;
-    linux.set_seccomp(seccomp);
+    linux.set_seccomp(security.seccomp.clone());
 
     let spec = SpecBuilder::default()
         .version("1.2.0")
         .root(
             RootBuilder::default()
                 .path(&rootfs)
-                .readonly(args.read_only)
+                .readonly(security.read_only_root)
                 .build()?,
         )
         .hostname(hostname)
         .process(process)
         .mounts(mounts)
         .linux(linux)
+        .annotations(
+            security
+                .landlock
+                .iter()
+                .map(|l| {
+                    serde_json::to_string(l)
+                        .map(|v| (crate::sandbox::landlock::ANNOTATION.to_string(), v))
+                })
+                .collect::<Result<HashMap<_, _>, _>>()?,
+        )
         .build()?;
 
     Ok(Plan {
@@ -661,6 +659,7 @@ pub fn resolve(
         remove: args.rm,
         volumes,
         user_mounts,
+        policy: security.record,
     })
 }
 
@@ -1088,13 +1087,24 @@ mod tests {
         assert!(!seccomp(&["--security-opt", "seccomp=unconfined"]));
         assert!(!seccomp(&["--security-opt", "seccomp:unconfined"]));
         assert!(!seccomp(&["--privileged"]));
-        for bad in [
-            "seccomp=/x.json",
-            "label=disable",
-            "no-new-privileges=false",
-        ] {
+        for bad in ["seccomp=/nonexistent/x.json", "label=disable", "seccomp="] {
             assert!(plan(&["--security-opt", bad], true).is_err(), "{bad}");
         }
+        let nnp = |args: &[&str]| {
+            plan(args, true)
+                .unwrap()
+                .spec
+                .process()
+                .as_ref()
+                .unwrap()
+                .no_new_privileges()
+        };
+        assert_eq!(
+            nnp(&["--security-opt", "no-new-privileges=false"]),
+            Some(false)
+        );
+        assert_eq!(nnp(&["--policy", "unconfined"]), Some(false));
+        assert!(!seccomp(&["--policy", "unconfined"]));
     }
 
     #[test]

@@ -439,12 +439,23 @@ pub fn capabilities(
     drop: &[String],
     known: &[String],
 ) -> Result<Vec<String>, OptionError> {
-    let is_all = |s: &String| s.eq_ignore_ascii_case("all");
-    let mut set: Vec<String> = if privileged {
+    let set: Vec<String> = if privileged {
         known.to_vec()
     } else {
         DEFAULT_CAPS.iter().map(|c| format!("CAP_{c}")).collect()
     };
+    capabilities_from(set, add, drop, known)
+}
+
+/// [`capabilities`] from the set `set` (a policy's) instead of Docker's.
+pub fn capabilities_from(
+    mut set: Vec<String>,
+    add: &[String],
+    drop: &[String],
+    known: &[String],
+) -> Result<Vec<String>, OptionError> {
+    let is_all = |s: &String| s.eq_ignore_ascii_case("all");
+    set.retain(|c| known.contains(c));
     if drop.iter().any(is_all) {
         set.clear();
     }
@@ -471,18 +482,32 @@ pub fn capabilities(
     Ok(set)
 }
 
+/// Which seccomp filter `--security-opt` asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SeccompOpt {
+    /// The policy's.
+    #[default]
+    Policy,
+    /// `seccomp=unconfined`: no filter.
+    Unconfined,
+    /// `seccomp=FILE`: a Docker/OCI JSON profile.
+    File(std::path::PathBuf),
+}
+
 /// What `--security-opt` asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecurityOpts {
-    /// `seccomp=unconfined`: no seccomp filter.
-    pub seccomp_unconfined: bool,
+    pub seccomp: SeccompOpt,
+    /// `no-new-privileges[=true|false]`: overrides the policy.
+    pub no_new_privileges: Option<bool>,
+    /// `landlock=unconfined`: no landlock ruleset.
+    pub landlock_unconfined: bool,
 }
 
 /// `--security-opt` values, Docker's syntax (`KEY=VALUE`, or the older
-/// `KEY:VALUE`): `seccomp=unconfined` and `no-new-privileges[=true]`
-/// (coracle always sets no_new_privs unless `--privileged`). Custom
-/// seccomp profiles, `no-new-privileges=false`, AppArmor and SELinux
-/// labels are refused rather than ignored.
+/// `KEY:VALUE`): `seccomp=unconfined|FILE`, `no-new-privileges[=BOOL]`
+/// and `landlock=unconfined`. AppArmor and SELinux labels are refused
+/// rather than ignored.
 pub fn security_opts(opts: &[String]) -> Result<SecurityOpts, OptionError> {
     let mut out = SecurityOpts::default();
     for o in opts {
@@ -495,21 +520,17 @@ pub fn security_opts(opts: &[String]) -> Result<SecurityOpts, OptionError> {
             None => (o.as_str(), None),
         };
         match (key, value) {
-            ("seccomp", Some("unconfined")) => out.seccomp_unconfined = true,
-            ("seccomp", Some(_)) => {
-                return Err(bad(
-                    "custom seccomp profiles are not supported yet: use seccomp=unconfined, or nothing for the default profile",
-                ))
+            ("seccomp", Some("unconfined")) => out.seccomp = SeccompOpt::Unconfined,
+            ("seccomp", Some("")) | ("seccomp", None) => {
+                return Err(bad("give seccomp=unconfined or seccomp=FILE (a JSON profile)"))
             }
-            ("no-new-privileges", None | Some("true")) => {}
-            ("no-new-privileges", Some("false")) => {
-                return Err(bad(
-                    "coracle always sets no_new_privs (except with --privileged)",
-                ))
-            }
+            ("seccomp", Some(f)) => out.seccomp = SeccompOpt::File(f.into()),
+            ("no-new-privileges", None | Some("true")) => out.no_new_privileges = Some(true),
+            ("no-new-privileges", Some("false")) => out.no_new_privileges = Some(false),
+            ("landlock", Some("unconfined")) => out.landlock_unconfined = true,
             _ => {
                 return Err(bad(
-                    "supported: seccomp=unconfined, no-new-privileges",
+                    "supported: seccomp=unconfined, seccomp=FILE, no-new-privileges[=true|false], landlock=unconfined",
                 ))
             }
         }
