@@ -187,7 +187,8 @@ fn a_missing_shim_is_one_clear_error() {
         out.stderr.contains("coracle-shim") && out.stderr.contains("reinstall"),
         "{out}"
     );
-    // Nothing runs: the container was never started.
-    let out = env.coracle(["ps", "-q"]).run();
+    assert_eq!(out.stderr.lines().count(), 1, "one line\n{out}");
+    // Nothing was made.
+    let out = env.coracle(["ps", "-aq"]).run();
     assert_eq!(out.ok(), "", "{out}");
 }

@@ -235,6 +235,11 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     if args.detach && !args.attach.is_empty() {
         anyhow::bail!("Conflicting options: -a and -d");
     }
+    if args.detach {
+        // Its monitor becomes the shim once the container runs: say it is
+        // missing before anything is made.
+        crate::container::monitor::shim_path()?;
+    }
     let restart = container::restart::RestartPolicy::parse(&args.restart)
         .map_err(|e| crate::error::ExitError::new(crate::error::EXIT_CORACLE, format!("{e:#}")))?;
     if args.rm && !restart.is_none() {
