@@ -211,7 +211,7 @@ pub fn exec(
         return Ok(0);
     }
     drop(sfd);
-    let code = super::supervise(pid, &pidfd, master, opts.stdin, &mask, setup_deadline)?;
+    let code = super::supervise(pid, &pidfd, master, opts.stdin, &mask, setup_deadline, None)?;
     drop(restore);
     if let Some(c) = copiers {
         c.finish();
