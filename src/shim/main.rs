@@ -183,6 +183,9 @@ fn run() -> Result<String, String> {
     let mut drain_until: Option<Instant> = None;
     let mut fds: Vec<libc::pollfd> = Vec::new();
     let mut tags: Vec<Tag> = Vec::new();
+    // From here on the shim mostly waits: what its start-up ran of its
+    // code need not stay in its memory (it faults back in if needed).
+    let _ = sys::release_code_pages();
     loop {
         let now = Instant::now();
         if code.is_some() && (relay.output_done() || drain_until.is_some_and(|t| now >= t)) {

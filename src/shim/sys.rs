@@ -191,3 +191,70 @@ pub fn execv(path: &std::path::Path, args: &[String]) -> io::Error {
     unsafe { libc::execv(p.as_ptr(), argv.as_ptr()) };
     io::Error::last_os_error()
 }
+
+/// As `coracle::sys::release_code_pages` (the same code).
+/// Lets go of this process's resident pages of its own executable's code
+/// and read-only data (`madvise(MADV_DONTNEED)`): a long-lived process
+/// that ran most of the binary once (the shim, once it waits) keeps only what it touches again, which faults back in from
+/// the page cache. Only mappings without a single private (written) page
+/// are dropped, so relocated data can never be lost: they are read-only,
+/// so none can become written in between. Returns the bytes released.
+pub fn release_code_pages() -> io::Result<u64> {
+    let exe = std::fs::read_link("/proc/self/exe")?;
+    use std::io::BufRead;
+    // Read a line at a time: the whole file would grow the heap for good.
+    let mut smaps = io::BufReader::with_capacity(4096, std::fs::File::open("/proc/self/smaps")?);
+    let mut released = 0;
+    let mut current: Option<(usize, usize, bool)> = None;
+    let mut candidates = Vec::new();
+    let mut buf = String::new();
+    loop {
+        buf.clear();
+        if smaps.read_line(&mut buf)? == 0 {
+            break;
+        }
+        let line = buf.trim_end();
+        let mut f = line.split_whitespace();
+        let first = f.next().unwrap_or("");
+        if let Some((a, b)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
+            if let Some(c) = current.take() {
+                candidates.push(c);
+            }
+            let perms = f.next().unwrap_or("");
+            let path = line.split_whitespace().nth(5);
+            let ours = path.is_some_and(|p| std::path::Path::new(p) == exe);
+            let readonly = perms == "r-xp" || perms == "r--p";
+            if let (true, true, Ok(a), Ok(b)) = (
+                ours,
+                readonly,
+                usize::from_str_radix(a, 16),
+                usize::from_str_radix(b, 16),
+            ) {
+                current = Some((a, b, true));
+            }
+        } else if let Some(c) = current.as_mut() {
+            let kb = f.next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(1);
+            if matches!(first, "Private_Dirty:" | "Anonymous:" | "Swap:") && kb != 0 {
+                c.2 = false;
+            }
+        }
+    }
+    candidates.extend(current);
+    for (a, b, clean) in candidates {
+        if !clean {
+            continue;
+        }
+        // SAFETY: [a, b) is a whole mapping of our executable that is
+        // read-only and has no private page: dropping its page-table
+        // entries loses nothing, the next access reads the file again.
+        let r = unsafe { libc::madvise(a as *mut libc::c_void, b - a, libc::MADV_DONTNEED) };
+        if r == 0 {
+            released += (b - a) as u64;
+        }
+    }
+    drop(smaps);
+    // SAFETY: gives free heap memory back to the kernel; no pointer to
+    // freed memory exists.
+    unsafe { libc::malloc_trim(0) };
+    Ok(released)
+}
