@@ -542,7 +542,15 @@ impl Observer<'_> {
             opt(&mut args, "--client", c.as_fd());
         }
         args.push("--coracle".into());
-        args.push(coracle.to_string_lossy().into_owned());
+        // Replaced on disk meanwhile (an upgrade): the shim execs what is
+        // at the path now.
+        let coracle = coracle.to_string_lossy();
+        args.push(
+            coracle
+                .strip_suffix(" (deleted)")
+                .unwrap_or(&coracle)
+                .to_string(),
+        );
         args.push("--pid".into());
         args.push(pid.to_string());
         args.push("--log".into());
@@ -620,9 +628,9 @@ impl crate::sandbox::Observer for Observer<'_> {
             }
             self.report.send("ok\n");
             // Returns only if the exec failed: the container is then
-            // served in-process, as without a shim.
-            let e = self.exec_shim(&h, pid, master.as_ref(), active);
-            let _ = e;
+            // served in-process below, as without a shim (the error has
+            // nowhere to go: `run -d` has its `ok` and stderr is /dev/null).
+            let _failed = self.exec_shim(&h, pid, master.as_ref(), active);
         }
         if let Some((pipes, stdin, log)) = self.pipes.take() {
             let output = match (master.take(), pipes) {
