@@ -191,4 +191,12 @@ fn a_missing_shim_is_one_clear_error() {
     // Nothing was made.
     let out = env.coracle(["ps", "-aq"]).run();
     assert_eq!(out.ok(), "", "{out}");
+    // `check` names it.
+    let out = env.host(&bin, ["check"]).run();
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("shim") && l.contains("coracle-shim")),
+        "{out}"
+    );
 }
