@@ -17,11 +17,12 @@ Usage: $prog [--prefix DIR] [--no-deps] [--binary PATH] [--help]
 Builds and installs coracle.
 
 Options:
-  --prefix DIR    install under DIR (default: ~/.local): DIR/bin/coracle,
+  --prefix DIR    install under DIR (default: ~/.local): DIR/bin/coracle{,-shim},
                   DIR/share/man/man1, DIR/share/{bash-completion,zsh,fish},
                   DIR/share/coracle/policies
   --no-deps       do not install the runtime dependencies (uidmap, fuse3)
-  --binary PATH   install this prebuilt coracle binary instead of building
+  --binary PATH   install this prebuilt coracle binary (and the
+                  coracle-shim next to it) instead of building
                   (no cargo needed)
   -h, --help      show this help
 
@@ -244,8 +245,10 @@ build() {
         grep -o '"target_directory":"[^"]*"' | head -n 1 | cut -d'"' -f4) || true
     [[ -n $target ]] || target=$src/target
     binary=$target/release/coracle
+    shim=$target/release/coracle-shim
     gendoc=$target/release/coracle-gendoc
     [[ -x $binary ]] || die "the build did not produce $binary"
+    [[ -x $shim ]] || die "the build did not produce $shim"
 }
 
 # --- (c) install ------------------------------------------------------------------
@@ -257,7 +260,10 @@ install_files() {
         die "cannot write to $prefix: choose another --prefix, or run as root for a system prefix"
 
     install -D -m 0755 "$binary" "$prefix/bin/coracle"
-    say "installed $prefix/bin/coracle"
+    # The idle monitor of detached containers: coracle finds it next to
+    # itself.
+    install -D -m 0755 "$shim" "$prefix/bin/coracle-shim"
+    say "installed $prefix/bin/coracle and $prefix/bin/coracle-shim"
 
     # Man pages and completions are committed; regenerate them when missing.
     shopt -s nullglob
@@ -347,6 +353,10 @@ if [[ -n $binary ]]; then
     say "using prebuilt $binary"
     # A coracle-gendoc next to it can regenerate missing man pages.
     gendoc=$(dirname -- "$binary")/coracle-gendoc
+    # Detached containers need the shim, which is built with it.
+    shim=$(dirname -- "$binary")/coracle-shim
+    [[ -f $shim && -x $shim ]] ||
+        die "--binary $binary: no executable coracle-shim next to it (cargo builds both: target/release/coracle-shim)"
 else
     build
 fi

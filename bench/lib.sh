@@ -110,11 +110,17 @@ bench_coracle() {
             python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
         built=$target/release/coracle
     fi
-    # A copy the benchmark user can execute, whoever built it.
+    # A copy the benchmark user can execute, whoever built it, with the
+    # shim detached containers run as (it is found next to coracle).
+    local shim
+    shim=$(dirname "$built")/coracle-shim
+    [[ -x $shim ]] || die "no coracle-shim next to $built (cargo build --release builds it)"
+    install -m 0755 "$shim" "$WORK/coracle-shim.new"
+    mv -f "$WORK/coracle-shim.new" "$WORK/coracle-shim"
     install -m 0755 "$built" "$WORK/coracle.new"
     mv -f "$WORK/coracle.new" "$WORK/coracle"
     if ((EUID == 0)); then
-        chown "$BUID:$BGID" "$WORK/coracle"
+        chown "$BUID:$BGID" "$WORK/coracle" "$WORK/coracle-shim"
     fi
     CORACLE_BIN=$WORK/coracle
     CORACLE_BUILT=$built

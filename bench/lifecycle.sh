@@ -8,7 +8,8 @@
 #   podman   run -d --network=none IMAGE sleep 1000; exec ID true; rm -f -t 0 ID
 # then starts IDLE detached `sleep` containers with each tool and measures
 # the memory of what each keeps per container besides the container's own
-# process: coracle's monitor (`coracle container-monitor`), podman's conmon
+# process: coracle's monitor (`coracle-shim container-monitor ID` while the
+# container runs), podman's conmon
 # (podman's shared pause process is reported apart). Prints medians, the
 # ratios and the per-container memory (PSS and RSS from
 # /proc/PID/smaps_rollup). See bench/README.md.
@@ -157,6 +158,10 @@ read -ra CM <<<"$(mem_sum "${MONITORS[@]}")"
 read -ra PM <<<"$(mem_sum "${CONMONS[@]}")"
 read -ra PP <<<"$(mem_sum "${PAUSE[@]}")"
 say "coracle monitors: ${#MONITORS[@]}; podman conmons: ${#CONMONS[@]}; podman pause processes: ${#PAUSE[@]}"
+if ((${#MONITORS[@]} > 0)); then
+    # While the container runs its monitor is the small coracle-shim.
+    say "an idle coracle monitor runs: $(readlink "/proc/${MONITORS[0]}/exe" 2>/dev/null || echo '?')"
+fi
 as_user "$C" rm -f "${C_IDS[@]}" >/dev/null
 as_user "${PARGV[@]}" rm -f -t 0 "${P_IDS[@]}" >/dev/null
 

@@ -29,10 +29,32 @@ pub fn run_cli() -> i32 {
             Some(a) if a == container::monitor::ATTACH_FIRST && args.len() == 4 => {
                 Some(Mode::AttachFirst)
             }
+            Some(a) if a == container::monitor::EXITED && args.len() == 7 => {
+                let num = |i: usize| args[i].to_str().and_then(|s| s.parse::<u64>().ok());
+                match (
+                    args[4].to_str().and_then(|s| s.parse().ok()),
+                    num(5),
+                    num(6),
+                ) {
+                    (Some(code), Some(ran_ms), Some(backoff_ms)) => Some(Mode::Exited {
+                        code,
+                        ran_ms,
+                        backoff_ms,
+                    }),
+                    _ => None,
+                }
+            }
             Some(_) => None,
         };
-        if let (3..=4, Some(mode)) = (args.len(), mode) {
+        if let (3..=4 | 7, Some(mode)) = (args.len(), mode) {
             return container::monitor::main(&args[2].to_string_lossy(), mode);
+        }
+    }
+    // One health check of a detached container, run by its shim.
+    if args.get(1).is_some_and(|a| a == "container-health") {
+        let in_start = args.get(3).is_some_and(|a| a == "--in-start-period");
+        if let (3..=4, Some(id)) = (args.len(), args.get(2).and_then(|a| a.to_str())) {
+            return container::health::check_main(id, in_start);
         }
     }
     let cli = cli::parse();

@@ -196,3 +196,46 @@ fn hangup_of_the_terminal_ends_the_container() {
     let gone = wait_until(|| !proc_dir.exists());
     assert!(gone, "the container (pid {pid}) outlived its terminal");
 }
+
+#[test]
+fn a_foreground_tty_container_is_logged() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let Some(t) = start(&env, "--name ttylog") else {
+        return;
+    };
+    t.type_line("echo logged-$((6*7))");
+    t.wait_for("\nlogged-42");
+    // While it runs, `logs` shows what the terminal showed (the pty's
+    // line endings included, as Docker's log of a `-t` container).
+    assert!(
+        wait_until(|| env
+            .coracle(["logs", "ttylog"])
+            .run()
+            .stdout
+            .contains("logged-42\r\n")),
+        "{}",
+        env.coracle(["logs", "ttylog"]).run()
+    );
+    t.type_line("exit 0");
+    wait_host_prompt(&t);
+    let out = env.coracle(["logs", "ttylog"]).run();
+    assert!(out.ok().contains("READY"), "{out}");
+    assert_eq!(out.stderr, "", "a terminal's output is all stdout\n{out}");
+    // Every entry is a stdout entry of the json-file log.
+    let dirs = env.state_dirs();
+    let log = std::fs::read_to_string(
+        env.data
+            .join("coracle/containers")
+            .join(&dirs[0])
+            .join("container-json.log"),
+    )
+    .unwrap();
+    assert!(log.lines().count() >= 2, "{log}");
+    for l in log.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["stream"], "stdout", "{l}");
+    }
+}

@@ -311,7 +311,21 @@ pub fn collect(paths: &HostPaths, env: &Env) -> Vec<Item> {
     items.push(runtime_dir_check(paths, env));
     items.push(data_dir_check(env));
     items.push(pause_item(crate::container::cgroup::delegated_parent()));
+    items.push(shim_item(crate::container::monitor::shim_path()));
     items
+}
+
+/// Whether `coracle-shim`, the idle monitor of detached containers, is
+/// next to coracle.
+pub fn shim_item(found: anyhow::Result<PathBuf>) -> Item {
+    match found {
+        Ok(p) => Item::ok(
+            "shim",
+            format!("{}: the monitor of detached containers", p.display()),
+        ),
+        Err(e) => Item::fail("shim", format!("{e:#}; `run -d` and `start` cannot work"))
+            .with_fix("./install.sh (or copy target/release/coracle-shim next to coracle)"),
+    }
 }
 
 /// Whether `pause` can work: the caller's cgroup v2 is delegated (the
@@ -1274,6 +1288,19 @@ fn data_dir_check(env: &Env) -> Item {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_missing_shim_fails_the_check_with_the_fix() {
+        let ok = shim_item(Ok(PathBuf::from("/x/coracle-shim")));
+        assert_eq!(ok.status, Status::Ok);
+        let missing = shim_item(Err(anyhow::anyhow!("coracle-shim is missing")));
+        assert_eq!(missing.status, Status::Fail);
+        assert!(missing.detail.contains("run -d"), "{}", missing.detail);
+        assert!(missing
+            .fix
+            .as_deref()
+            .is_some_and(|f| f.contains("install.sh")));
+    }
 
     #[test]
     fn pause_item_says_where_pause_works() {

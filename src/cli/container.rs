@@ -980,6 +980,9 @@ fn force_end(c: &Container) -> anyhow::Result<()> {
     // is still starting has no pid yet, and is killed once it has one.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let mut killed = None;
+    // Wakes the loop as soon as the runner is gone (rather than at the
+    // next 20 ms tick: `rm -f` of a running container is that much faster).
+    let gone = container::watch_not_alive(id);
     loop {
         if !container::is_alive(id) {
             return Ok(());
@@ -996,7 +999,7 @@ fn force_end(c: &Container) -> anyhow::Result<()> {
         if std::time::Instant::now() >= deadline {
             break;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        let _ = gone.recv_timeout(Duration::from_millis(20));
     }
     // The runner does not end (e.g. still starting the container): end it;
     // the container dies with it (parent-death signal).

@@ -243,6 +243,11 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     if args.detach && !args.attach.is_empty() {
         anyhow::bail!("Conflicting options: -a and -d");
     }
+    if args.detach {
+        // Its monitor becomes the shim once the container runs: say it is
+        // missing before anything is made.
+        crate::container::monitor::shim_path()?;
+    }
     let restart = container::restart::RestartPolicy::parse(&args.restart)
         .map_err(|e| crate::error::ExitError::new(crate::error::EXIT_CORACLE, format!("{e:#}")))?;
     if args.rm && !restart.is_none() {
@@ -399,10 +404,22 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
         // Without a terminal the output goes through pipes: to our stdout
         // and stderr (as far as -a attaches them), to the log (`logs`
         // works for a foreground container too) and to `attach` clients.
-        let io = if args.tty {
-            None
+        // With one, the terminal's output is copied into the log as
+        // stdout entries (as Docker logs a `-t` container).
+        let (io, tty_log) = if args.tty {
+            let log = crate::container::logs::RotatingLog::open(
+                &dir.path.join(crate::container::LOG_FILE),
+                crate::container::logs::LogOpts {
+                    max_size: record.log_max_size,
+                    max_file: record.log_max_file,
+                },
+            )?;
+            (None, Some(log))
         } else {
-            Some(ForegroundIo::prepare(&dir.path, &record, &streams)?)
+            (
+                Some(ForegroundIo::prepare(&dir.path, &record, &streams)?),
+                None,
+            )
         };
         let mut rec = Recorder {
             dir: &dir,
@@ -410,6 +427,7 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
             checker: None,
             io,
             io_thread: None,
+            tty_log,
         };
         let exit = crate::sandbox::run(&plan.spec, &opts, &mut rec);
         if let Some(c) = rec.checker.take() {
@@ -784,6 +802,8 @@ struct Recorder<'a> {
     checker: Option<crate::container::health::Checker>,
     io: Option<ForegroundIo>,
     io_thread: Option<std::thread::JoinHandle<crate::container::logs::RotatingLog>>,
+    /// The log a `-t` container's terminal output is copied into.
+    tty_log: Option<crate::container::logs::RotatingLog>,
 }
 
 /// `-a`: which of the container's streams a foreground `run` attaches.
@@ -913,6 +933,13 @@ impl crate::sandbox::Observer for Recorder<'_> {
         if let Some(io) = self.io.take() {
             self.io_thread = io.start();
         }
+    }
+
+    fn tty_copy(&mut self) -> Option<Box<dyn std::io::Write + Send>> {
+        let log = self.tty_log.take()?;
+        Some(Box::new(crate::container::logs::StreamLog::new(
+            "stdout", log,
+        )))
     }
 }
 

@@ -199,6 +199,16 @@ impl Cgroup {
         }
     }
 
+    /// The cgroup an earlier run of this monitor process created (the
+    /// monitor exec'd the shim and the shim exec'd it back): kept for the
+    /// next run, removed when the monitor ends. `None` if there is none.
+    pub fn adopt(id: &str) -> Option<Cgroup> {
+        recorded(id).map(|path| Cgroup {
+            id: id.to_string(),
+            path,
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

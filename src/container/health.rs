@@ -249,14 +249,7 @@ impl Checker {
     /// just started; `None` when it has no active check.
     pub fn start(id: &str, dir: &Path, cfg: Option<&HealthConfig>) -> Option<Self> {
         let cfg = cfg.filter(|c| c.active())?.clone();
-        let mut health = read(dir).unwrap_or(Health {
-            status: STARTING.into(),
-            failing_streak: 0,
-            log: Vec::new(),
-        });
-        health.status = STARTING.into();
-        health.failing_streak = 0;
-        write(dir, &health);
+        let health = reset(dir);
         let (stop, rx) = std::sync::mpsc::channel();
         let (id, dir) = (id.to_string(), dir.to_path_buf());
         let thread = std::thread::Builder::new()
@@ -271,6 +264,60 @@ impl Checker {
     pub fn stop(self) {
         drop(self.stop);
         let _ = self.thread.join();
+    }
+}
+
+/// A container (re)starts: its health is `starting` again, the results of
+/// earlier runs kept.
+pub fn reset(dir: &Path) -> Health {
+    let mut health = read(dir).unwrap_or(Health {
+        status: STARTING.into(),
+        failing_streak: 0,
+        log: Vec::new(),
+    });
+    health.status = STARTING.into();
+    health.failing_streak = 0;
+    write(dir, &health);
+    health
+}
+
+/// Exit codes of `coracle container-health ID` (the hidden subcommand the
+/// shim runs on the check's schedule): recorded and no longer starting
+/// (0), recorded and still starting (1), the container is not running
+/// (2: no more checks), no check configured or no record (3).
+pub const CHECK_DONE: i32 = 0;
+pub const CHECK_STARTING: i32 = 1;
+pub const CHECK_GONE: i32 = 2;
+pub const CHECK_NONE: i32 = 3;
+
+/// The hidden subcommand `container-health ID [--in-start-period]`: runs
+/// the container's check once and records the result in `health.json`,
+/// as the monitor's `health` thread does (the shim runs one at a time).
+pub fn check_main(id: &str, in_start_period: bool) -> i32 {
+    let Ok(dir) = super::ContainerDir::path_of(id) else {
+        return CHECK_NONE;
+    };
+    let Some(cfg) = super::Record::read(&dir)
+        .ok()
+        .and_then(|r| r.healthcheck)
+        .filter(|c| c.active())
+    else {
+        return CHECK_NONE;
+    };
+    let Some(result) = check_once(id, &cfg) else {
+        return CHECK_GONE;
+    };
+    let mut health = read(&dir).unwrap_or(Health {
+        status: STARTING.into(),
+        failing_streak: 0,
+        log: Vec::new(),
+    });
+    health.record(result, cfg.retries(), in_start_period);
+    write(&dir, &health);
+    if health.status == STARTING {
+        CHECK_STARTING
+    } else {
+        CHECK_DONE
     }
 }
 

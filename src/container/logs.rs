@@ -76,6 +76,39 @@ impl LineSplitter {
     }
 }
 
+/// A stream written into the log as entries of one stream: the splitter
+/// and the log in one `Write` (what is left is written when dropped).
+pub struct StreamLog {
+    split: LineSplitter,
+    log: RotatingLog,
+}
+
+impl StreamLog {
+    pub fn new(stream: &'static str, log: RotatingLog) -> Self {
+        Self {
+            split: LineSplitter::new(stream),
+            log,
+        }
+    }
+}
+
+impl Write for StreamLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.split.feed(buf, &mut self.log)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for StreamLog {
+    fn drop(&mut self) {
+        let _ = self.split.finish(&mut self.log);
+    }
+}
+
 /// `--log-opt` values of the json-file log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogOpts {

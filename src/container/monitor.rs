@@ -80,12 +80,30 @@ impl Report {
 
 fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
     let resume = mode == Mode::Resume;
+    let exited = match mode {
+        Mode::Exited {
+            code,
+            ran_ms,
+            backoff_ms,
+        } => Some((code, ran_ms, backoff_ms)),
+        _ => None,
+    };
+    let new_start = matches!(mode, Mode::Start | Mode::AttachFirst);
     if id.len() != 64 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         bail!("container-monitor takes a full container id (64 hex digits), not {id:?}");
     }
-    let lock = if resume {
-        // The foreground `run` handed its lock over on stdin: there is no
-        // moment at which nobody holds it.
+    // The shim the monitor becomes while the container runs. A new start
+    // without it fails here with the fix; a monitor already running keeps
+    // its container going in-process instead.
+    let shim = match shim_path() {
+        Ok(p) => Some(p),
+        Err(e) if new_start => return Err(e),
+        Err(_) => None,
+    };
+    let lock = if !new_start {
+        // The foreground `run` (or the shim, after the container's exit)
+        // handed its lock over on stdin: there is no moment at which
+        // nobody holds it.
         let f = std::io::stdin()
             .as_fd()
             .try_clone_to_owned()
@@ -114,7 +132,11 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
     };
     // Its own cgroup where the user's is delegated (for pause); removed,
     // with anything left in it, when the monitor ends.
-    let cgroup = super::cgroup::Cgroup::create(id);
+    let cgroup = if exited.is_some() {
+        super::cgroup::Cgroup::adopt(id)
+    } else {
+        super::cgroup::Cgroup::create(id)
+    };
     let opts = crate::spec::SandboxOptions {
         init: record.init,
         stdin: record.open_stdin && !record.tty,
@@ -136,7 +158,7 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
             attach.first = super::attach::accept_first(l, Duration::from_secs(30));
         }
     }
-    if !resume {
+    if new_start {
         // A new start: an earlier `stop` no longer holds, and the restart
         // count begins again (as Docker's `start` resets it).
         restart::clear_stopping(id);
@@ -148,11 +170,24 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
     dir.state.monitor_pid = Some(std::process::id() as i32);
     dir.save_state()?;
 
-    let mut log = Some(open_log(&dir, &record)?);
+    let mut log = None;
     let mut backoff = restart::Backoff::default();
-    // Resumed: the foreground `run` ran it once and recorded `restarting`.
-    let mut ever_started = resume;
+    // Resumed: the foreground `run` ran it once and recorded `restarting`;
+    // exited: the shim ran it and waited for it.
+    let mut ever_started = !new_start;
     let mut delay = resume.then(|| backoff.next(Duration::ZERO));
+    let mut pending = exited.map(|(code, ran_ms, backoff_ms)| {
+        backoff = restart::Backoff::resume(Duration::from_millis(backoff_ms));
+        let ran = Duration::from_millis(ran_ms);
+        Run {
+            result: Ok(crate::sandbox::Exit {
+                code,
+                pid: dir.state.pid.unwrap_or(0),
+            }),
+            started: Some(Instant::now().checked_sub(ran).unwrap_or_else(Instant::now)),
+            log: None,
+        }
+    });
     let result = loop {
         if let Some(d) = delay.take() {
             if !wait_to_restart(id, d) {
@@ -160,11 +195,30 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
                 break Ok(());
             }
         }
-        let log_now = match log.take() {
-            Some(l) => l,
-            None => open_log(&dir, &record)?,
+        let one = match pending.take() {
+            Some(one) => one,
+            None => {
+                let log_now = match log.take() {
+                    Some(l) => l,
+                    None => open_log(&dir, &record)?,
+                };
+                let handoff = shim.as_ref().map(|shim| Handoff {
+                    shim,
+                    lock: &lock,
+                    backoff_ms: backoff.current().as_millis() as u64,
+                });
+                run_once(
+                    &dir,
+                    &record,
+                    &spec,
+                    &opts,
+                    report,
+                    log_now,
+                    &mut attach,
+                    handoff,
+                )?
+            }
         };
-        let one = run_once(&dir, &record, &spec, &opts, report, log_now, &mut attach)?;
         log = one.log;
         ever_started |= one.started.is_some();
         let mut state = super::read_state(&dir.path).unwrap_or_else(|_| dir.state.clone());
@@ -262,10 +316,52 @@ pub enum Mode {
     Resume,
     /// `start -a`: the first client connects before the container starts.
     AttachFirst,
+    /// Exec'd by the shim after the container's pid 1 exited with `code`
+    /// (its lock on stdin): `container-monitor ID --exited CODE RAN_MS
+    /// BACKOFF_MS`, the run's length and the restart backoff so far.
+    Exited {
+        code: i32,
+        ran_ms: u64,
+        backoff_ms: u64,
+    },
 }
 
 /// The third argument of the hidden subcommand for [`Mode::AttachFirst`].
 pub const ATTACH_FIRST: &str = "--attach";
+
+/// The third argument of the hidden subcommand for [`Mode::Exited`].
+pub const EXITED: &str = "--exited";
+
+/// The shim's file name; it is installed next to `coracle`.
+pub const SHIM: &str = "coracle-shim";
+
+/// `coracle-shim` next to the running `coracle` (`/proc/self/exe`): the
+/// idle monitor of a detached container.
+pub fn shim_path() -> anyhow::Result<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let exe = std::fs::read_link("/proc/self/exe").context("read /proc/self/exe")?;
+    let dir = exe.parent().unwrap_or(std::path::Path::new("/"));
+    let shim = dir.join(SHIM);
+    match std::fs::metadata(&shim) {
+        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => Ok(shim),
+        Ok(_) => bail!(
+            "{} is not an executable file: reinstall coracle (install.sh installs {SHIM} next to coracle)",
+            shim.display()
+        ),
+        Err(e) => bail!(
+            "{SHIM} is missing ({}: {e}): detached containers need it next to {}; reinstall coracle (install.sh installs both)",
+            shim.display(),
+            exe.display()
+        ),
+    }
+}
+
+/// What the monitor needs to become the shim once its container runs.
+struct Handoff<'a> {
+    shim: &'a std::path::Path,
+    lock: &'a super::MonitorLock,
+    backoff_ms: u64,
+}
 
 /// One run of the container's command.
 struct Run {
@@ -278,7 +374,9 @@ struct Run {
 
 /// Runs the command once with its output into the log. The monitor is
 /// single-threaded again when this returns (the logger is joined), so the
-/// next run may `clone3`.
+/// next run may `clone3`. With a `handoff` it does not return once the
+/// command runs: the monitor execs the shim (see `Observer::started`).
+#[allow(clippy::too_many_arguments)]
 fn run_once(
     dir: &ContainerDir,
     record: &Record,
@@ -287,6 +385,7 @@ fn run_once(
     report: &mut Report,
     log: super::logs::RotatingLog,
     attach: &mut Attach,
+    handoff: Option<Handoff<'_>>,
 ) -> anyhow::Result<Run> {
     // Under -t the child puts the pty on its stdio; otherwise it inherits
     // fds 0-2 from here: pipes read by the I/O thread.
@@ -318,6 +417,8 @@ fn run_once(
         started: None,
         health: record.healthcheck.as_ref(),
         checker: None,
+        record,
+        handoff,
     };
     let result = crate::sandbox::run(spec, opts, &mut obs);
     // Before anything else: a restart clones again, which needs this
@@ -381,9 +482,122 @@ struct Observer<'a> {
     started: Option<Instant>,
     health: Option<&'a super::health::HealthConfig>,
     checker: Option<super::health::Checker>,
+    record: &'a Record,
+    handoff: Option<Handoff<'a>>,
 }
 
 impl Observer<'_> {
+    /// Execs the shim with the container's stdio, the attach socket and
+    /// the lock (descriptors kept open across the exec, named on its
+    /// command line). The process stays the container's parent: the clone
+    /// was made by this, its only thread, so the container's parent-death
+    /// signal still points at it; the forwarded signals stay blocked (and
+    /// pending ones pending) across the exec. Returns only on failure,
+    /// with every descriptor close-on-exec again.
+    fn exec_shim(
+        &self,
+        h: &Handoff<'_>,
+        pid: i32,
+        master: Option<&OwnedFd>,
+        health: Option<&super::health::HealthConfig>,
+    ) -> anyhow::Error {
+        use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+        use std::os::fd::{BorrowedFd, RawFd};
+        let mut args: Vec<String> = vec![SHIM.into(), SUBCOMMAND.into()];
+        args.push(
+            self.dir
+                .path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_string(),
+        );
+        let coracle = match std::fs::read_link("/proc/self/exe") {
+            Ok(p) => p,
+            Err(e) => return anyhow::anyhow!("read /proc/self/exe: {e}"),
+        };
+        let mut kept: Vec<RawFd> = Vec::new();
+        let mut opt = |args: &mut Vec<String>, name: &str, fd: BorrowedFd<'_>| {
+            args.push(name.into());
+            args.push(fd.as_raw_fd().to_string());
+            kept.push(fd.as_raw_fd());
+        };
+        opt(&mut args, "--lock", h.lock.as_fd());
+        if let Some(m) = master {
+            opt(&mut args, "--pty", m.as_fd());
+        }
+        if let Some((pipes, stdin, _)) = &self.pipes {
+            if let Some((out, err)) = pipes {
+                opt(&mut args, "--out", out.as_fd());
+                opt(&mut args, "--err", err.as_fd());
+            }
+            if let Some(i) = stdin {
+                opt(&mut args, "--stdin", i.as_fd());
+            }
+        }
+        if let Some(l) = &self.listener {
+            opt(&mut args, "--listen", l.as_fd());
+        }
+        if let Some(c) = &self.first_client {
+            opt(&mut args, "--client", c.as_fd());
+        }
+        args.push("--coracle".into());
+        // Replaced on disk meanwhile (an upgrade): the shim execs what is
+        // at the path now.
+        let coracle = coracle.to_string_lossy();
+        args.push(
+            coracle
+                .strip_suffix(" (deleted)")
+                .unwrap_or(&coracle)
+                .to_string(),
+        );
+        args.push("--pid".into());
+        args.push(pid.to_string());
+        args.push("--log".into());
+        args.push(
+            self.dir
+                .path
+                .join(super::LOG_FILE)
+                .to_string_lossy()
+                .into_owned(),
+        );
+        if let Some(n) = self.record.log_max_size {
+            args.push("--log-max-size".into());
+            args.push(n.to_string());
+        }
+        if let Some(n) = self.record.log_max_file {
+            args.push("--log-max-file".into());
+            args.push(n.to_string());
+        }
+        if let Some(c) = health {
+            args.push("--health".into());
+            args.push(format!(
+                "{},{},{}",
+                c.interval().as_millis(),
+                c.start_period().as_millis(),
+                c.start_interval().as_millis()
+            ));
+        }
+        args.push("--backoff-ms".into());
+        args.push(h.backoff_ms.to_string());
+        let e = (|| -> anyhow::Result<std::convert::Infallible> {
+            for fd in &kept {
+                fcntl(*fd, FcntlArg::F_SETFD(FdFlag::empty()))?;
+            }
+            let path = std::ffi::CString::new(h.shim.as_os_str().as_encoded_bytes())?;
+            let argv = args
+                .iter()
+                .map(|a| std::ffi::CString::new(a.as_bytes()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(nix::unistd::execv(&path, &argv)?)
+        })()
+        .unwrap_err();
+        for fd in &kept {
+            let _ = fcntl(*fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+        }
+        e.context(format!("exec {}", h.shim.display()))
+    }
+
     /// Points fds 0, 1 and 2 back at /dev/null: the container holds the
     /// only ends of its stdio pipes now.
     fn release_stdio(&self) {
@@ -406,6 +620,17 @@ impl crate::sandbox::Observer for Observer<'_> {
         st.error = None;
         if let Ok(json) = serde_json::to_vec_pretty(&st) {
             let _ = super::write_atomic(&self.dir.path.join("state.json"), &json);
+        }
+        if let Some(h) = self.handoff.take() {
+            let active = self.health.filter(|c| c.active());
+            if active.is_some() {
+                super::health::reset(&self.dir.path);
+            }
+            self.report.send("ok\n");
+            // Returns only if the exec failed: the container is then
+            // served in-process below, as without a shim (the error has
+            // nowhere to go: `run -d` has its `ok` and stderr is /dev/null).
+            let _failed = self.exec_shim(&h, pid, master.as_ref(), active);
         }
         if let Some((pipes, stdin, log)) = self.pipes.take() {
             let output = match (master.take(), pipes) {

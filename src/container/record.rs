@@ -177,6 +177,12 @@ impl MonitorLock {
         self._file.try_clone()
     }
 
+    /// The lock file's descriptor (to hand it to the shim across an exec).
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self._file.as_fd()
+    }
+
     /// Takes over a lock that [`MonitorLock::share`] handed to this
     /// process, after checking that `f` is the lock file of `id`.
     pub fn adopt(id: &str, f: File) -> anyhow::Result<Self> {
@@ -259,6 +265,21 @@ pub fn is_alive(id: &str) -> bool {
         return false;
     };
     matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock))
+}
+
+/// Waits in a thread until nobody runs container `id`: the receiver gets
+/// `()` the moment the lock is free (no polling interval in between).
+pub fn watch_not_alive(id: &str) -> std::sync::mpsc::Receiver<()> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let id = id.to_string();
+    let _ = std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            if wait_not_alive(&id).is_ok() {
+                let _ = tx.send(());
+            }
+        });
+    rx
 }
 
 /// Blocks until nobody runs container `id`.

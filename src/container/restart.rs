@@ -111,6 +111,19 @@ const MAX_DELAY: Duration = Duration::from_secs(60);
 const RESET_AFTER: Duration = Duration::from_secs(10);
 
 impl Backoff {
+    /// The backoff as it was after a delay of `current` (carried across
+    /// the monitor's exec into the shim and back).
+    pub fn resume(current: Duration) -> Self {
+        Self {
+            current: current.min(MAX_DELAY),
+        }
+    }
+
+    /// The last delay given (zero before the first).
+    pub fn current(&self) -> Duration {
+        self.current
+    }
+
     /// The delay before the next run of a container that ran for `ran`.
     pub fn next(&mut self, ran: Duration) -> Duration {
         if ran >= RESET_AFTER {

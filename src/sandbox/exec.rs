@@ -213,7 +213,7 @@ pub fn exec(
         return Ok(0);
     }
     drop(sfd);
-    let code = super::supervise(pid, &pidfd, master, opts.stdin, &mask, setup_deadline)?;
+    let code = super::supervise(pid, &pidfd, master, opts.stdin, &mask, setup_deadline, None)?;
     drop(restore);
     if let Some(c) = copiers {
         c.finish();
@@ -278,6 +278,8 @@ struct StdioPipes {
 struct Copiers {
     out: std::thread::JoinHandle<()>,
     err: std::thread::JoinHandle<()>,
+    /// One message from each copier when it ends.
+    ended: std::sync::mpsc::Receiver<()>,
 }
 
 impl StdioPipes {
@@ -348,13 +350,17 @@ impl StdioPipes {
         let (out_r, out_w) = self.out;
         let (err_r, err_w) = self.err;
         drop((out_w, err_w));
+        let (done, ended) = std::sync::mpsc::channel();
+        let done2 = done.clone();
         let out = spawn(Box::new(move || {
-            copy(std::fs::File::from(out_r), std::io::stdout())
+            copy(std::fs::File::from(out_r), std::io::stdout());
+            let _ = done.send(());
         }));
         let err = spawn(Box::new(move || {
-            copy(std::fs::File::from(err_r), std::io::stderr())
+            copy(std::fs::File::from(err_r), std::io::stderr());
+            let _ = done2.send(());
         }));
-        Copiers { out, err }
+        Copiers { out, err, ended }
     }
 }
 
@@ -362,11 +368,13 @@ impl Copiers {
     /// Waits for the command's output to end; a process it left in the
     /// background that keeps the pipes open is not waited for long.
     fn finish(self) {
+        // Woken by each copier as it ends (no polling interval).
         let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
-        while !(self.out.is_finished() && self.err.is_finished())
-            && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(std::time::Duration::from_millis(5));
+        for _ in 0..2 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if self.ended.recv_timeout(left).is_err() {
+                break;
+            }
         }
         if self.out.is_finished() {
             let _ = self.out.join();

@@ -81,6 +81,12 @@ pub trait Observer {
     /// the pty's master: an observer that takes it relays the terminal
     /// itself (the monitor); otherwise `run` relays it to its own stdio.
     fn started(&mut self, pid: i32, master: &mut Option<OwnedFd>);
+
+    /// Where a terminal relayed by `run` itself is copied to as well (the
+    /// foreground `run -t`'s log); asked once, after `started`.
+    fn tty_copy(&mut self) -> Option<Box<dyn std::io::Write + Send>> {
+        None
+    }
 }
 
 /// Runs the spec's process to completion.
@@ -166,8 +172,9 @@ pub fn run(
         return Err(ExitError::new(code, message).into());
     }
     observer.started(pid.as_raw(), &mut master);
+    let copy = master.as_ref().and_then(|_| observer.tty_copy());
 
-    let code = supervise(pid, &pidfd, master, opts.stdin, &mask, None)?;
+    let code = supervise(pid, &pidfd, master, opts.stdin, &mask, None, copy)?;
     drop(restore);
     Ok(Exit {
         code,
@@ -198,12 +205,13 @@ pub(crate) fn supervise(
     stdin: bool,
     mask: &SigSet,
     deadline: Option<std::time::Instant>,
+    copy: Option<Box<dyn std::io::Write + Send>>,
 ) -> anyhow::Result<i32> {
     let tty_state = match &master {
         Some(m) => {
             let guard = tty::RawGuard::enter();
             tty::sync_winsize(m);
-            let out = tty::relay(m, stdin)?;
+            let out = tty::relay(m, stdin, copy)?;
             Some((guard, out))
         }
         None => None,

@@ -51,7 +51,14 @@ pub fn sync_winsize(master: &OwnedFd) {
 
 /// Starts the copy threads; the returned handle finishes when the container
 /// side of the pty is closed (all its processes are gone).
-pub fn relay(master: &OwnedFd, stdin: bool) -> std::io::Result<std::thread::JoinHandle<()>> {
+/// Relays the pty: the caller's stdin to the master (with `stdin`), the
+/// master's output to the caller's stdout and to `copy` (the container's
+/// log, for a foreground `run -t`).
+pub fn relay(
+    master: &OwnedFd,
+    stdin: bool,
+    mut copy: Option<Box<dyn Write + Send>>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
     let mut out = std::fs::File::from(master.try_clone()?);
     if stdin {
         let mut inp = std::fs::File::from(master.try_clone()?);
@@ -83,6 +90,10 @@ pub fn relay(master: &OwnedFd, stdin: bool) -> std::io::Result<std::thread::Join
             match out.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
+                    if let Some(c) = copy.as_mut() {
+                        // A full disk must not stop the terminal.
+                        let _ = c.write_all(&buf[..n]);
+                    }
                     if stdout.write_all(&buf[..n]).is_err() {
                         break;
                     }

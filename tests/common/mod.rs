@@ -259,6 +259,12 @@ fn host_setup() -> &'static Result<(), String> {
                 &coracle_copy(),
                 0o755,
             )?;
+            // The shim detached containers' monitors become: next to it.
+            install_copy(
+                Path::new(env!("CARGO_BIN_EXE_coracle-shim")),
+                &coracle_copy().with_file_name("coracle-shim"),
+                0o755,
+            )?;
         }
         Ok(())
     })
@@ -593,6 +599,11 @@ impl Env {
         fs::copy(env!("CARGO_BIN_EXE_coracle"), &p).unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
         self.chown(&p);
+        // Detached containers' monitors become the shim found next to it.
+        let shim = dir.join("coracle-shim");
+        fs::copy(env!("CARGO_BIN_EXE_coracle-shim"), &shim).unwrap();
+        fs::set_permissions(&shim, fs::Permissions::from_mode(0o755)).unwrap();
+        self.chown(&shim);
         p
     }
 
