@@ -180,6 +180,7 @@ pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
         gid_map,
         cgroup: crate::container::cgroup::recorded(&c.record.id),
         seccomp: spec.linux().as_ref().and_then(|l| l.seccomp().clone()),
+        ..Default::default()
     };
     sexec::exec(&target, sexec::namespaces_of(&spec), &process, &opts)
 }

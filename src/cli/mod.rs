@@ -14,6 +14,7 @@ pub mod image;
 pub mod pause;
 pub mod restart;
 pub mod run;
+pub mod runtime;
 pub mod top;
 pub mod volume;
 
@@ -112,6 +113,8 @@ pub enum Command {
     /// Check the host for rootless containers and print what to fix
     #[command(visible_alias = "info")]
     Check(check::CheckArgs),
+    /// The OCI runtime command line (also installed as coracle-runtime)
+    Runtime(Box<runtime::RuntimeArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,7 +205,10 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
             "run", "exec", "ps", "pull", "push", "images", "login", "logout", "check",
         ],
     ),
-    ("Management Commands", &["container", "image", "volume"]),
+    (
+        "Management Commands",
+        &["container", "image", "volume", "runtime"],
+    ),
     (
         "Commands",
         &[

@@ -65,6 +65,14 @@ pub struct ExecOptions {
     pub cgroup: Option<std::path::PathBuf>,
     /// The container's seccomp profile (`linux.seccomp` of its config.json).
     pub seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
+    /// The command gets our own stdio as its own, also with `detach` (the
+    /// OCI runtime's exec: the engine passes the pipes it reads).
+    pub inherit_stdio: bool,
+    /// Under a terminal, send the pty master to this socket (SCM_RIGHTS,
+    /// as runc's `--console-socket`) instead of relaying it.
+    pub console_socket: Option<std::path::PathBuf>,
+    /// Write the command's host pid here once it exists.
+    pub pid_file: Option<std::path::PathBuf>,
 }
 
 /// The namespaces `exec` joins: those the container was created with.
@@ -104,7 +112,7 @@ pub fn exec(
     // Without a terminal the command's stdio are pipes that we copy, as
     // Docker's are: our own stdio (often the user's terminal) never
     // reaches the container, where any process could keep it.
-    let pipes = if opts.detach || process.terminal().unwrap_or(false) {
+    let pipes = if opts.detach || opts.inherit_stdio || process.terminal().unwrap_or(false) {
         None
     } else {
         Some(StdioPipes::new(opts.stdin)?)
@@ -205,6 +213,20 @@ pub fn exec(
         )
         .into());
     };
+    if let (Some(sock), Some(m)) = (&opts.console_socket, master.take()) {
+        if let Err(e) = crate::sandbox::tty::send_to_console_socket(sock, m.as_fd()) {
+            let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            let _ = waitpid(pid, None);
+            return Err(e);
+        }
+    }
+    if let Some(p) = &opts.pid_file {
+        if let Err(e) = crate::sandbox::tty::write_pid_file(p, pid.as_raw()) {
+            let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            let _ = waitpid(pid, None);
+            return Err(e);
+        }
+    }
     if opts.detach {
         // The process runs on; when coracle exits it is reparented (and
         // reaped) by the host's init or subreaper.
@@ -460,7 +482,7 @@ fn in_container(
         }
     }
 
-    if opts.detach {
+    if opts.detach && !opts.inherit_stdio {
         nix::unistd::setsid().map_err(sys("start a new session"))?;
         let null = std::fs::OpenOptions::new()
             .read(true)
