@@ -13,7 +13,8 @@
 //!    pivot_root, so their path resolves in the runtime's file system),
 //!    pivots, sets sysctls, the domain name, masked and read-only paths,
 //!    the terminal (master to create, for the console socket), the working
-//!    directory, rlimits, oom_score_adj, and sends `Go`: created. Any error
+//!    directory, rlimits (oom_score_adj is written by create before step 1,
+//!    while the process is still dumpable), and sends `Go`: created. Any error
 //!    before this point is an `Error` message.
 //! 5. Opens `exec.fifo` for writing, which blocks until `start` opens it
 //!    for reading. Runs the startContainer hooks (after pivot_root: their
@@ -207,7 +208,7 @@ fn setup(ctx: &Ctx<'_>, sock: &OwnedFd) -> Result<(), SetupError> {
         })?;
     }
     if let Some(d) = spec.domainname().as_ref().filter(|d| !d.is_empty()) {
-        std::fs::write("/proc/sys/kernel/domainname", d)
+        crate::sys::setdomainname(d)
             .map_err(|e| SetupError::setup(format!("domainname: set the domain name: {e}")))?;
     }
     if let Some(l) = linux {
@@ -238,10 +239,6 @@ fn setup(ctx: &Ctx<'_>, sock: &OwnedFd) -> Result<(), SetupError> {
                 e.desc().to_lowercase()
             ))
         })?;
-    }
-    if let Some(adj) = process.oom_score_adj() {
-        std::fs::write("/proc/self/oom_score_adj", adj.to_string())
-            .map_err(|e| SetupError::setup(format!("process.oomScoreAdj: set {adj}: {e}")))?;
     }
     if let Some(m) = process.user().umask() {
         nix::sys::stat::umask(Mode::from_bits_truncate(m as nix::libc::mode_t));

@@ -187,6 +187,11 @@ pub fn create(root: &Root, id: &str, o: &CreateOpts, foreground: bool) -> anyhow
     if clone_flags.contains(nix::sched::CloneFlags::CLONE_NEWUSER) {
         write_maps(pid, spec).map_err(fail)?;
     }
+    // Here, while the process is still dumpable (its /proc files are ours).
+    if let Some(adj) = spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
+        std::fs::write(format!("/proc/{pid}/oom_score_adj"), adj.to_string())
+            .map_err(|e| fail(anyhow::anyhow!("process.oomScoreAdj: set {adj}: {e}")))?;
+    }
     channel::send(psock.as_fd(), &Msg::Go, None).map_err(|e| fail(e.into()))?;
     // The runtime environment exists.
     expect_go(&psock).map_err(fail)?;
@@ -302,7 +307,6 @@ pub fn start(root: &Root, id: &str) -> anyhow::Result<()> {
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(&fifo_path)
         .with_context(|| format!("open {}", fifo_path.display()))?;
-    let _ = std::fs::remove_file(&fifo_path);
     let mut got = Vec::new();
     let mut f = fifo;
     loop {
@@ -330,6 +334,9 @@ pub fn start(root: &Root, id: &str) -> anyhow::Result<()> {
             Err(e) => bail!("read from the container's process: {e}"),
         }
     }
+    // Only now: the process opens the fifo by name whenever it gets there
+    // (before or after this command opened it); its "0" says it has.
+    let _ = std::fs::remove_file(&fifo_path);
     let text = String::from_utf8_lossy(&got);
     let rest = text.strip_prefix('0').unwrap_or(&text);
     if let Some(msg) = rest.strip_prefix('E') {
