@@ -351,6 +351,24 @@ fn delete_force_kills_a_running_container() {
     );
 }
 
+/// `delete --force` of a created container (its init, waiting before
+/// exec, is not dumpable: its namespaces cannot be read) kills it.
+#[test]
+fn delete_force_kills_a_created_container() {
+    let Some(rt) = Rt::new(Mode::Any) else { return };
+    rt.write_config(&rt.sh_config("sleep 30"));
+    rt.create("cf").ok();
+    let pid = rt.state("cf")["pid"].as_i64().unwrap();
+    let o = rt.cmd(&["delete", "--force", "cf"]);
+    o.ok();
+    assert!(rt.cmd(&["state", "cf"]).code() != 0);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.contains(") Z"),
+        "still alive: {stat}"
+    );
+}
+
 /// `run` returns the program's exit status and removes the container.
 #[test]
 fn run_returns_the_exit_status() {
@@ -1084,4 +1102,247 @@ fn features_are_accurate() {
     }
     c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": rules});
     assert_eq!(rt.run_to_end("feat", &c), "ok\n");
+}
+
+// ---------------------------------------------------------------------------
+// A real engine: rootless Podman driving coracle-runtime, against runc
+// ---------------------------------------------------------------------------
+
+fn which(prog: &str) -> Option<PathBuf> {
+    ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+        .iter()
+        .map(|d| Path::new(d).join(prog))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let end = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
+            let mut buf = String::new();
+            let _ = s.read_to_string(&mut buf);
+            if let Some((_, body)) = buf.split_once("\r\n\r\n") {
+                return body.to_string();
+            }
+        }
+        assert!(Instant::now() < end, "nothing answers on port {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The same Podman commands (run, exit status, -v, run -d, exec, logs,
+/// stop, rm, -t, -i, -p) under runc and under coracle-runtime, as the
+/// unprivileged user: the outputs must be the same, and the expected ones.
+#[test]
+fn podman_with_coracle_runtime_matches_runc() {
+    let Some(rt) = Rt::new(Mode::Full) else {
+        return;
+    };
+    let (Some(podman), Some(runc)) = (which("podman"), which("runc")) else {
+        common::require(false, "podman and runc (Debian packages podman, runc)");
+        return;
+    };
+    if !common::require(
+        which("conmon").is_some() && which("slirp4netns").is_some(),
+        "conmon and slirp4netns (Debian packages conmon, slirp4netns)",
+    ) {
+        return;
+    }
+    let env = &rt.env;
+    std::fs::create_dir_all(env.rootfs.join("www")).unwrap();
+    std::fs::write(env.rootfs.join("www/index.html"), "hello-web\n").unwrap();
+    env.chown_tree(&env.rootfs.join("www"));
+    let tar = env.home.join("rootfs.tar");
+    env.host(
+        "tar",
+        [
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            "-C",
+            env.rootfs.to_str().unwrap(),
+            "-cf",
+            tar.to_str().unwrap(),
+            ".",
+        ],
+    )
+    .run()
+    .ok();
+    let vol = rt.shared_dir("vol");
+    std::fs::write(vol.join("f"), "from-volume\n").unwrap();
+    let pod = |args: &[&str]| -> Out {
+        env.host(&podman, args)
+            .timeout(Duration::from_secs(120))
+            .run()
+    };
+    pod(&["import", tar.to_str().unwrap(), "localhost/bb:latest"]).ok();
+
+    let mut results = Vec::new();
+    for runtime in [runc.clone(), rt.link.clone()] {
+        let r = runtime.to_str().unwrap();
+        let p = |args: &[&str]| -> Out {
+            let mut a = vec!["--runtime", r];
+            a.extend_from_slice(args);
+            pod(&a)
+        };
+        let mut got: Vec<String> = Vec::new();
+        got.push(
+            p(&["run", "--rm", "localhost/bb", "echo", "hi"])
+                .ok()
+                .to_string(),
+        );
+        got.push(
+            p(&["run", "--rm", "localhost/bb", "sh", "-c", "exit 3"])
+                .code()
+                .to_string(),
+        );
+        got.push(
+            p(&[
+                "run",
+                "--rm",
+                "-v",
+                &format!("{}:/v", vol.display()),
+                "localhost/bb",
+                "cat",
+                "/v/f",
+            ])
+            .ok()
+            .to_string(),
+        );
+        p(&[
+            "run",
+            "-d",
+            "--name",
+            "d1",
+            "localhost/bb",
+            "sh",
+            "-c",
+            "echo out-1; while :; do sleep 0.1; done",
+        ])
+        .ok();
+        got.push(
+            p(&[
+                "exec",
+                "d1",
+                "sh",
+                "-c",
+                "echo exec-$((2+3)); hostname | wc -c",
+            ])
+            .ok()
+            .to_string(),
+        );
+        got.push(p(&["exec", "d1", "sh", "-c", "exit 5"]).code().to_string());
+        got.push(
+            p(&[
+                "exec",
+                "-e",
+                "V=x",
+                "-w",
+                "/tmp",
+                "d1",
+                "sh",
+                "-c",
+                "echo $V $(pwd)",
+            ])
+            .ok()
+            .to_string(),
+        );
+        got.push(p(&["logs", "d1"]).ok().to_string());
+        p(&["stop", "-t", "1", "d1"]).ok();
+        got.push(
+            p(&[
+                "inspect",
+                "-f",
+                "{{.State.Status}} {{.State.ExitCode}}",
+                "d1",
+            ])
+            .ok()
+            .to_string(),
+        );
+        p(&["rm", "d1"]).ok();
+        got.push(
+            p(&[
+                "run",
+                "--rm",
+                "-t",
+                "localhost/bb",
+                "sh",
+                "-c",
+                "test -t 1 && echo tty",
+            ])
+            .ok()
+            .to_string(),
+        );
+        got.push(
+            env.host(
+                &podman,
+                ["--runtime", r, "run", "--rm", "-i", "localhost/bb", "cat"],
+            )
+            .stdin("piped-in\n")
+            .timeout(Duration::from_secs(120))
+            .run()
+            .ok()
+            .to_string(),
+        );
+        let port = free_port();
+        p(&[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "-p",
+            &format!("127.0.0.1:{port}:80"),
+            "localhost/bb",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/www",
+        ])
+        .ok();
+        got.push(http_get(port));
+        p(&["rm", "-f", "-t", "0", "web"]).ok();
+        got.push(p(&["ps", "-a", "-q"]).ok().to_string());
+        results.push(got);
+    }
+    // Podman's rootless pause process of this test's runtime directory.
+    if let Ok(pid) = std::fs::read_to_string(env.runtime.join("libpod/tmp/pause.pid")) {
+        if let Ok(pid) = pid.trim().parse::<i32>() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+    let want = [
+        "hi\n",
+        "3",
+        "from-volume\n",
+        "exec-5\n13\n",
+        "5",
+        "x /tmp\n",
+        "out-1\n",
+        "exited 137\n",
+        "tty\r\n",
+        "piped-in\n",
+        "hello-web\n",
+        "",
+    ];
+    assert_eq!(results[0], want, "podman with runc");
+    assert_eq!(
+        results[1], results[0],
+        "podman with coracle-runtime differs from runc"
+    );
 }

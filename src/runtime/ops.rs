@@ -385,7 +385,12 @@ pub fn parse_signal(s: &str) -> anyhow::Result<Signal> {
 pub fn container_pids(init: i32) -> Vec<i32> {
     let ns = |p: i32| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
     let Some(target) = ns(init) else {
-        return Vec::new();
+        // Not readable (a created init is not dumpable) or gone.
+        return if std::path::Path::new(&format!("/proc/{init}")).exists() {
+            vec![init]
+        } else {
+            Vec::new()
+        };
     };
     let all: Vec<i32> = std::fs::read_dir("/proc")
         .map(|rd| {
@@ -489,6 +494,10 @@ pub fn delete(root: &Root, id: &str, force: bool) -> anyhow::Result<()> {
             );
         }
         if let Some(pid) = c.record.pid {
+            // The init first (before exec it is not dumpable: its
+            // namespaces cannot be read to find the others, and it has
+            // none yet); the kernel then ends its pid namespace.
+            let _ = signal_record(&c.record, pid, Signal::SIGKILL);
             for p in container_pids(pid) {
                 let _ = nix::sys::signal::kill(Pid::from_raw(p), Signal::SIGKILL);
             }
