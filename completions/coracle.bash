@@ -511,8 +511,14 @@ _coracle() {
             coracle__subcmd__help__subcmd__runtime,list)
                 cmd="coracle__subcmd__help__subcmd__runtime__subcmd__list"
                 ;;
+            coracle__subcmd__help__subcmd__runtime,pause)
+                cmd="coracle__subcmd__help__subcmd__runtime__subcmd__pause"
+                ;;
             coracle__subcmd__help__subcmd__runtime,ps)
                 cmd="coracle__subcmd__help__subcmd__runtime__subcmd__ps"
+                ;;
+            coracle__subcmd__help__subcmd__runtime,resume)
+                cmd="coracle__subcmd__help__subcmd__runtime__subcmd__resume"
                 ;;
             coracle__subcmd__help__subcmd__runtime,run)
                 cmd="coracle__subcmd__help__subcmd__runtime__subcmd__run"
@@ -640,8 +646,14 @@ _coracle() {
             coracle__subcmd__runtime,list)
                 cmd="coracle__subcmd__runtime__subcmd__list"
                 ;;
+            coracle__subcmd__runtime,pause)
+                cmd="coracle__subcmd__runtime__subcmd__pause"
+                ;;
             coracle__subcmd__runtime,ps)
                 cmd="coracle__subcmd__runtime__subcmd__ps"
+                ;;
+            coracle__subcmd__runtime,resume)
+                cmd="coracle__subcmd__runtime__subcmd__resume"
                 ;;
             coracle__subcmd__runtime,run)
                 cmd="coracle__subcmd__runtime__subcmd__run"
@@ -676,8 +688,14 @@ _coracle() {
             coracle__subcmd__runtime__subcmd__help,list)
                 cmd="coracle__subcmd__runtime__subcmd__help__subcmd__list"
                 ;;
+            coracle__subcmd__runtime__subcmd__help,pause)
+                cmd="coracle__subcmd__runtime__subcmd__help__subcmd__pause"
+                ;;
             coracle__subcmd__runtime__subcmd__help,ps)
                 cmd="coracle__subcmd__runtime__subcmd__help__subcmd__ps"
+                ;;
+            coracle__subcmd__runtime__subcmd__help,resume)
+                cmd="coracle__subcmd__runtime__subcmd__help__subcmd__resume"
                 ;;
             coracle__subcmd__runtime__subcmd__help,run)
                 cmd="coracle__subcmd__runtime__subcmd__help__subcmd__run"
@@ -3098,7 +3116,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__runtime)
-            opts="create start state kill delete run exec list ps features spec"
+            opts="create start state kill delete run exec pause resume list ps features spec"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3195,7 +3213,35 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__help__subcmd__runtime__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__help__subcmd__runtime__subcmd__ps)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__runtime__subcmd__resume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4362,7 +4408,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime)
-            opts="-h --root --log --log-format --systemd-cgroup --debug --help create start state kill delete run exec list ps features spec help"
+            opts="-h --root --log --log-format --systemd-cgroup --debug --help create start state kill delete run exec pause resume list ps features spec help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4564,7 +4610,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__help)
-            opts="create start state kill delete run exec list ps features spec help"
+            opts="create start state kill delete run exec pause resume list ps features spec help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4675,7 +4721,35 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__runtime__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__runtime__subcmd__help__subcmd__ps)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__runtime__subcmd__help__subcmd__resume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4805,6 +4879,32 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__runtime__subcmd__pause)
+            opts="-h --root --log --log-format --systemd-cgroup --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__runtime__subcmd__ps)
             opts="-f -h --format --root --log --log-format --systemd-cgroup --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -4820,6 +4920,32 @@ _coracle() {
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__runtime__subcmd__resume)
+            opts="-h --root --log --log-format --systemd-cgroup --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

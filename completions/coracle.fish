@@ -577,25 +577,27 @@ complete -c coracle -n "__fish_coracle_using_subcommand check" -l json -d 'Print
 complete -c coracle -n "__fish_coracle_using_subcommand check" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -l json -d 'Print the report as JSON'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -s h -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -l root -d 'Directory for the containers\' state' -r -F
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l root -d 'Directory for the containers\' state' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -s h -l help -d 'Print help'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -f -a "create" -d 'Create a container: set up, waiting before the user program'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -f -a "start" -d 'Run the user program of a created container'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -f -a "state" -d 'Print the state of a container (runtime-spec JSON)'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -f -a "kill" -d 'Send a signal to a container\'s process (default SIGTERM)'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -f -a "delete" -d 'Delete a stopped container (any container with --force)'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -f -a "run" -d 'Create and start a container; wait for it unless --detach'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -f -a "exec" -d 'Run a process in a running container'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -f -a "list" -d 'List containers'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -f -a "ps" -d 'Show a container\'s processes'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -f -a "features" -d 'Print the features this runtime implements (runtime-spec JSON)'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -f -a "spec" -d 'Write an example config.json'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec list ps features spec help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "create" -d 'Create a container: set up, waiting before the user program'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "start" -d 'Run the user program of a created container'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "state" -d 'Print the state of a container (runtime-spec JSON)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "kill" -d 'Send a signal to a container\'s process (default SIGTERM)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "delete" -d 'Delete a stopped container (any container with --force)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "run" -d 'Create and start a container; wait for it unless --detach'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "exec" -d 'Run a process in a running container'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "pause" -d 'Freeze every process of a container (needs its own cgroup v2)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "resume" -d 'Thaw a paused container'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "list" -d 'List containers'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "ps" -d 'Show a container\'s processes'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "features" -d 'Print the features this runtime implements (runtime-spec JSON)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "spec" -d 'Write an example config.json'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -s b -l bundle -d 'The bundle directory (holding config.json)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l pid-file -d 'Write the container process\'s pid to this file' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l console-socket -d 'Unix socket that receives the terminal\'s master (SCM_RIGHTS)' -r -F
@@ -671,6 +673,20 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l root -d 'Directory for the containers\' state' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
+json\t''"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l root -d 'Directory for the containers\' state' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
+json\t''"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -s f -l format -d 'table or json' -r -f -a "table\t''
 json\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -l root -d 'Directory for the containers\' state' -r -F
@@ -713,6 +729,8 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a stopped container (any container with --force)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from help" -f -a "run" -d 'Create and start a container; wait for it unless --detach'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from help" -f -a "exec" -d 'Run a process in a running container'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from help" -f -a "pause" -d 'Freeze every process of a container (needs its own cgroup v2)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Thaw a paused container'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from help" -f -a "list" -d 'List containers'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from help" -f -a "ps" -d 'Show a container\'s processes'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from help" -f -a "features" -d 'Print the features this runtime implements (runtime-spec JSON)'
@@ -801,6 +819,8 @@ complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_su
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from runtime" -f -a "delete" -d 'Delete a stopped container (any container with --force)'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from runtime" -f -a "run" -d 'Create and start a container; wait for it unless --detach'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from runtime" -f -a "exec" -d 'Run a process in a running container'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from runtime" -f -a "pause" -d 'Freeze every process of a container (needs its own cgroup v2)'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from runtime" -f -a "resume" -d 'Thaw a paused container'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from runtime" -f -a "list" -d 'List containers'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from runtime" -f -a "ps" -d 'Show a container\'s processes'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from runtime" -f -a "features" -d 'Print the features this runtime implements (runtime-spec JSON)'

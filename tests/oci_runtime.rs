@@ -95,6 +95,11 @@ impl Rt {
     /// `create` with the container's stdio on a file (a pipe would stay
     /// open as long as the container runs), extra flags before the id.
     fn create_with(&self, id: &str, flags: &[&str]) -> Out {
+        self.create_in(id, flags, None)
+    }
+
+    /// [`Rt::create_with`], started in the cgroup v2 `cgroup`.
+    fn create_in(&self, id: &str, flags: &[&str], cgroup: Option<&Path>) -> Out {
         let out = self.out_file(id);
         let script = format!(
             "\"$0\" --root '{}' create --bundle '{}' {} {id} >'{o}' 2>'{o}.err' </dev/null; rc=$?; cat '{o}.err' >&2; exit $rc",
@@ -103,12 +108,14 @@ impl Rt {
             flags.join(" "),
             o = out.display(),
         );
-        self.env
-            .host(
-                "/bin/sh",
-                ["-c".to_string(), script, self.link.display().to_string()],
-            )
-            .run()
+        let mut run = self.env.host(
+            "/bin/sh",
+            ["-c".to_string(), script, self.link.display().to_string()],
+        );
+        if let Some(cg) = cgroup {
+            run = run.in_cgroup(cg);
+        }
+        run.run()
     }
 
     fn create(&self, id: &str) -> Out {
@@ -1102,6 +1109,158 @@ fn features_are_accurate() {
     }
     c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": rules});
     assert_eq!(rt.run_to_end("feat", &c), "ok\n");
+}
+
+// ---------------------------------------------------------------------------
+// pause / resume: the cgroup v2 freezer, where the cgroup is delegated
+// ---------------------------------------------------------------------------
+
+/// A cgroup v2 directory given to the test user (as systemd's Delegate=yes
+/// does), removed with what runs in it.
+struct Delegated {
+    path: PathBuf,
+}
+
+impl Delegated {
+    fn new(env: &Env) -> Option<Delegated> {
+        if !common::require(
+            common::is_root(),
+            "root, to create a delegated cgroup v2 subtree for the test user",
+        ) {
+            return None;
+        }
+        let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let mount = mi.lines().find_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let point = left.split_whitespace().nth(4)?;
+            (right.split_whitespace().next()? == "cgroup2").then(|| PathBuf::from(point))
+        });
+        if !common::require(mount.is_some(), "a cgroup v2 (cgroup2) mount") {
+            return None;
+        }
+        let path = mount.unwrap().join(format!(
+            "coracle-it-oci-{}-{}",
+            common::test_name().rsplit("::").next().unwrap_or("t"),
+            std::process::id()
+        ));
+        std::fs::create_dir(&path).unwrap();
+        let d = Delegated { path };
+        if !common::require(
+            d.path.join("cgroup.freeze").exists() && d.path.join("cgroup.kill").exists(),
+            "the cgroup v2 freezer and cgroup.kill (Linux 5.14 or later)",
+        ) {
+            return None;
+        }
+        for f in [
+            "",
+            "cgroup.procs",
+            "cgroup.threads",
+            "cgroup.subtree_control",
+        ] {
+            std::os::unix::fs::chown(d.path.join(f), Some(env.uid), Some(env.gid)).unwrap();
+        }
+        Some(d)
+    }
+}
+
+impl Drop for Delegated {
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.path.join("cgroup.kill"), "1");
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end
+            && !std::fs::read_to_string(self.path.join("cgroup.events"))
+                .map(|s| s.lines().any(|l| l == "populated 0"))
+                .unwrap_or(true)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if let Ok(rd) = std::fs::read_dir(&self.path) {
+            for e in rd
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            {
+                let _ = std::fs::remove_dir(e.path());
+            }
+        }
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+/// `pause` freezes every process of the container (its own cgroup v2,
+/// made where the creator's cgroup is delegated), `resume` thaws it; the
+/// state says `paused` meanwhile (a runtime-defined status, as runc's);
+/// `delete --force` removes the cgroup.
+#[test]
+fn pause_and_resume_freeze_a_container_in_its_own_cgroup() {
+    let Some(rt) = Rt::new(Mode::Any) else { return };
+    let Some(d) = Delegated::new(&rt.env) else {
+        return;
+    };
+    let out = rt.shared_dir("count");
+    let mut c = rt.sh_config(
+        "i=0; while :; do i=$((i+1)); echo $i > /out/n.tmp; mv /out/n.tmp /out/n; sleep 0.05; done",
+    );
+    add_mount(
+        &mut c,
+        json!({"destination": "/out", "type": "bind", "source": out, "options": ["rbind"]}),
+    );
+    rt.write_config(&c);
+    rt.create_in("pz", &[], Some(&d.path)).ok();
+    let cg = d.path.join("coracle-runtime-pz");
+    assert!(cg.join("cgroup.procs").exists(), "no cgroup of its own");
+    let pid = rt.state("pz")["pid"].as_i64().unwrap();
+    let procs = std::fs::read_to_string(cg.join("cgroup.procs")).unwrap();
+    assert!(procs.lines().any(|l| l == pid.to_string()), "{procs}");
+    rt.cmd(&["start", "pz"]).ok();
+    let n = || -> u64 {
+        std::fs::read_to_string(out.join("n"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let end = Instant::now() + Duration::from_secs(20);
+    while n() < 3 {
+        assert!(Instant::now() < end, "the counter never counted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    rt.cmd(&["pause", "pz"]).ok();
+    assert_eq!(rt.status("pz"), "paused");
+    let o = rt.cmd(&["pause", "pz"]);
+    assert!(o.stderr.contains("not running"), "{o}");
+    let o = rt.cmd(&["exec", "pz", "true"]);
+    assert!(o.stderr.contains("paused"), "{o}");
+    let frozen_at = n();
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(n(), frozen_at, "a paused container went on counting");
+    rt.cmd(&["resume", "pz"]).ok();
+    assert_eq!(rt.status("pz"), "running");
+    let end = Instant::now() + Duration::from_secs(20);
+    while n() <= frozen_at {
+        assert!(Instant::now() < end, "the counter did not resume");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = rt.cmd(&["resume", "pz"]);
+    assert!(o.stderr.contains("not paused"), "{o}");
+    // An exec'd process joins the cgroup (the root of the container's
+    // cgroup namespace), so it is frozen and killed with the container.
+    let o = rt.cmd(&["exec", "pz", "cat", "/proc/self/cgroup"]);
+    assert!(o.ok().contains("0::/"), "{o}");
+    rt.cmd(&["pause", "pz"]).ok();
+    rt.cmd(&["delete", "--force", "pz"]).ok();
+    assert!(!cg.exists(), "the cgroup was left behind");
+}
+
+/// Without a delegated cgroup, `pause` fails and says why.
+#[test]
+fn pause_without_a_delegated_cgroup_says_why() {
+    let Some(rt) = Rt::new(Mode::Any) else { return };
+    rt.write_config(&rt.sh_config("sleep 30"));
+    rt.create("np").ok();
+    rt.cmd(&["start", "np"]).ok();
+    let o = rt.cmd(&["pause", "np"]);
+    assert_ne!(o.code(), 0);
+    assert!(o.stderr.contains("delegated"), "{o}");
+    assert_eq!(rt.status("np"), "running");
 }
 
 // ---------------------------------------------------------------------------

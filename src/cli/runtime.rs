@@ -103,6 +103,10 @@ pub enum RuntimeCommand {
     },
     /// Run a process in a running container
     Exec(ExecArgs),
+    /// Freeze every process of a container (needs its own cgroup v2)
+    Pause { id: String },
+    /// Thaw a paused container
+    Resume { id: String },
     /// List containers
     List {
         /// table or json
@@ -233,6 +237,8 @@ fn dispatch(args: RuntimeArgs) -> anyhow::Result<i32> {
             ops::run(&root, &create.id, &create_opts(&create), detach)
         }
         RuntimeCommand::Exec(e) => exec(&root, e),
+        RuntimeCommand::Pause { id } => ops::pause(&root, &id, true).map(|_| 0),
+        RuntimeCommand::Resume { id } => ops::pause(&root, &id, false).map(|_| 0),
         RuntimeCommand::List { format, quiet } => list(&root, &format, quiet),
         RuntimeCommand::Ps {
             format,
@@ -325,7 +331,7 @@ fn ps(root: &Root, id: &str, format: &str, ps_args: Vec<String>) -> anyhow::Resu
     let st = ops::state(root, id)?;
     let pid = st["pid"].as_i64().unwrap_or(0) as i32;
     let pids = if pid > 0 {
-        ops::container_pids(pid)
+        ops::pids_of(root, id)?
     } else {
         Vec::new()
     };

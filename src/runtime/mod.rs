@@ -13,6 +13,7 @@
 //! process with the same pid: the start time is kept) is `stopped`; a live
 //! process with the fifo still present is `created`; otherwise `running`.
 
+pub mod cgroup;
 pub mod config;
 pub mod hooks;
 pub mod init;
@@ -105,6 +106,11 @@ pub struct Record {
     /// The uid that created it (runc's `owner`).
     #[serde(default)]
     pub owner: u32,
+    /// Its own cgroup v2 (`coracle-runtime-ID` in the creator's cgroup,
+    /// when that is delegated to the user): for pause, resume, and to find
+    /// and kill every process.
+    #[serde(default)]
+    pub cgroup: Option<PathBuf>,
 }
 
 /// The runtime-spec statuses.
@@ -113,6 +119,8 @@ pub enum Status {
     Creating,
     Created,
     Running,
+    /// Frozen by `pause` (a runtime-defined state, as runc's).
+    Paused,
     Stopped,
 }
 
@@ -122,6 +130,7 @@ impl Status {
             Status::Creating => "creating",
             Status::Created => "created",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Stopped => "stopped",
         }
     }
@@ -302,6 +311,8 @@ pub fn status_of(dir: &Path, r: &Record) -> Status {
     }
     if dir.join(EXEC_FIFO).exists() {
         Status::Created
+    } else if r.cgroup.as_deref().is_some_and(cgroup::is_frozen) {
+        Status::Paused
     } else {
         Status::Running
     }
@@ -318,7 +329,9 @@ pub fn oci_state(r: &Record, status: Status) -> serde_json::Value {
     });
     // REQUIRED on Linux when created or running; a stopped container's pid
     // is no longer meaningful.
-    if let (Some(pid), Status::Created | Status::Running | Status::Creating) = (r.pid, status) {
+    if let (Some(pid), Status::Created | Status::Running | Status::Paused | Status::Creating) =
+        (r.pid, status)
+    {
         v["pid"] = pid.into();
     }
     v["created"] = r.created.clone().into();
@@ -352,6 +365,7 @@ mod tests {
             annotations: HashMap::from([("k".to_string(), "v".to_string())]),
             created: "2026-01-01T00:00:00Z".into(),
             owner: 1000,
+            cgroup: None,
         };
         let s = oci_state(&r, Status::Running);
         assert_eq!(s["ociVersion"], OCI_VERSION);

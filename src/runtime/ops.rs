@@ -12,6 +12,7 @@ use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
+use super::cgroup;
 use super::config::{self, Plan};
 use super::{
     hooks, lock_dir, oci_state, status_of, warn, Container, Record, Root, Status, CONFIG_FILE,
@@ -41,12 +42,16 @@ pub struct Created {
 /// Removes a half-made container directory unless disarmed.
 struct Cleanup {
     dir: Option<PathBuf>,
+    cgroup: Option<PathBuf>,
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
         if let Some(d) = self.dir.take() {
             let _ = std::fs::remove_dir_all(d);
+        }
+        if let Some(c) = self.cgroup.take() {
+            let _ = cgroup::destroy(&c);
         }
     }
 }
@@ -92,6 +97,7 @@ pub fn create(root: &Root, id: &str, o: &CreateOpts, foreground: bool) -> anyhow
     }
     let mut cleanup = Cleanup {
         dir: Some(dir.clone()),
+        cgroup: None,
     };
     let _lock = lock_dir(&dir, true)?;
     super::write_atomic(&dir.join(CONFIG_FILE), &serde_json::to_vec(spec)?)?;
@@ -103,6 +109,7 @@ pub fn create(root: &Root, id: &str, o: &CreateOpts, foreground: bool) -> anyhow
         annotations: spec.annotations().clone().unwrap_or_default(),
         created: super::now_rfc3339(),
         owner: nix::unistd::geteuid().as_raw(),
+        cgroup: None,
     };
     super::write_record(&dir, &record)?;
     nix::unistd::mkfifo(
@@ -157,11 +164,37 @@ pub fn create(root: &Root, id: &str, o: &CreateOpts, foreground: bool) -> anyhow
     } else {
         plan.new_flags
     };
-    let forked = crate::sys::clone3(clone_flags.bits() as u64).map_err(|e| {
-        anyhow::anyhow!(
-            "create the container's namespaces: {e}; run `coracle check` for what the host allows"
-        )
-    })?;
+    // Its own cgroup where ours is delegated; without, it stays in ours.
+    let cg = cgroup::create(id).ok();
+    cleanup.cgroup.clone_from(&cg);
+    let in_cgroup = cg.as_ref().and_then(|p| {
+        let dir = std::fs::File::open(p).ok()?;
+        match crate::sys::clone3_into_cgroup(clone_flags.bits() as u64, dir.as_fd()) {
+            // Not allowed from here: nothing was created, clone without it.
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(
+                        libc::EACCES | libc::EPERM | libc::EBUSY | libc::EOPNOTSUPP | libc::EINVAL
+                    )
+                ) =>
+            {
+                None
+            }
+            r => Some(r),
+        }
+    });
+    if in_cgroup.is_none() {
+        if let Some(c) = cleanup.cgroup.take() {
+            let _ = cgroup::destroy(&c);
+        }
+    }
+    record.cgroup.clone_from(&cleanup.cgroup);
+    let forked = in_cgroup
+        .unwrap_or_else(|| crate::sys::clone3(clone_flags.bits() as u64))
+        .map_err(|e| {
+            anyhow::anyhow!("create the container's namespaces: {e}; run `coracle check` for what the host allows")
+        })?;
     let (pid, pidfd) = match forked {
         crate::sys::Forked::Child => {
             drop(psock);
@@ -244,6 +277,7 @@ pub fn create(root: &Root, id: &str, o: &CreateOpts, foreground: bool) -> anyhow
         super::write_pid_file(p, pid.as_raw()).map_err(fail)?;
     }
     cleanup.dir = None;
+    cleanup.cgroup = None;
     Ok(Created { pid, pidfd, master })
 }
 
@@ -299,6 +333,7 @@ pub fn start(root: &Root, id: &str) -> anyhow::Result<()> {
         Status::Created => {}
         Status::Stopped => bail!("cannot start a container that has stopped"),
         Status::Running => bail!("cannot start an already running container"),
+        Status::Paused => bail!("cannot start a paused container"),
         Status::Creating => bail!("cannot start a container that is still being created"),
     }
     let fifo_path = c.dir.join(EXEC_FIFO);
@@ -431,6 +466,14 @@ pub fn container_pids(init: i32) -> Vec<i32> {
     v
 }
 
+/// The container's processes: its cgroup's when it has one.
+pub fn record_pids(r: &Record) -> Vec<i32> {
+    match r.cgroup.as_deref().filter(|p| cgroup::is_ours(p, &r.id)) {
+        Some(cg) => cgroup::pids(cg),
+        None => r.pid.map(container_pids).unwrap_or_default(),
+    }
+}
+
 /// Signals `pid` through a pidfd checked against the record's start time.
 fn signal_record(r: &Record, pid: i32, sig: Signal) -> anyhow::Result<()> {
     let fd = crate::sys::pidfd_open(pid).map_err(|_| anyhow::anyhow!("container not running"))?;
@@ -445,12 +488,12 @@ fn signal_record(r: &Record, pid: i32, sig: Signal) -> anyhow::Result<()> {
 pub fn kill(root: &Root, id: &str, sig: Signal, all: bool) -> anyhow::Result<()> {
     let c = Container::open(root, id, None)?;
     match c.status() {
-        Status::Created | Status::Running => {}
+        Status::Created | Status::Running | Status::Paused => {}
         _ => bail!("container not running"),
     }
     let pid = c.record.pid.unwrap_or(0);
     if all {
-        for p in container_pids(pid) {
+        for p in record_pids(&c.record) {
             if p != pid {
                 let _ = nix::sys::signal::kill(Pid::from_raw(p), sig);
             }
@@ -493,6 +536,14 @@ pub fn delete(root: &Root, id: &str, force: bool) -> anyhow::Result<()> {
                 status.as_str()
             );
         }
+        if let Some(cg) = c
+            .record
+            .cgroup
+            .as_deref()
+            .filter(|p| cgroup::is_ours(p, id))
+        {
+            let _ = std::fs::write(cg.join("cgroup.kill"), "1");
+        }
         if let Some(pid) = c.record.pid {
             // The init first (before exec it is not dumpable: its
             // namespaces cannot be read to find the others, and it has
@@ -507,6 +558,14 @@ pub fn delete(root: &Root, id: &str, force: bool) -> anyhow::Result<()> {
         }
     }
     let spec = c.config().ok();
+    if let Some(cg) = c
+        .record
+        .cgroup
+        .as_deref()
+        .filter(|p| cgroup::is_ours(p, id))
+    {
+        cgroup::destroy(cg).with_context(|| format!("remove the cgroup {}", cg.display()))?;
+    }
     std::fs::remove_dir_all(&c.dir).with_context(|| format!("remove {}", c.dir.display()))?;
     if let Some(spec) = spec {
         run_poststop(&spec, &c.record);
@@ -560,6 +619,31 @@ pub fn list(root: &Root) -> Vec<(Record, Status)> {
         .collect()
 }
 
+/// `pause` / `resume` (with `pause: false`): the cgroup v2 freezer.
+pub fn pause(root: &Root, id: &str, pause: bool) -> anyhow::Result<()> {
+    let c = Container::open(root, id, Some(true))?;
+    let status = c.status();
+    match (pause, status) {
+        (true, Status::Running) | (false, Status::Paused) => {}
+        (true, _) => bail!("container not running"),
+        (false, _) => bail!("container not paused"),
+    }
+    let cg = c
+        .record
+        .cgroup
+        .as_deref()
+        .filter(|p| cgroup::is_ours(p, id))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "container {id} has no cgroup of its own to freeze: its creator's cgroup v2 was not delegated to you ({})",
+                crate::container::cgroup::delegated_parent()
+                    .err()
+                    .unwrap_or_else(|| "it is now".into())
+            )
+        })?;
+    cgroup::set_frozen(cg, pause)
+}
+
 /// `exec`'s request.
 #[derive(Debug, Clone, Default)]
 pub struct ExecRequest {
@@ -596,6 +680,7 @@ pub fn exec(root: &Root, id: &str, req: ExecRequest) -> anyhow::Result<i32> {
     let c = Container::open(root, id, None)?;
     match c.status() {
         Status::Created | Status::Running => {}
+        Status::Paused => bail!("cannot exec in a paused container"),
         Status::Stopped => bail!("cannot exec in a stopped container"),
         Status::Creating => bail!("cannot exec in a container that is being created"),
     }
@@ -622,6 +707,7 @@ pub fn exec(root: &Root, id: &str, req: ExecRequest) -> anyhow::Result<i32> {
         home_given: true,
         seccomp: spec.linux().as_ref().and_then(|l| l.seccomp().clone()),
         inherit_stdio: true,
+        cgroup: c.record.cgroup.clone(),
         console_socket: req.console_socket,
         pid_file: req.pid_file,
         ..Default::default()
@@ -629,6 +715,11 @@ pub fn exec(root: &Root, id: &str, req: ExecRequest) -> anyhow::Result<i32> {
     let ns = differing_namespaces(pid);
     drop(c);
     crate::sandbox::exec::exec(&target, ns, &process, &opts)
+}
+
+/// The container's processes (for `ps`).
+pub fn pids_of(root: &Root, id: &str) -> anyhow::Result<Vec<i32>> {
+    Ok(record_pids(&Container::open(root, id, None)?.record))
 }
 
 /// The container's configuration, for `exec`'s flag form.
