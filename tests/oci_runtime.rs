@@ -1014,6 +1014,35 @@ fn list_ps_and_kill_all() {
     rt.wait_status("l", "stopped");
 }
 
+/// `--no-pivot`: the root is moved onto / and entered with chroot (for
+/// roots where pivot_root is refused); the container sees only its root.
+#[test]
+fn no_pivot_runs_in_the_root() {
+    let Some(rt) = Rt::new(Mode::Any) else { return };
+    rt.write_config(
+        &rt.sh_config("ls / | sort | tr '\\n' ' '; test -e /home/user && echo has-home"),
+    );
+    rt.create_with("nopiv", &["--no-pivot"]).ok();
+    rt.cmd(&["start", "nopiv"]).ok();
+    let out = rt.wait_output("nopiv", "has-home");
+    assert!(out.contains("bin") && out.contains("etc"), "{out}");
+    assert!(!out.contains("rtroot") && !out.contains("bundle"), "{out}");
+}
+
+/// `spec` refuses to overwrite a config.json, as runc does.
+#[test]
+fn spec_does_not_overwrite_a_config() {
+    let Some(rt) = Rt::new(Mode::Any) else { return };
+    let o = rt.cmd(&[
+        "spec",
+        "--rootless",
+        "--bundle",
+        rt.bundle.to_str().unwrap(),
+    ]);
+    assert_ne!(o.code(), 0);
+    assert!(o.stderr.contains("exists"), "{o}");
+}
+
 /// `--preserve-fds N`: fds 3 .. 3+N reach the container's process.
 #[test]
 fn preserve_fds_passes_descriptors() {
