@@ -410,6 +410,118 @@ fn create_fails_naming_a_field_it_cannot_honour() {
     assert!(o.stderr.contains("linux.devices"), "{o}");
 }
 
+/// runtime.md Operations `create`: "Any changes made to the config.json
+/// file after this operation will not have an effect on the container."
+#[test]
+fn config_changes_after_create_have_no_effect() {
+    let Some(rt) = Rt::new(Mode::Any) else { return };
+    rt.write_config(&rt.sh_config("echo original"));
+    rt.create("cc").ok();
+    rt.write_config(&rt.sh_config("echo changed"));
+    rt.cmd(&["start", "cc"]).ok();
+    rt.wait_status("cc", "stopped");
+    assert_eq!(rt.output("cc"), "original\n");
+}
+
+/// config.md Root `path`: "either an absolute path or a relative path to
+/// the bundle".
+#[test]
+fn a_relative_root_path_is_relative_to_the_bundle() {
+    let Some(rt) = Rt::new(Mode::Any) else { return };
+    std::os::unix::fs::symlink(&rt.env.rootfs, rt.bundle.join("rootfs")).unwrap();
+    let mut c = rt.sh_config("echo in-root");
+    c["root"]["path"] = json!("rootfs");
+    assert_eq!(rt.run_to_end("rel", &c), "in-root\n");
+}
+
+/// Errors the specification requires for invalid configurations:
+/// config-linux.md Namespaces ("If a namespace type is specified more than
+/// once ... MUST generate an error"; a `path` whose namespace is not of the
+/// `type` MUST be an error), config.md POSIX process rlimits ("If
+/// rlimits contains duplicated entries with same type, the runtime MUST
+/// generate an error"), config.md Process `cwd` (absolute), config.md
+/// Hostname (needs a uts namespace). No container is left behind.
+#[test]
+fn invalid_configurations_are_errors() {
+    let Some(rt) = Rt::new(Mode::Any) else { return };
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "listed twice",
+            Box::new(|c: &mut Value| {
+                c["linux"]["namespaces"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"type": "pid"}))
+            }),
+        ),
+        (
+            "linux.namespaces",
+            Box::new(|c: &mut Value| {
+                c["linux"]["namespaces"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"type": "network", "path": "/proc/self/ns/uts"}))
+            }),
+        ),
+        (
+            "process.rlimits",
+            Box::new(|c: &mut Value| {
+                c["process"]["rlimits"] = json!([
+                    {"type": "RLIMIT_NOFILE", "soft": 10, "hard": 10},
+                    {"type": "RLIMIT_NOFILE", "soft": 20, "hard": 20}
+                ])
+            }),
+        ),
+        (
+            "process.cwd",
+            Box::new(|c: &mut Value| c["process"]["cwd"] = json!("tmp")),
+        ),
+        (
+            "hostname",
+            Box::new(|c: &mut Value| {
+                c["hostname"] = json!("h");
+                c["linux"]["namespaces"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|n| n["type"] != "uts");
+            }),
+        ),
+    ];
+    for (i, (want, edit)) in cases.iter().enumerate() {
+        let mut c = rt.sh_config("echo should-not-run");
+        edit(&mut c);
+        rt.write_config(&c);
+        let id = format!("inv{i}");
+        let o = rt.create(&id);
+        assert_ne!(o.code(), 0, "{want}: {o}");
+        assert!(o.stderr.contains(want), "{want}: {o}");
+        assert_ne!(
+            rt.cmd(&["state", &id]).code(),
+            0,
+            "{want}: a container was left"
+        );
+        assert!(!rt.output(&id).contains("should-not-run"));
+    }
+}
+
+/// config.md POSIX-platform Hooks `timeout`: "the number of seconds before
+/// aborting the hook"; a prestart hook that times out fails create.
+#[test]
+fn a_hook_that_times_out_fails_create() {
+    let Some(rt) = Rt::new(Mode::Any) else { return };
+    let mut c = rt.sh_config("echo program-ran");
+    c["hooks"] =
+        json!({"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]});
+    rt.write_config(&c);
+    let t = Instant::now();
+    let o = rt.create("to");
+    assert_ne!(o.code(), 0);
+    assert!(o.stderr.contains("timed out"), "{o}");
+    assert!(t.elapsed() < Duration::from_secs(15));
+    assert_ne!(rt.cmd(&["state", "to"]).code(), 0);
+}
+
 /// `--log FILE --log-format json`: errors are JSON lines with level and msg
 /// (what conmon and Podman read).
 #[test]

@@ -31,7 +31,7 @@ pub const DEFAULT_DEVICES: &[&str] = &[
     "/dev/tty",
 ];
 
-fn flag_of(t: LinuxNamespaceType) -> nix::sched::CloneFlags {
+pub fn flag_of(t: LinuxNamespaceType) -> nix::sched::CloneFlags {
     use nix::sched::CloneFlags as F;
     match t {
         LinuxNamespaceType::User => F::CLONE_NEWUSER,
@@ -138,7 +138,12 @@ pub fn plan(mut spec: Spec, bundle: &Path) -> anyhow::Result<Plan> {
     if process.exec_cpu_affinity().is_some() {
         return Err(unsupported("process.execCPUAffinity", "not supported"));
     }
+    let mut rl_seen = Vec::new();
     for r in process.rlimits().as_deref().unwrap_or_default() {
+        if rl_seen.contains(&r.typ()) {
+            bail!("process.rlimits: {:?} is listed twice", r.typ());
+        }
+        rl_seen.push(r.typ());
         if r.soft() > r.hard() {
             bail!(
                 "process.rlimits: {:?} soft limit {} is above its hard limit {}",

@@ -115,7 +115,9 @@ fn setup(ctx: &Ctx<'_>, sock: &OwnedFd) -> Result<(), SetupError> {
                 path.display()
             ))
         })?;
-        nix::sched::setns(f.as_fd(), nix::sched::CloneFlags::empty()).map_err(|e| {
+        // With the type given, the kernel refuses a namespace of another
+        // type (config-linux.md: that MUST be an error).
+        nix::sched::setns(f.as_fd(), super::config::flag_of(*t)).map_err(|e| {
             SetupError::setup(format!(
                 "linux.namespaces: join the {} namespace {}: {}",
                 ns_name(*t),
