@@ -581,7 +581,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -f -a "create" -d 'Create a container: set up, waiting before the user program'
@@ -608,21 +608,21 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 json\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l no-pivot -d 'Do not use pivot_root (move the root onto / and chroot instead)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l no-new-keyring -d 'Accepted for compatibility (no session keyring is created)'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -l root -d 'Directory for the containers\' state' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -l root -d 'Directory for the containers\' state' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -l root -d 'Directory for the containers\' state' -r -F
@@ -630,7 +630,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -s a -l all -d 'Signal every process of the container'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -l root -d 'Directory for the containers\' state' -r -F
@@ -638,7 +638,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -s f -l force -d 'Kill the container first if it is not stopped'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -s b -l bundle -d 'The bundle directory (holding config.json)' -r -F
@@ -652,7 +652,7 @@ json\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -l no-pivot -d 'Do not use pivot_root (move the root onto / and chroot instead)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -l no-new-keyring -d 'Accepted for compatibility (no session keyring is created)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -s d -l detach -d 'Return once started'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -s p -l process -d 'A runtime-spec process JSON file (instead of the flags)' -r -F
@@ -670,21 +670,21 @@ json\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a terminal'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -s d -l detach -d 'Do not wait for the process'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -l no-new-privs -d 'Set no_new_privileges'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l root -d 'Directory for the containers\' state' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l root -d 'Directory for the containers\' state' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -s f -l format -d 'table or json' -r -f -a "table\t''
@@ -694,7 +694,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only ids'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -s f -l format -d 'table or json' -r -f -a "table\t''
@@ -703,14 +703,14 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -l root -d 'Directory for the containers\' state' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -s b -l bundle -d 'Directory to write config.json into' -r -F
@@ -719,7 +719,7 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -l rootless -d 'For an unprivileged user: a user namespace mapping your own id'
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -l systemd-cgroup -d 'Accepted for compatibility; cgroups are not managed (a warning says so)'
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -s h -l help -d 'Print help'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a container: set up, waiting before the user program'

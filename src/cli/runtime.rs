@@ -23,7 +23,7 @@ pub struct RuntimeArgs {
     /// Format of the --log file
     #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
-    /// Accepted for compatibility; cgroups are not managed (a warning says so)
+    /// Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)
     #[arg(long, global = true)]
     pub systemd_cgroup: bool,
     /// Accepted for compatibility (more output on stderr is not implemented)
@@ -201,15 +201,18 @@ pub fn main(args: RuntimeArgs) -> i32 {
 }
 
 fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, v)?;
-    writeln!(out)?;
-    Ok(())
+    let mut text = serde_json::to_string_pretty(v)?;
+    text.push('\n');
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.map_err(Into::into),
+    }
 }
 
 fn dispatch(args: RuntimeArgs) -> anyhow::Result<i32> {
     if args.systemd_cgroup {
-        runtime::warn("--systemd-cgroup: coracle-runtime does not manage cgroups; the container stays in the caller's cgroup");
+        runtime::warn("--systemd-cgroup: coracle-runtime does not ask systemd for a cgroup; a container gets its own cgroup only where the caller's cgroup v2 is delegated");
     }
     let root = Root::new(args.root.clone())?;
     let create_opts = |c: &CreateArgs| ops::CreateOpts {
