@@ -1091,6 +1091,25 @@ fn exec_runs_in_the_container() {
     );
     let o = rt.cmd(&["exec", "--process", pfile.to_str().unwrap(), "e"]);
     assert_eq!(o.ok(), "from-process-file\n");
+    // The process's rlimits apply to it (as runc's exec).
+    rt.env.write_owned(
+        &pfile,
+        json!({"args": ["sh", "-c", "grep 'Max open files' /proc/self/limits"], "cwd": "/", "user": {"uid": 0, "gid": 0},
+               "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 64, "hard": 128}]})
+            .to_string(),
+    );
+    let o = rt.cmd(&["exec", "--process", pfile.to_str().unwrap(), "e"]);
+    let f: Vec<&str> = o.ok().split_whitespace().collect();
+    assert_eq!(f[3..5], ["64", "128"], "{o}");
+    let mut p: Value =
+        json!({"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "apparmorProfile": "x"});
+    rt.env.write_owned(&pfile, p.to_string());
+    let o = rt.cmd(&["exec", "--process", pfile.to_str().unwrap(), "e"]);
+    assert!(o.stderr.contains("process.apparmorProfile"), "{o}");
+    p["apparmorProfile"] = json!("");
+    rt.env.write_owned(&pfile, p.to_string());
+    rt.cmd(&["exec", "--process", pfile.to_str().unwrap(), "e"])
+        .ok();
 }
 
 /// `list` and `ps` (runc's formats) and `kill --all`.

@@ -280,7 +280,7 @@ fn after_start(
     child::exec_keeping(process, filter.as_ref(), ctx.preserve_fds)
 }
 
-fn resource_of(t: PosixRlimitType) -> nix::sys::resource::Resource {
+pub(crate) fn resource_of(t: PosixRlimitType) -> nix::sys::resource::Resource {
     use nix::sys::resource::Resource as R;
     match t {
         PosixRlimitType::RlimitCpu => R::RLIMIT_CPU,

@@ -691,6 +691,33 @@ pub fn exec(root: &Root, id: &str, req: ExecRequest) -> anyhow::Result<i32> {
     if process.args().as_ref().is_none_or(|a| a.is_empty()) {
         bail!("process.args: no command given");
     }
+    if process
+        .apparmor_profile()
+        .as_ref()
+        .is_some_and(|s| !s.is_empty())
+    {
+        bail!("process.apparmorProfile: AppArmor profiles are not supported by coracle-runtime");
+    }
+    if process
+        .selinux_label()
+        .as_ref()
+        .is_some_and(|s| !s.is_empty())
+    {
+        bail!("process.selinuxLabel: SELinux labels are not supported by coracle-runtime");
+    }
+    // The limits are set on this process: the process that joins the
+    // container is cloned from it and inherits them.
+    for r in process.rlimits().as_deref().unwrap_or_default() {
+        nix::sys::resource::setrlimit(super::init::resource_of(r.typ()), r.soft(), r.hard())
+            .with_context(|| {
+                format!(
+                    "process.rlimits: set {:?} to {}/{}",
+                    r.typ(),
+                    r.soft(),
+                    r.hard()
+                )
+            })?;
+    }
     let terminal = process.terminal().unwrap_or(false);
     if terminal && req.console_socket.is_none() && req.detach {
         bail!("a terminal with --detach needs --console-socket");
