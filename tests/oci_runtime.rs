@@ -1059,6 +1059,87 @@ fn console_socket_and_pid_file() {
     );
 }
 
+/// Accepts one connection on a console socket and returns the fd it
+/// carries (SCM_RIGHTS), as conmon does.
+fn accept_pty(listener: &std::os::unix::net::UnixListener) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    let (conn, _) = listener.accept().unwrap();
+    let mut buf = [0u8; 256];
+    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let msg = nix::sys::socket::recvmsg::<()>(
+        std::os::fd::AsRawFd::as_raw_fd(&conn),
+        &mut iov,
+        Some(&mut cmsg),
+        nix::sys::socket::MsgFlags::empty(),
+    )
+    .unwrap();
+    let mut fd = None;
+    for m in msg.cmsgs().unwrap() {
+        if let nix::sys::socket::ControlMessageOwned::ScmRights(fds) = m {
+            fd = fds.first().copied();
+        }
+    }
+    // SAFETY: the kernel just gave us this fd.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd.expect("no fd in the console message")) }
+}
+
+/// Reads from a pty master until `needle` appears (or 10 s pass).
+fn read_pty_until(master: std::os::fd::OwnedFd, needle: &str) -> String {
+    use std::io::Read;
+    let mut f = std::fs::File::from(master);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    let end = Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&got).contains(needle) && Instant::now() < end {
+        match f.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// `exec --tty --console-socket --detach --pid-file`: the exec'd process's
+/// terminal goes to the socket (conmon's `podman exec -t`), its pid to the
+/// file.
+#[test]
+fn exec_with_a_terminal_through_the_console_socket() {
+    let Some(rt) = Rt::new(Mode::Any) else { return };
+    rt.write_config(&rt.sh_config("sleep 30"));
+    rt.create("et").ok();
+    rt.cmd(&["start", "et"]).ok();
+    let dir = rt.shared_dir("esock");
+    let sock = dir.join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let accept = std::thread::spawn(move || accept_pty(&listener));
+    let pidfile = dir.join("exec.pid");
+    rt.cmd(&[
+        "exec",
+        "--tty",
+        "--detach",
+        "--console-socket",
+        sock.to_str().unwrap(),
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        "et",
+        "sh",
+        "-c",
+        "test -t 0 && echo exec-on-a-tty; sleep 1",
+    ])
+    .ok();
+    let master = accept.join().unwrap();
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pid > 0);
+    let got = read_pty_until(master, "exec-on-a-tty");
+    assert!(got.contains("exec-on-a-tty"), "{got:?}");
+}
+
 /// `exec`: flag form (-e, --cwd, exit status) and `--process FILE`; the
 /// process joins the container's namespaces.
 #[test]
@@ -1506,6 +1587,48 @@ fn podman_with_coracle_runtime_matches_runc() {
             .run()
     };
     pod(&["import", tar.to_str().unwrap(), "localhost/bb:latest"]).ok();
+    // Whatever happens: no container and no pause process left behind.
+    struct PodmanCleanup<'a> {
+        env: &'a Env,
+        podman: PathBuf,
+        runtimes: Vec<PathBuf>,
+    }
+    impl Drop for PodmanCleanup<'_> {
+        fn drop(&mut self) {
+            for r in &self.runtimes {
+                let _ = self
+                    .env
+                    .host(
+                        &self.podman,
+                        [
+                            "--runtime",
+                            r.to_str().unwrap(),
+                            "rm",
+                            "-a",
+                            "-f",
+                            "-t",
+                            "0",
+                        ],
+                    )
+                    .timeout(Duration::from_secs(120))
+                    .run();
+            }
+            if let Ok(pid) = std::fs::read_to_string(self.env.runtime.join("libpod/tmp/pause.pid"))
+            {
+                if let Ok(pid) = pid.trim().parse::<i32>() {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+            }
+        }
+    }
+    let _cleanup = PodmanCleanup {
+        env,
+        podman: podman.clone(),
+        runtimes: vec![runc.clone(), rt.link.clone()],
+    };
 
     let mut results = Vec::new();
     for runtime in [runc.clone(), rt.link.clone()] {
@@ -1635,15 +1758,6 @@ fn podman_with_coracle_runtime_matches_runc() {
         p(&["rm", "-f", "-t", "0", "web"]).ok();
         got.push(p(&["ps", "-a", "-q"]).ok().to_string());
         results.push(got);
-    }
-    // Podman's rootless pause process of this test's runtime directory.
-    if let Ok(pid) = std::fs::read_to_string(env.runtime.join("libpod/tmp/pause.pid")) {
-        if let Ok(pid) = pid.trim().parse::<i32>() {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
     }
     let want = [
         "hi\n",

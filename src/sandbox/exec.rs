@@ -213,12 +213,15 @@ pub fn exec(
         )
         .into());
     };
-    if let (Some(sock), Some(m)) = (&opts.console_socket, master.take()) {
+    // Only with a console socket is the master handed on (and ours
+    // dropped); otherwise it stays for the relay below.
+    if let (Some(sock), Some(m)) = (&opts.console_socket, master.as_ref()) {
         if let Err(e) = crate::sandbox::tty::send_to_console_socket(sock, m.as_fd()) {
             let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
             let _ = waitpid(pid, None);
             return Err(e);
         }
+        master = None;
     }
     if let Some(p) = &opts.pid_file {
         if let Err(e) = crate::sandbox::tty::write_pid_file(p, pid.as_raw()) {
