@@ -17,7 +17,8 @@ Usage: $prog [--prefix DIR] [--no-deps] [--binary PATH] [--help]
 Builds and installs coracle.
 
 Options:
-  --prefix DIR    install under DIR (default: ~/.local): DIR/bin/coracle{,-shim},
+  --prefix DIR    install under DIR (default: ~/.local): DIR/bin/coracle{,-shim}
+                  (and the link DIR/bin/coracle-runtime),
                   DIR/share/man/man1, DIR/share/{bash-completion,zsh,fish},
                   DIR/share/coracle/policies
   --no-deps       do not install the runtime dependencies (uidmap, fuse3)
@@ -264,6 +265,10 @@ install_files() {
     # itself.
     install -D -m 0755 "$shim" "$prefix/bin/coracle-shim"
     say "installed $prefix/bin/coracle and $prefix/bin/coracle-shim"
+    # The OCI runtime command line answers to this name (argv[0]), for
+    # engines: podman --runtime "$prefix/bin/coracle-runtime" ...
+    ln -sfn coracle "$prefix/bin/coracle-runtime"
+    say "installed $prefix/bin/coracle-runtime (a link to coracle: the OCI runtime)"
 
     # Man pages and completions are committed; regenerate them when missing.
     shopt -s nullglob

@@ -9,6 +9,7 @@ pub mod error;
 pub mod image;
 pub mod policy;
 pub mod rootpath;
+pub mod runtime;
 pub mod sandbox;
 pub mod spec;
 pub mod sys;
@@ -18,6 +19,16 @@ pub fn run_cli() -> i32 {
     // The monitor of a detached container: an internal entry point, kept
     // out of the command line's help, man pages and completions.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Invoked as `coracle-runtime` (a link): the OCI runtime command line.
+    if args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .is_some_and(|n| n == runtime::RUNTIME_NAME)
+    {
+        use clap::Parser;
+        let cli = cli::runtime::RuntimeCli::parse();
+        return cli::runtime::main(cli.args);
+    }
     if args
         .get(1)
         .is_some_and(|a| a == container::monitor::SUBCOMMAND)
@@ -161,6 +172,7 @@ pub fn run_cli() -> i32 {
         cli::Command::Cp(args) | cli::Command::Container(cli::ContainerCommand::Cp(args)) => {
             cli::changes::cp(&args)
         }
+        cli::Command::Runtime(args) => return cli::runtime::main(*args),
         cli::Command::Login(args) => cli::image::login(&args),
         cli::Command::Logout(args) => cli::image::logout(&args),
     };

@@ -182,6 +182,7 @@ pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
         seccomp: spec.linux().as_ref().and_then(|l| l.seccomp().clone()),
         landlock: crate::sandbox::landlock::LandlockPlan::of_spec(&spec)
             .map_err(|e| anyhow::anyhow!("{}", e.message))?,
+        ..Default::default()
     };
     sexec::exec(&target, sexec::namespaces_of(&spec), &process, &opts)
 }

@@ -15,6 +15,7 @@ pub mod pause;
 pub mod policy;
 pub mod restart;
 pub mod run;
+pub mod runtime;
 pub mod top;
 pub mod volume;
 
@@ -116,6 +117,8 @@ pub enum Command {
     /// Manage security policies
     #[command(subcommand, long_about = policy::LONG_ABOUT)]
     Policy(policy::PolicyCommand),
+    /// The OCI runtime command line (also installed as coracle-runtime)
+    Runtime(Box<runtime::RuntimeArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,7 +211,7 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     ),
     (
         "Management Commands",
-        &["container", "image", "policy", "volume"],
+        &["container", "image", "policy", "volume", "runtime"],
     ),
     (
         "Commands",

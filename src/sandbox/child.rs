@@ -163,7 +163,7 @@ fn setup_and_exec(
 /// exec make is in the default profile's allow-list). `--init` forks with
 /// clone3 after the identity change, which the filter may deny, so that
 /// combination is refused.
-pub(super) fn seccomp_before_caps(
+pub(crate) fn seccomp_before_caps(
     profile: Option<&oci_spec::runtime::LinuxSeccomp>,
     process: &Process,
     init: bool,
@@ -215,7 +215,7 @@ fn rearm_pdeathsig(sock: &OwnedFd) -> Result<(), SetupError> {
 /// Opens a terminal on the container's own devpts, hands the master to the
 /// parent and makes the slave this session's controlling terminal and stdio
 /// (and, with `console`, the container's /dev/console).
-pub(super) fn setup_tty(sock: &OwnedFd, console: bool) -> Result<(), SetupError> {
+pub(crate) fn setup_tty(sock: &OwnedFd, console: bool) -> Result<(), SetupError> {
     use nix::fcntl::OFlag;
     let e = |op: &'static str| {
         move |e: nix::Error| SetupError::setup(format!("{op}: {}", e.desc().to_lowercase()))
@@ -269,7 +269,7 @@ use std::os::unix::fs::OpenOptionsExt;
 /// Enters the working directory (created first when `create`, as `run`
 /// does; `exec` does not), then checks that the process really is inside
 /// the container root (CVE-2024-21626 class: a cwd through a leaked host fd).
-pub(super) fn enter_workdir(process: &Process, create: bool) -> Result<(), SetupError> {
+pub(crate) fn enter_workdir(process: &Process, create: bool) -> Result<(), SetupError> {
     let cwd = process.cwd();
     if !cwd.is_absolute() {
         return Err(SetupError::setup(format!(
@@ -346,10 +346,21 @@ fn find_program(arg0: &str, env: &[String]) -> Result<PathBuf, SetupError> {
 /// Execs the process; the landlock `ruleset` restricts it and `filter` (see
 /// [`seccomp_before_caps`]) is installed right before the execve, the last
 /// steps of the setup.
-pub(super) fn exec(
+pub(crate) fn exec(
     process: &Process,
     filter: Option<&seccomp::Programs>,
     ruleset: Option<::landlock::RulesetCreated>,
+) -> Result<std::convert::Infallible, SetupError> {
+    exec_keeping(process, filter, ruleset, 0)
+}
+
+/// [`exec`], keeping fds 3 .. 3+`keep` open across it (the OCI runtime's
+/// `--preserve-fds`).
+pub(crate) fn exec_keeping(
+    process: &Process,
+    filter: Option<&seccomp::Programs>,
+    ruleset: Option<::landlock::RulesetCreated>,
+    keep: u32,
 ) -> Result<std::convert::Infallible, SetupError> {
     let args = process.args().as_deref().unwrap_or_default();
     let arg0 = args
@@ -372,7 +383,7 @@ pub(super) fn exec(
         .collect::<Result<Vec<_>, _>>()?;
 
     // Only stdio survives exec; signals start from their defaults.
-    crate::sys::cloexec_from(3)
+    crate::sys::cloexec_from(3 + keep)
         .map_err(|e| SetupError::setup(format!("close inherited descriptors: {e}")))?;
     for sig in Signal::iterator() {
         if sig != Signal::SIGKILL && sig != Signal::SIGSTOP {

@@ -67,6 +67,14 @@ pub struct ExecOptions {
     pub seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
     /// The container's landlock rules (its config.json's annotation).
     pub landlock: Option<super::landlock::LandlockPlan>,
+    /// The command gets our own stdio as its own, also with `detach` (the
+    /// OCI runtime's exec: the engine passes the pipes it reads).
+    pub inherit_stdio: bool,
+    /// Under a terminal, send the pty master to this socket (SCM_RIGHTS,
+    /// as runc's `--console-socket`) instead of relaying it.
+    pub console_socket: Option<std::path::PathBuf>,
+    /// Write the command's host pid here once it exists.
+    pub pid_file: Option<std::path::PathBuf>,
 }
 
 /// The namespaces `exec` joins: those the container was created with.
@@ -106,7 +114,7 @@ pub fn exec(
     // Without a terminal the command's stdio are pipes that we copy, as
     // Docker's are: our own stdio (often the user's terminal) never
     // reaches the container, where any process could keep it.
-    let pipes = if opts.detach || process.terminal().unwrap_or(false) {
+    let pipes = if opts.detach || opts.inherit_stdio || process.terminal().unwrap_or(false) {
         None
     } else {
         Some(StdioPipes::new(opts.stdin)?)
@@ -207,6 +215,23 @@ pub fn exec(
         )
         .into());
     };
+    // Only with a console socket is the master handed on (and ours
+    // dropped); otherwise it stays for the relay below.
+    if let (Some(sock), Some(m)) = (&opts.console_socket, master.as_ref()) {
+        if let Err(e) = crate::sandbox::tty::send_to_console_socket(sock, m.as_fd()) {
+            let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            let _ = waitpid(pid, None);
+            return Err(e);
+        }
+        master = None;
+    }
+    if let Some(p) = &opts.pid_file {
+        if let Err(e) = crate::sandbox::tty::write_pid_file(p, pid.as_raw()) {
+            let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            let _ = waitpid(pid, None);
+            return Err(e);
+        }
+    }
     if opts.detach {
         // The process runs on; when coracle exits it is reparented (and
         // reaped) by the host's init or subreaper.
@@ -470,7 +495,7 @@ fn in_container(
         }
     }
 
-    if opts.detach {
+    if opts.detach && !opts.inherit_stdio {
         nix::unistd::setsid().map_err(sys("start a new session"))?;
         let null = std::fs::OpenOptions::new()
             .read(true)

@@ -106,3 +106,43 @@ pub fn relay(
         }
     }))
 }
+
+/// Writes `pid` to `path` (temp + rename, no newline, as runc does).
+pub fn write_pid_file(path: &std::path::Path, pid: i32) -> anyhow::Result<()> {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    let name = abs
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = abs.with_file_name(format!(".{name}.tmp.{}", std::process::id()));
+    std::fs::write(&tmp, pid.to_string())
+        .and_then(|_| std::fs::rename(&tmp, &abs))
+        .map_err(|e| anyhow::anyhow!("write the pid file {}: {e}", abs.display()))
+}
+
+/// Sends a pty master to an OCI engine's console socket as runc does: one
+/// message whose payload is the terminal's name, the fd in SCM_RIGHTS.
+pub fn send_to_console_socket(
+    socket: &std::path::Path,
+    master: std::os::fd::BorrowedFd<'_>,
+) -> anyhow::Result<()> {
+    let stream = std::os::unix::net::UnixStream::connect(socket)
+        .map_err(|e| anyhow::anyhow!("connect to the console socket {}: {e}", socket.display()))?;
+    let name = std::fs::read_link(format!("/proc/self/fd/{}", master.as_raw_fd()))
+        .unwrap_or_else(|_| std::path::PathBuf::from("/dev/ptmx"));
+    crate::sys::send_with_fd(
+        stream.as_fd(),
+        name.to_string_lossy().as_bytes(),
+        Some(master),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "send the terminal to the console socket {}: {e}",
+            socket.display()
+        )
+    })
+}

@@ -258,6 +258,15 @@ pub fn has_file_caps(path: &Path) -> bool {
     ret > 0
 }
 
+/// setdomainname(2) (the uts namespace's NIS domain name; /proc/sys/kernel/
+/// domainname belongs to the initial user namespace's root).
+pub fn setdomainname(name: &str) -> io::Result<()> {
+    // SAFETY: the pointer and length describe `name`'s bytes, which the
+    // kernel only reads.
+    let ret = unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) };
+    cvt(ret as libc::c_long).map(drop)
+}
+
 /// Brings the loopback interface up in the current network namespace.
 pub fn loopback_up() -> io::Result<()> {
     let sock = std::net::UdpSocket::bind("0.0.0.0:0").or_else(|_| {
