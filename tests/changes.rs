@@ -852,5 +852,8 @@ fn cp_between_two_containers_is_refused_as_docker_does() {
     // Neither side a container: the other one-line error, same code.
     let out = env.coracle(["cp", "/etc/hostname", "/tmp/x"]).run();
     out.expect_code(1);
-    assert!(out.stderr.contains("must specify at least one container"), "{out}");
+    assert!(
+        out.stderr.contains("must specify at least one container"),
+        "{out}"
+    );
 }
