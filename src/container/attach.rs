@@ -112,6 +112,12 @@ pub enum Output {
     Pipes(OwnedFd, OwnedFd),
     /// The pty master (output and input).
     Pty(OwnedFd),
+    /// A terminal someone else reads (a foreground `run -t` relays it to
+    /// its own terminal): its output comes as a copy on `out`, clients'
+    /// input and window sizes go to `master`. The master is left blocking
+    /// (its open file is shared with that reader); input is written only
+    /// when poll says there is room.
+    Tee { out: OwnedFd, master: OwnedFd },
 }
 
 /// One output of the container: its file (until it ends), the stream it
@@ -195,6 +201,13 @@ pub fn relay(
     mut log: RotatingLog,
     mut local: Local,
 ) -> RotatingLog {
+    // A blocking master gets small writes: one poll's room (a pty takes
+    // up to 64 KiB of input before a writer blocks).
+    let write_cap = if matches!(output, Output::Tee { .. }) {
+        4096
+    } else {
+        usize::MAX
+    };
     let (mut sources, input_to): (Vec<Source>, Option<File>) = match output {
         Output::Pipes(out, err) => (
             vec![
@@ -206,6 +219,13 @@ pub fn relay(
                 File::from(fd)
             }),
         ),
+        Output::Tee { out, master } => {
+            set_nonblocking(&out);
+            (
+                vec![(Some(File::from(out)), STDOUT, LineSplitter::new("stdout"))],
+                Some(File::from(master)),
+            )
+        }
         Output::Pty(master) => {
             set_nonblocking(&master);
             let input = master.try_clone().ok().map(File::from);
@@ -322,7 +342,7 @@ pub fn relay(
                 }
                 1 => {
                     if let Some(t) = input_to.as_mut() {
-                        match t.write(&pending) {
+                        match t.write(&pending[..pending.len().min(write_cap)]) {
                             Ok(n) => {
                                 pending.drain(..n);
                             }
