@@ -279,3 +279,118 @@ fn attach_to_a_foreground_container() {
     fg.expect_code(6);
     assert_eq!(fg.lines(), all, "the foreground run showed every line");
 }
+
+#[test]
+fn attach_from_a_second_terminal_to_a_foreground_run_with_a_terminal() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let Some(t) = Tmux::start(&env, 100, 30) else {
+        return;
+    };
+    // The first terminal runs the container in the foreground.
+    t.wait_for("host$");
+    t.type_line(&format!(
+        "{} run -it --name fgt --rootfs {} /bin/sh",
+        env.bin.display(),
+        env.rootfs.display()
+    ));
+    t.until_shell_answers("FIRST");
+    // A second terminal (a tmux window of its own) attaches to it.
+    t.tmux(&["new-window", "-d", "-t", "main", "-n", "second", "/bin/sh"])
+        .ok();
+    let second_type = |text: &str| {
+        t.tmux(&["send-keys", "-t", "main:second", "-l", text]).ok();
+        t.tmux(&["send-keys", "-t", "main:second", "Enter"]).ok();
+    };
+    let second_screen = || {
+        t.tmux(&[
+            "capture-pane",
+            "-p",
+            "-J",
+            "-t",
+            "main:second",
+            "-S",
+            "-5000",
+        ])
+        .ok()
+        .to_string()
+    };
+    let second_wait = |needle: &str| {
+        let mut screen = String::new();
+        let seen = wait_until(|| {
+            screen = second_screen();
+            screen.contains(needle)
+        });
+        assert!(
+            seen,
+            "the second terminal never showed {needle:?}:\n{screen}"
+        );
+        screen
+    };
+    second_wait("$");
+    second_type(&format!("{} attach fgt", env.bin.display()));
+    // Input from the second terminal reaches the shell; both see the answer.
+    let mut screen = String::new();
+    let answered = wait_until(|| {
+        second_type("echo SECOND-$((40+2))");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        screen = second_screen();
+        screen.contains("\nSECOND-42")
+    });
+    assert!(answered, "the attached terminal got no answer:\n{screen}");
+    t.wait_for("\nSECOND-42");
+    // Input from the first terminal: the second sees the output too.
+    t.type_line("echo FROM-FIRST-$((1+2))");
+    t.wait_for("\nFROM-FIRST-3");
+    second_wait("\nFROM-FIRST-3");
+    // The second detaches with the keys; the container runs on, the
+    // first terminal still has it.
+    t.tmux(&["send-keys", "-t", "main:second", "C-p", "C-q"])
+        .ok();
+    second_wait("read escape sequence");
+    assert_eq!(status(&env, "fgt"), "running");
+    t.type_line("echo STILL-$((2+2))");
+    t.wait_for("\nSTILL-4");
+    // `exec -d -t` into it: this foreground run holds the command's
+    // terminal (else the hangup would end it before it wrote the file).
+    env.coracle([
+        "exec",
+        "-d",
+        "-t",
+        "fgt",
+        "sh",
+        "-c",
+        "sleep 1; echo held > /tmp/held",
+    ])
+    .run()
+    .ok();
+    assert!(wait_until(|| env
+        .coracle(["exec", "fgt", "cat", "/tmp/held"])
+        .run()
+        .stdout
+        == "held\n"));
+    // Attached again, the shell's exit ends both with its code.
+    second_type(&format!(
+        "{} attach fgt; echo second-got-$?",
+        env.bin.display()
+    ));
+    let attached = wait_until(|| {
+        second_type("echo AGAIN-$((3+4))");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        second_screen().contains("\nAGAIN-7")
+    });
+    assert!(attached, "attach again:\n{}", second_screen());
+    t.type_line("exit 4");
+    // What is typed before `run` has exited may still go to it.
+    t.wait_for("exit 4\nhost$");
+    t.type_line("echo first-got-$?");
+    t.wait_for("first-got-4");
+    second_wait("second-got-4");
+    let logs = env.coracle(["logs", "fgt"]).run();
+    assert!(
+        logs.ok().contains("SECOND-42") && logs.stdout.contains("FROM-FIRST-3"),
+        "the terminal's output is logged\n{logs}"
+    );
+}

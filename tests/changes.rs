@@ -827,3 +827,33 @@ fn a_running_container_is_diffed_copied_and_committed() {
         .run();
     assert_eq!(out.ok(), "up\ncopied in\n", "{out}");
 }
+
+#[test]
+fn cp_between_two_containers_is_refused_as_docker_does() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let image = import_base(&env);
+    for name in ["c1", "c2"] {
+        env.coracle(["create", "--name", name, &image, "true"])
+            .run()
+            .ok();
+    }
+    let out = env.coracle(["cp", "c1:/data/same", "c2:/tmp/same"]).run();
+    out.expect_code(1);
+    assert_eq!(
+        out.stderr.trim(),
+        "coracle: copying between containers is not supported: copy to the host first",
+        "{out}"
+    );
+    // Nothing was copied into the second container.
+    assert!(!container_dir(&env, "c2").join("rootfs/tmp/same").exists());
+    // Neither side a container: the other one-line error, same code.
+    let out = env.coracle(["cp", "/etc/hostname", "/tmp/x"]).run();
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("must specify at least one container"),
+        "{out}"
+    );
+}

@@ -361,8 +361,65 @@ fn exec_stdio_are_pipes_never_the_callers_own() {
     );
     // A process left in the background does not keep exec waiting.
     exec(&env, &["pipes", "sh", "-c", "sleep 300 & echo left"]).ok();
-    // -d -t cannot hold a terminal: refused, not ignored.
-    let out = exec(&env, &["-d", "-t", "pipes", "true"]);
-    out.expect_code(125);
-    assert!(out.stderr.contains("no terminal"), "{out}");
+}
+
+/// The descriptors a process has open.
+fn open_fds(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn exec_detached_with_a_terminal_keeps_it_held_by_the_monitor() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    detached(&env, "dt", &[], SLEEPER);
+    wait_ready(&env, "dt");
+    let pid1: i32 = env.inspect_field("dt", "{{.State.Pid}}").parse().unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{pid1}/stat")).unwrap();
+    let monitor: i32 = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let fds_before = open_fds(monitor);
+    // The command outlives this exec: if nothing held its terminal's
+    // master, the hangup would end it before it wrote /tmp/x.
+    let out = exec(
+        &env,
+        &[
+            "-d",
+            "-t",
+            "dt",
+            "sh",
+            "-c",
+            "tty > /tmp/tty; [ -t 0 ] && echo in > /tmp/in; echo EXEC-OUT-MARK; sleep 2; echo done > /tmp/x",
+        ],
+    );
+    assert_eq!(out.ok(), "", "exec -d -t prints nothing\n{out}");
+    assert!(
+        wait_until(|| exec(&env, &["dt", "cat", "/tmp/x"]).stdout == "done\n"),
+        "the detached command with a terminal did not live to finish"
+    );
+    let tty = exec(&env, &["dt", "cat", "/tmp/tty"]);
+    assert!(tty.ok().starts_with("/dev/pts/"), "{tty}");
+    assert_eq!(exec(&env, &["dt", "cat", "/tmp/in"]).ok(), "in\n");
+    // Its output is drained, not logged (as Docker's exec output).
+    let logs = env.coracle(["logs", "dt"]).run();
+    assert!(!logs.ok().contains("EXEC-OUT-MARK"), "{logs}");
+    // Once the command ended the monitor let go of its terminal.
+    assert!(
+        wait_until(|| open_fds(monitor) == fds_before),
+        "the monitor still holds the terminal: {} fds, {fds_before} before",
+        open_fds(monitor)
+    );
+    // The container itself is unharmed.
+    assert_eq!(env.inspect_field("dt", "{{.State.Status}}"), "running");
 }

@@ -46,9 +46,8 @@ pub fn attach(args: &AttachArgs) -> anyhow::Result<i32> {
         ExitError::new(
             1,
             format!(
-                "cannot attach to container {}: it runs with a terminal in the foreground of its \
-                 `coracle run -t` (containers started with -d or by `start`, and foreground ones \
-                 without -t, can be attached to) ({e})",
+                "cannot attach to container {}: its monitor does not answer ({e}); \
+                 see `coracle ps -a` and `coracle logs`",
                 args.container
             ),
         )

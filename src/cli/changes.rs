@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
 use serde_json::{json, Value};
 
@@ -207,11 +207,20 @@ pub fn cp(args: &CpArgs) -> anyhow::Result<i32> {
     let src = split_container(&args.src);
     let dest = split_container(&args.dest);
     match (src, dest) {
+        // Docker's CLI refuses both before looking anything up, exit 1.
         (Some(_), Some(_)) => {
-            bail!("copying between containers is not supported: copy to the host first")
+            return Err(crate::error::ExitError::new(
+                1,
+                "copying between containers is not supported: copy to the host first",
+            )
+            .into())
         }
         (None, None) => {
-            bail!("must specify at least one container source: SRC or DEST must be CONTAINER:PATH")
+            return Err(crate::error::ExitError::new(
+                1,
+                "must specify at least one container source: SRC or DEST must be CONTAINER:PATH",
+            )
+            .into())
         }
         (Some((c, p)), None) => {
             let c = crate::container::resolve(c)?;

@@ -68,13 +68,6 @@ fn not_running(what: &str) -> anyhow::Error {
 }
 
 pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
-    if args.detach && args.tty {
-        return Err(ExitError::new(
-            EXIT_CORACLE,
-            "exec -d -t: a detached command gets no terminal yet (nothing would hold it); drop -t, or run it attached with -it".to_string(),
-        )
-        .into());
-    }
     let c = container::resolve(&args.container)?;
     let name = &args.container;
     if !c.running() {
@@ -134,7 +127,7 @@ pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
         env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
     ));
     process.set_args(Some(args.command.clone()));
-    process.set_terminal(Some(args.tty && !args.detach));
+    process.set_terminal(Some(args.tty));
     if let Some(w) = &args.workdir {
         if !w.starts_with('/') {
             return Err(ExitError::new(
@@ -184,7 +177,18 @@ pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
             .map_err(|e| anyhow::anyhow!("{}", e.message))?,
         ..Default::default()
     };
-    sexec::exec(&target, sexec::namespaces_of(&spec), &process, &opts)
+    // `-d -t`: the container's monitor holds the command's terminal.
+    let id = c.record.id.clone();
+    let hold = move |master: &OwnedFd| {
+        crate::container::attach::hand_over_tty(&id, master).map_err(|e| {
+            ExitError::new(
+                EXIT_CORACLE,
+                format!("exec -d -t: the monitor of container {name} cannot hold the command's terminal, so it was ended: {e:#}"),
+            )
+            .into()
+        })
+    };
+    sexec::exec(&target, sexec::namespaces_of(&spec), &process, &opts, &hold)
 }
 
 /// A pidfd of a process whose namespaces `exec` may join: the container's

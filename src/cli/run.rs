@@ -404,8 +404,9 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
         // Without a terminal the output goes through pipes: to our stdout
         // and stderr (as far as -a attaches them), to the log (`logs`
         // works for a foreground container too) and to `attach` clients.
-        // With one, the terminal's output is copied into the log as
-        // stdout entries (as Docker logs a `-t` container).
+        // With one, the terminal's output is copied to an I/O thread that
+        // logs it as stdout entries (as Docker logs a `-t` container) and
+        // serves `attach` clients, whose input goes to the terminal.
         let (io, tty_log) = if args.tty {
             let log = crate::container::logs::RotatingLog::open(
                 &dir.path.join(crate::container::LOG_FILE),
@@ -428,6 +429,7 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
             io,
             io_thread: None,
             tty_log,
+            tty_tee: None,
         };
         let exit = crate::sandbox::run(&plan.spec, &opts, &mut rec);
         if let Some(c) = rec.checker.take() {
@@ -804,6 +806,9 @@ struct Recorder<'a> {
     io_thread: Option<std::thread::JoinHandle<crate::container::logs::RotatingLog>>,
     /// The log a `-t` container's terminal output is copied into.
     tty_log: Option<crate::container::logs::RotatingLog>,
+    /// Under `-t`: the write end of the copy of the terminal's output
+    /// that the I/O thread reads (it logs it and serves attach clients).
+    tty_tee: Option<std::fs::File>,
 }
 
 /// `-a`: which of the container's streams a foreground `run` attaches.
@@ -914,7 +919,7 @@ impl ForegroundIo {
 }
 
 impl crate::sandbox::Observer for Recorder<'_> {
-    fn started(&mut self, pid: i32, _master: &mut Option<std::os::fd::OwnedFd>) {
+    fn started(&mut self, pid: i32, master: &mut Option<std::os::fd::OwnedFd>) {
         let mut st = self.dir.state.clone();
         st.status = crate::container::Status::Running;
         st.monitor_pid = Some(std::process::id() as i32);
@@ -933,13 +938,80 @@ impl crate::sandbox::Observer for Recorder<'_> {
         if let Some(io) = self.io.take() {
             self.io_thread = io.start();
         }
+        if let (Some(m), Some(log)) = (master.as_ref(), self.tty_log.take()) {
+            match tty_attach_server(id, m, log) {
+                Ok((w, thread)) => {
+                    self.tty_tee = Some(w);
+                    self.io_thread = Some(thread);
+                }
+                // Logged at least, as before: no attach then.
+                Err(log) => self.tty_log = Some(log),
+            }
+        }
     }
 
     fn tty_copy(&mut self) -> Option<Box<dyn std::io::Write + Send>> {
+        if let Some(w) = self.tty_tee.take() {
+            return Some(Box::new(w));
+        }
         let log = self.tty_log.take()?;
         Some(Box::new(crate::container::logs::StreamLog::new(
             "stdout", log,
         )))
+    }
+}
+
+/// A foreground `run -t`'s I/O thread: `sandbox::supervise` relays the
+/// terminal to our own and writes a copy of its output into the pipe
+/// returned; the thread (`attach::relay`) logs it and relays it to the
+/// attach clients, whose input and window sizes go to the terminal. It
+/// ends when the copy does (the terminal's last slave closed). Gives the
+/// log back when the thread cannot be set up.
+#[allow(clippy::type_complexity)]
+fn tty_attach_server(
+    id: &str,
+    master: &std::os::fd::OwnedFd,
+    log: crate::container::logs::RotatingLog,
+) -> Result<
+    (
+        std::fs::File,
+        std::thread::JoinHandle<crate::container::logs::RotatingLog>,
+    ),
+    crate::container::logs::RotatingLog,
+> {
+    use crate::container::attach;
+    let Ok(listener) = attach::listen(id) else {
+        return Err(log);
+    };
+    let (Ok(m), Ok((r, w))) = (
+        master.try_clone(),
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC),
+    ) else {
+        return Err(log);
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("io".into())
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            // Sent right after the spawn (so a failed spawn keeps it).
+            let log = rx.recv().expect("the log follows the spawn");
+            let output = attach::Output::Tee { out: r, master: m };
+            attach::relay(
+                output,
+                None,
+                Some(listener),
+                None,
+                log,
+                attach::Local::default(),
+            )
+        });
+    match spawned {
+        Ok(t) => {
+            let _ = tx.send(log);
+            Ok((std::fs::File::from(w), t))
+        }
+        Err(_) => Err(log),
     }
 }
 

@@ -12,7 +12,9 @@
 //! Frames, monitor -> client (Docker's stdcopy format): `[stream, 0, 0, 0,
 //! len: u32 BE]` + data, stream 1 = stdout, 2 = stderr (a terminal's output
 //! is all stdout). Client -> monitor: `[kind, len: u32 BE]` + data, kind 0 =
-//! stdin bytes, 1 = window size (rows, cols: u16 BE).
+//! stdin bytes, 1 = window size (rows, cols: u16 BE), 2 = hold the
+//! terminal sent with this frame (SCM_RIGHTS: the master of an `exec -d
+//! -t` command's pty), answered with an empty frame of stream 4.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -34,6 +36,9 @@ pub const STDERR: u8 = 2;
 const DROPPED: u8 = 3;
 const KIND_STDIN: u8 = 0;
 const KIND_RESIZE: u8 = 1;
+const KIND_HOLD: u8 = 2;
+/// The monitor's answer to `KIND_HOLD`: it holds the terminal now.
+const HELD: u8 = 4;
 
 /// Docker's default detach sequence: ctrl-p, ctrl-q.
 pub const DEFAULT_DETACH_KEYS: &str = "ctrl-p,ctrl-q";
@@ -107,6 +112,12 @@ pub enum Output {
     Pipes(OwnedFd, OwnedFd),
     /// The pty master (output and input).
     Pty(OwnedFd),
+    /// A terminal someone else reads (a foreground `run -t` relays it to
+    /// its own terminal): its output comes as a copy on `out`, clients'
+    /// input and window sizes go to `master`. The master is left blocking
+    /// (its open file is shared with that reader); input is written only
+    /// when poll says there is room.
+    Tee { out: OwnedFd, master: OwnedFd },
 }
 
 /// One output of the container: its file (until it ends), the stream it
@@ -117,6 +128,8 @@ struct Client {
     sock: UnixStream,
     queued: Vec<u8>,
     input: Vec<u8>,
+    /// Descriptors that came with the input, for its `KIND_HOLD` frames.
+    fds: Vec<OwnedFd>,
     dead: bool,
 }
 
@@ -127,6 +140,7 @@ impl Client {
             sock,
             queued: Vec::new(),
             input: Vec::new(),
+            fds: Vec::new(),
             dead: false,
         }
     }
@@ -187,6 +201,13 @@ pub fn relay(
     mut log: RotatingLog,
     mut local: Local,
 ) -> RotatingLog {
+    // A blocking master gets small writes: one poll's room (a pty takes
+    // up to 64 KiB of input before a writer blocks).
+    let write_cap = if matches!(output, Output::Tee { .. }) {
+        4096
+    } else {
+        usize::MAX
+    };
     let (mut sources, input_to): (Vec<Source>, Option<File>) = match output {
         Output::Pipes(out, err) => (
             vec![
@@ -198,6 +219,13 @@ pub fn relay(
                 File::from(fd)
             }),
         ),
+        Output::Tee { out, master } => {
+            set_nonblocking(&out);
+            (
+                vec![(Some(File::from(out)), STDOUT, LineSplitter::new("stdout"))],
+                Some(File::from(master)),
+            )
+        }
         Output::Pty(master) => {
             set_nonblocking(&master);
             let input = master.try_clone().ok().map(File::from);
@@ -215,6 +243,10 @@ pub fn relay(
     let mut input_to = input_to;
     let mut clients: Vec<Client> = first.into_iter().map(Client::new).collect();
     let mut pending: Vec<u8> = Vec::new();
+    // The terminals of `exec -d -t` commands, held open (no SIGHUP for
+    // their session) and drained (output discarded, as Docker does) until
+    // every slave is closed.
+    let mut held: Vec<File> = Vec::new();
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         if sources.iter().all(|s| s.0.is_none()) {
@@ -248,6 +280,10 @@ pub fn relay(
             fds.push(PollFd::new(c.sock.as_fd(), ev));
             what.push((3, i));
         }
+        for (i, h) in held.iter().enumerate() {
+            fds.push(PollFd::new(h.as_fd(), PollFlags::POLLIN));
+            what.push((4, i));
+        }
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::Error::EINTR) => continue,
             Err(_) => break,
@@ -262,6 +298,7 @@ pub fn relay(
             })
             .collect();
         drop(fds);
+        let mut held_done: Vec<usize> = Vec::new();
         for (kind, i, rev) in ready {
             match kind {
                 0 => {
@@ -305,7 +342,7 @@ pub fn relay(
                 }
                 1 => {
                     if let Some(t) = input_to.as_mut() {
-                        match t.write(&pending) {
+                        match t.write(&pending[..pending.len().min(write_cap)]) {
                             Ok(n) => {
                                 pending.drain(..n);
                             }
@@ -341,15 +378,29 @@ pub fn relay(
                         }
                     }
                 }
+                4 => {
+                    match held[i].read(&mut buf) {
+                        Ok(n) if n > 0 => {}
+                        Err(e)
+                            if e.kind() == std::io::ErrorKind::WouldBlock
+                                || e.kind() == std::io::ErrorKind::Interrupted => {}
+                        // EIO: the command and all that shared its
+                        // terminal are gone.
+                        _ => held_done.push(i),
+                    }
+                }
                 _ => {
                     let c = &mut clients[i];
                     if rev.contains(PollFlags::POLLOUT) {
                         c.flush();
                     }
                     if rev.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR) {
-                        match c.sock.read(&mut buf) {
-                            Ok(0) => c.dead = true,
-                            Ok(n) => c.input.extend_from_slice(&buf[..n]),
+                        match crate::sys::recv_with_fd(c.sock.as_fd(), &mut buf) {
+                            Ok((0, _)) => c.dead = true,
+                            Ok((n, fd)) => {
+                                c.input.extend_from_slice(&buf[..n]);
+                                c.fds.extend(fd);
+                            }
                             Err(e)
                                 if e.kind() == std::io::ErrorKind::WouldBlock
                                     || e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -371,6 +422,12 @@ pub fn relay(
                                         let _ = crate::sys::set_winsize(t.as_raw_fd(), &ws);
                                     }
                                 }
+                                KIND_HOLD if !c.fds.is_empty() => {
+                                    let fd = c.fds.remove(0);
+                                    set_nonblocking(&fd);
+                                    held.push(File::from(fd));
+                                    c.send(&frame(HELD, b""));
+                                }
                                 _ => {}
                             }
                             c.input.drain(..used);
@@ -384,6 +441,9 @@ pub fn relay(
         }
         for c in &mut clients {
             c.flush();
+        }
+        for i in held_done.into_iter().rev() {
+            held.swap_remove(i);
         }
     }
     // The container is gone: what is queued goes out (within two seconds
@@ -406,6 +466,32 @@ pub fn relay(
         let _ = c.sock.shutdown(std::net::Shutdown::Both);
     }
     log
+}
+
+/// `exec -d -t`: gives the master of the command's terminal to the
+/// monitor of container `id` (the shim, or the foreground `run`), which
+/// holds it, and drains it, until the command's terminal is closed.
+pub fn hand_over_tty(id: &str, master: &OwnedFd) -> anyhow::Result<()> {
+    let sock = connect(id).context("connect to the container's monitor")?;
+    crate::sys::send_with_fd(
+        sock.as_fd(),
+        &input_frame(KIND_HOLD, b""),
+        Some(master.as_fd()),
+    )
+    .context("send the terminal to the container's monitor")?;
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    // Output frames may come first: this is an attach client too.
+    let mut r = std::io::BufReader::new(&sock);
+    let mut head = [0u8; 8];
+    loop {
+        r.read_exact(&mut head)
+            .context("the container's monitor did not take the terminal")?;
+        let len = u32::from_be_bytes([head[4], head[5], head[6], head[7]]) as u64;
+        if head[0] == HELD {
+            return Ok(());
+        }
+        std::io::copy(&mut (&mut r).take(len), &mut std::io::sink())?;
+    }
 }
 
 /// One complete client frame at the start of `b`: (kind, data, bytes used).

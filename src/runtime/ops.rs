@@ -742,7 +742,11 @@ pub fn exec(root: &Root, id: &str, req: ExecRequest) -> anyhow::Result<i32> {
     };
     let ns = differing_namespaces(pid);
     drop(c);
-    crate::sandbox::exec::exec(&target, ns, &process, &opts)
+    // A detached terminal always goes to the console socket (checked
+    // above), so nothing here holds one.
+    crate::sandbox::exec::exec(&target, ns, &process, &opts, &|_| {
+        bail!("a terminal with --detach needs --console-socket")
+    })
 }
 
 /// The container's processes (for `ps`).

@@ -98,11 +98,15 @@ pub fn namespaces_of(spec: &Spec) -> CloneFlags {
 
 /// Runs `process` in the namespaces of the process behind `target`; its
 /// exit status (the code, or 128+N), or 0 at once under `detach`.
+/// `hold_tty`: under `detach` with a terminal, gives its master to
+/// whoever keeps it open for the command's life (the container's monitor);
+/// if that fails the command is killed and the error returned.
 pub fn exec(
     target: &OwnedFd,
     namespaces: CloneFlags,
     process: &Process,
     opts: &ExecOptions,
+    hold_tty: &dyn Fn(&OwnedFd) -> anyhow::Result<()>,
 ) -> anyhow::Result<i32> {
     let (psock, csock) = socketpair(
         AddressFamily::Unix,
@@ -233,6 +237,14 @@ pub fn exec(
         }
     }
     if opts.detach {
+        if let Some(m) = &master {
+            // `exec -d -t`: the terminal outlives us in the monitor.
+            if let Err(e) = hold_tty(m) {
+                let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+                let _ = waitpid(pid, None);
+                return Err(e);
+            }
+        }
         // The process runs on; when coracle exits it is reparented (and
         // reaped) by the host's init or subreaper.
         return Ok(0);
@@ -495,7 +507,10 @@ fn in_container(
         }
     }
 
-    if opts.detach && !opts.inherit_stdio {
+    if process.terminal().unwrap_or(false) {
+        // Under `-d` too: the master goes to P, which hands it on.
+        child::setup_tty(sock, false)?;
+    } else if opts.detach && !opts.inherit_stdio {
         nix::unistd::setsid().map_err(sys("start a new session"))?;
         let null = std::fs::OpenOptions::new()
             .read(true)
@@ -506,8 +521,6 @@ fn in_container(
             nix::unistd::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd)
                 .map_err(sys("redirect stdio"))?;
         }
-    } else if process.terminal().unwrap_or(false) {
-        child::setup_tty(sock, false)?;
     } else {
         nix::unistd::setsid().map_err(sys("start a new session"))?;
         if let Some(p) = pipes {

@@ -65,6 +65,10 @@ const STDERR: u8 = 2;
 const DROPPED: u8 = 3;
 const KIND_STDIN: u8 = 0;
 const KIND_RESIZE: u8 = 1;
+/// `exec -d -t`: the frame carries (SCM_RIGHTS) the master of the
+/// command's terminal, for the shim to hold; answered with `HELD`.
+const KIND_HOLD: u8 = 2;
+const HELD: u8 = 4;
 
 fn main() {
     let err = match run() {
@@ -296,6 +300,7 @@ enum Tag {
     Input,
     Listen,
     Client(usize),
+    Held(usize),
 }
 
 /// The health checks: one `coracle container-health ID` child at a time.
@@ -398,6 +403,8 @@ struct Client {
     sock: UnixStream,
     queued: Vec<u8>,
     input: Vec<u8>,
+    /// Descriptors that came with the input, for its `KIND_HOLD` frames.
+    fds: Vec<OwnedFd>,
     dead: bool,
 }
 
@@ -408,6 +415,7 @@ impl Client {
             sock,
             queued: Vec::new(),
             input: Vec::new(),
+            fds: Vec::new(),
             dead: false,
         }
     }
@@ -469,6 +477,10 @@ struct Relay {
     pending: Vec<u8>,
     listener: Option<UnixListener>,
     clients: Vec<Client>,
+    /// The terminals of `exec -d -t` commands: held open (so their
+    /// session gets no SIGHUP) and drained (the output is discarded, as
+    /// Docker does) until every slave is closed.
+    held: Vec<Option<File>>,
     log: log::Log,
     buf: Vec<u8>,
 }
@@ -526,6 +538,7 @@ impl Relay {
                 .map(|c| Client::new(UnixStream::from(c)))
                 .into_iter()
                 .collect(),
+            held: Vec::new(),
             log,
             buf: Vec::new(),
         }
@@ -547,6 +560,12 @@ impl Relay {
         }
         if let Some(l) = &self.listener {
             add(l.as_raw_fd(), libc::POLLIN, Tag::Listen);
+        }
+        self.held.retain(Option::is_some);
+        for (i, h) in self.held.iter().enumerate() {
+            if let Some(f) = h {
+                add(f.as_raw_fd(), libc::POLLIN, Tag::Held(i));
+            }
         }
         for (i, c) in self.clients.iter().enumerate() {
             let mut ev = 0;
@@ -633,9 +652,12 @@ impl Relay {
                     c.flush();
                 }
                 if revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
-                    match c.sock.read(&mut self.buf) {
-                        Ok(0) => c.dead = true,
-                        Ok(n) => c.input.extend_from_slice(&self.buf[..n]),
+                    match sys::recv_with_fds(c.sock.as_fd(), &mut self.buf) {
+                        Ok((0, _)) => c.dead = true,
+                        Ok((n, fds)) => {
+                            c.input.extend_from_slice(&self.buf[..n]);
+                            c.fds.extend(fds);
+                        }
                         Err(e)
                             if e.kind() == std::io::ErrorKind::WouldBlock
                                 || e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -656,6 +678,12 @@ impl Relay {
                                     );
                                 }
                             }
+                            KIND_HOLD if !c.fds.is_empty() => {
+                                let fd = c.fds.remove(0);
+                                let _ = sys::set_nonblocking(fd.as_fd());
+                                self.held.push(Some(File::from(fd)));
+                                c.send(&frame(HELD, b""));
+                            }
                             _ => {}
                         }
                         c.input.drain(..used);
@@ -663,6 +691,20 @@ impl Relay {
                     if c.input.len() > MAX_PENDING_INPUT + 8 {
                         c.dead = true;
                     }
+                }
+            }
+            Tag::Held(i) => {
+                let Some(f) = self.held[i].as_mut() else {
+                    return;
+                };
+                match f.read(&mut self.buf) {
+                    Ok(n) if n > 0 => {}
+                    Err(e)
+                        if e.kind() == std::io::ErrorKind::WouldBlock
+                            || e.kind() == std::io::ErrorKind::Interrupted => {}
+                    // EIO: the command and everything that shared its
+                    // terminal are gone.
+                    _ => self.held[i] = None,
                 }
             }
             Tag::Signal | Tag::Exit => {}
@@ -704,6 +746,7 @@ impl Relay {
             let _ = c.sock.shutdown(std::net::Shutdown::Both);
         }
         self.clients.clear();
+        self.held.clear();
     }
 }
 
