@@ -7,6 +7,7 @@ pub mod cli;
 pub mod container;
 pub mod error;
 pub mod image;
+pub mod net;
 pub mod rootpath;
 pub mod sandbox;
 pub mod spec;
@@ -17,6 +18,14 @@ pub fn run_cli() -> i32 {
     // The monitor of a detached container: an internal entry point, kept
     // out of the command line's help, man pages and completions.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The private network's stack helper (spawned by the container's runner).
+    if args.get(1).is_some_and(|a| a == net::HELPER_COMMAND) {
+        let rest: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return net::helper_main(&rest);
+    }
     if args
         .get(1)
         .is_some_and(|a| a == container::monitor::SUBCOMMAND)
@@ -70,6 +79,9 @@ pub fn run_cli() -> i32 {
             cli::container::inspect(&args)
         }
         cli::Command::Container(cli::ContainerCommand::Prune(args)) => cli::container::prune(&args),
+        cli::Command::Port(args) | cli::Command::Container(cli::ContainerCommand::Port(args)) => {
+            cli::port::port(&args)
+        }
         cli::Command::Top(args) | cli::Command::Container(cli::ContainerCommand::Top(args)) => {
             cli::top::top(&args)
         }

@@ -12,6 +12,7 @@ pub mod docs;
 pub mod exec;
 pub mod image;
 pub mod pause;
+pub mod port;
 pub mod restart;
 pub mod run;
 pub mod top;
@@ -66,6 +67,8 @@ pub enum Command {
     Rename(restart::RenameArgs),
     /// Display the running processes of a container
     Top(top::TopArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(port::PortArgs),
     /// Pause all processes within one or more containers
     Pause(pause::PauseArgs),
     /// Unpause all processes within one or more containers
@@ -163,6 +166,8 @@ pub enum ContainerCommand {
     Cp(changes::CpArgs),
     /// Display the running processes of a container
     Top(top::TopArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(port::PortArgs),
 }
 
 #[derive(Debug, Subcommand)]
