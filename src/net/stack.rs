@@ -595,6 +595,9 @@ impl Stack {
             tcp::SocketBuffer::new(vec![0; TCP_TX_BUF]),
         );
         s.set_nagle_enabled(false);
+        // Every segment is acknowledged at once: a delayed ACK stalls a
+        // sender whose window is full (the tap has no latency to hide).
+        s.set_ack_delay(None);
         s
     }
 
