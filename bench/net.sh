@@ -29,7 +29,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DURATION=${DURATION:-10}
 BENCH_USER=${BENCH_USER:-coracle-bench}
 IMAGE=localhost/coracle-net-bench:latest
-PKGS=(iperf3 runc podman catatonit uidmap slirp4netns rootlesskit passt busybox-static python3 procps)
+PKGS=(iperf3 runc podman catatonit uidmap slirp4netns rootlesskit passt busybox-static python3 procps iproute2)
 
 SCRIPT=bench/net.sh
 # shellcheck source=bench/lib.sh
@@ -39,7 +39,7 @@ skip() { printf 'SKIP %s: %s\n' "$1" "$2"; }
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a positive integer, not '$DURATION'"
 
 bench_user coracle-bench
-for c in iperf3 python3; do need "$c"; done
+for c in iperf3 python3 ss; do need "$c"; done
 bench_coracle
 cd "$WORK"
 if [[ -e /dev/net/tun && ! -w /dev/net/tun && $EUID -eq 0 ]]; then
@@ -77,10 +77,12 @@ declare -A BPS
 ORDER=()
 record() { BPS[$1]=$2; ORDER+=("$1"); say "  $1: $(gbit "$2") Gbit/s"; }
 
+# Waits until something listens on 127.0.0.1:$1 or *:$1 (a probe
+# connection would be the one client of `iperf3 -s -1`).
 wait_port() {
     local i
     for i in $(seq 100); do
-        python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null && return 0
+        [[ -n $(ss -Hltn "sport = :$1") ]] && return 0
         sleep 0.1
     done
     return 1

@@ -82,6 +82,9 @@ _coracle() {
             coracle,pause)
                 cmd="coracle__subcmd__pause"
                 ;;
+            coracle,port)
+                cmd="coracle__subcmd__port"
+                ;;
             coracle,ps)
                 cmd="coracle__subcmd__ps"
                 ;;
@@ -172,6 +175,9 @@ _coracle() {
             coracle__subcmd__container,pause)
                 cmd="coracle__subcmd__container__subcmd__pause"
                 ;;
+            coracle__subcmd__container,port)
+                cmd="coracle__subcmd__container__subcmd__port"
+                ;;
             coracle__subcmd__container,prune)
                 cmd="coracle__subcmd__container__subcmd__prune"
                 ;;
@@ -246,6 +252,9 @@ _coracle() {
                 ;;
             coracle__subcmd__container__subcmd__help,pause)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__pause"
+                ;;
+            coracle__subcmd__container__subcmd__help,port)
+                cmd="coracle__subcmd__container__subcmd__help__subcmd__port"
                 ;;
             coracle__subcmd__container__subcmd__help,prune)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__prune"
@@ -340,6 +349,9 @@ _coracle() {
             coracle__subcmd__help,pause)
                 cmd="coracle__subcmd__help__subcmd__pause"
                 ;;
+            coracle__subcmd__help,port)
+                cmd="coracle__subcmd__help__subcmd__port"
+                ;;
             coracle__subcmd__help,ps)
                 cmd="coracle__subcmd__help__subcmd__ps"
                 ;;
@@ -423,6 +435,9 @@ _coracle() {
                 ;;
             coracle__subcmd__help__subcmd__container,pause)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__pause"
+                ;;
+            coracle__subcmd__help__subcmd__container,port)
+                cmd="coracle__subcmd__help__subcmd__container__subcmd__port"
                 ;;
             coracle__subcmd__help__subcmd__container,prune)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__prune"
@@ -629,7 +644,7 @@ _coracle() {
 
     case "${cmd}" in
         coracle)
-            opts="-h -V --help --version run exec attach ps logs stop kill wait rm inspect start create restart rename top pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check info help"
+            opts="-h -V --help --version run exec attach ps logs stop kill wait rm inspect start create restart rename top port pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check info help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -725,7 +740,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container)
-            opts="-h --help run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename pause unpause prune diff commit export cp top help"
+            opts="-h --help run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename pause unpause prune diff commit export cp top port help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -821,7 +836,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__create)
-            opts="-e -w -u -h -v -l -i -a -t -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --userns --pull --platform --help --detach"
+            opts="-e -w -u -h -v -l -i -a -t -p -P -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --publish --publish-all --dns --egress --add-host --userns --pull --platform --help --detach"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -960,7 +975,27 @@ _coracle() {
                     return 0
                     ;;
                 --network)
-                    COMPREPLY=($(compgen -W "none host" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --egress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --userns)
@@ -1065,7 +1100,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__help)
-            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename pause unpause prune diff commit export cp top help"
+            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename pause unpause prune diff commit export cp top port help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1247,6 +1282,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__container__subcmd__help__subcmd__port)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1522,6 +1571,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__container__subcmd__port)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__container__subcmd__prune)
             opts="-f -h --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1595,7 +1658,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__run)
-            opts="-e -w -u -h -v -d -l -i -a -t --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --userns --pull --platform --help"
+            opts="-e -w -u -h -v -d -l -i -a -t -p -P --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --publish --publish-all --dns --egress --add-host --userns --pull --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1734,7 +1797,27 @@ _coracle() {
                     return 0
                     ;;
                 --network)
-                    COMPREPLY=($(compgen -W "none host" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --egress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --userns)
@@ -1861,7 +1944,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__create)
-            opts="-e -w -u -h -v -l -i -a -t -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --userns --pull --platform --help --detach"
+            opts="-e -w -u -h -v -l -i -a -t -p -P -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --publish --publish-all --dns --egress --add-host --userns --pull --platform --help --detach"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2000,7 +2083,27 @@ _coracle() {
                     return 0
                     ;;
                 --network)
-                    COMPREPLY=($(compgen -W "none host" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --egress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --userns)
@@ -2105,7 +2208,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help)
-            opts="run exec attach ps logs stop kill wait rm inspect start create restart rename top pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check help"
+            opts="run exec attach ps logs stop kill wait rm inspect start create restart rename top port pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2161,7 +2264,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container)
-            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename pause unpause prune diff commit export cp top"
+            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename pause unpause prune diff commit export cp top port"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2329,6 +2432,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__container__subcmd__port)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2861,6 +2978,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__port)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3774,6 +3905,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__port)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__ps)
             opts="-a -q -l -n -f -h --all --quiet --latest --last --no-trunc --filter --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -3921,7 +4066,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__run)
-            opts="-e -w -u -h -v -d -l -i -a -t --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --userns --pull --platform --help"
+            opts="-e -w -u -h -v -d -l -i -a -t -p -P --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --network --publish --publish-all --dns --egress --add-host --userns --pull --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4060,7 +4205,27 @@ _coracle() {
                     return 0
                     ;;
                 --network)
-                    COMPREPLY=($(compgen -W "none host" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --egress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --userns)

@@ -366,3 +366,59 @@ fn no_helper_is_left_behind() {
     let leftover: Vec<i32> = helpers_of(&env.data.to_string_lossy());
     assert!(leftover.is_empty(), "helpers left: {leftover:?}");
 }
+
+#[test]
+fn egress_rules_allow_and_deny() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let open = host_http_server("open\n");
+    let closed = host_http_server("closed\n");
+    let gw = ["--add-host", "host.containers.internal:host-gateway"];
+    // An allow-list: only the one port; the other is refused at once.
+    let allow = format!("allow=10.0.2.2/32:{open}");
+    let mut opts = gw.to_vec();
+    opts.extend(["--egress", &allow]);
+    let out = env.sh(&opts, &format!("wget -q -O - http://10.0.2.2:{open}/"));
+    assert_eq!(out.ok(), "open\n", "{out}");
+    let out = env.sh(&opts, &format!("nc -w 20 10.0.2.2 {closed} </dev/null"));
+    assert!(out.stderr.contains("refused"), "{out}");
+    // A deny rule, counted in inspect; everything else still reachable.
+    let deny = format!("deny=10.0.2.0/24:{closed}");
+    let mut opts = gw.to_vec();
+    opts.extend(["--egress", &deny, "--name", "d"]);
+    env.detached(
+        &opts,
+        &format!(
+            "nc -w 20 10.0.2.2 {closed} </dev/null 2>/tmp/err; wget -q -O /tmp/ok http://10.0.2.2:{open}/; echo done >/tmp/done; sleep 1000"
+        ),
+    );
+    assert!(wait_until(|| env
+        .coracle(["exec", "d", "cat", "/tmp/done"])
+        .run()
+        .stdout
+        .contains("done")));
+    let err = env
+        .coracle(["exec", "d", "cat", "/tmp/err", "/tmp/ok"])
+        .run();
+    assert!(err.ok().contains("refused"), "{err}");
+    assert!(err.ok().contains("open"), "{err}");
+    assert_eq!(
+        env.inspect_field("d", "{{.NetworkSettings.EgressDenied}}"),
+        "1"
+    );
+    assert_eq!(
+        env.inspect_field("d", "{{json .HostConfig.Egress}}"),
+        format!("[\"deny=10.0.2.0/24:{closed}\"]")
+    );
+    // Bad rules: one clear error.
+    let out = env.sh(&["--egress", "allow=10.0.0.0/40"], "true");
+    out.expect_code(125);
+    assert!(out.stderr.contains("prefix"), "{out}");
+    env.sh(
+        &["--network", "none", "--egress", "deny=10.0.0.0/8"],
+        "true",
+    )
+    .expect_code(125);
+}

@@ -1105,6 +1105,7 @@ pub fn inspect_value(c: &Container) -> Value {
             "AutoRemove": r.auto_remove,
             "Init": r.init,
             "NetworkMode": r.network_mode,
+            "Egress": r.net.as_ref().map(|n| n.egress.iter().map(|e| e.to_string()).collect::<Vec<_>>()).unwrap_or_default(),
             "PortBindings": crate::net::ports::inspect_bindings(
                 r.net.as_ref().map(|n| n.ports.as_slice()).unwrap_or_default()
             ),
@@ -1125,6 +1126,7 @@ pub fn inspect_value(c: &Container) -> Value {
                 String::new()
             },
             "Ports": crate::net::ports::inspect_ports(&super::port::bound_ports(c)),
+            "EgressDenied": r.net.as_ref().and_then(|n| n.denied_file.as_ref()).map_or(0, |p| crate::net::read_denied(p)),
             "Gateway": if r.net.is_some() { crate::net::GATEWAY.to_string() } else { String::new() },
             "IPAddress": if r.net.is_some() { crate::net::GUEST.to_string() } else { String::new() },
             "IPPrefixLen": if r.net.is_some() { crate::net::PREFIX } else { 0 },

@@ -176,6 +176,10 @@ pub struct RunArgs {
     #[arg(long = "dns", value_name = "IP[:PORT]")]
     pub dns: Vec<String>,
 
+    /// Egress rule of the private network, in order, first match wins: allow=CIDR[:PORTS] or deny=CIDR[:PORTS] (PORTS: 80, 8000-8100, comma lists); with any allow rule the rest is denied
+    #[arg(long = "egress", value_name = "allow|deny=CIDR[:PORTS]")]
+    pub egress: Vec<String>,
+
     /// Add a line to /etc/hosts: NAME:IP; NAME:host-gateway is the host (on the private network it also opens the host's loopback to the container)
     #[arg(long = "add-host", value_name = "NAME:IP")]
     pub add_host: Vec<String>,

@@ -9,6 +9,7 @@
 //! reports on a pipe once its host sockets are bound. [`helper_main`] is
 //! its entry point; [`stack`] is the packet path.
 
+pub mod egress;
 pub mod ports;
 pub mod stack;
 
@@ -41,6 +42,21 @@ pub const DEFAULT_MTU: u32 = 65520;
 /// The file in the container's directory where the helper records the
 /// host ports it bound (`port`, `ps`, `inspect` read it).
 pub const PORTS_FILE: &str = "ports.json";
+/// The file in the container's directory where the helper counts the
+/// connections and datagrams the egress rules denied.
+pub const DENIED_FILE: &str = "egress-denied";
+
+/// The number of denied connections recorded in `path` (0 without one).
+pub fn read_denied(path: &std::path::Path) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.trim_matches(|c: char| c.is_whitespace() || c == '\0')
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
 
 /// What the helper needs to know: the plan of the private network, kept in
 /// the container's record so that `start` and restarts use it again.
@@ -59,6 +75,12 @@ pub struct NetConfig {
     /// Where the helper records the ports it bound. Filled in by the runner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports_file: Option<PathBuf>,
+    /// Egress rules (`--egress`), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub egress: Vec<egress::Rule>,
+    /// Where the helper counts the connections the rules denied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denied_file: Option<PathBuf>,
 }
 
 impl Default for NetConfig {
@@ -69,6 +91,8 @@ impl Default for NetConfig {
             dns: Vec::new(),
             ports: Vec::new(),
             ports_file: None,
+            egress: Vec::new(),
+            denied_file: None,
         }
     }
 }

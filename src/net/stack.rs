@@ -298,9 +298,9 @@ fn eth_ip_frame(ip: &Ipv4Repr) -> Vec<u8> {
     buf
 }
 
-/// "Host unreachable" from the gateway for an echo request `frame` (which
-/// [`classify`] has checked).
-fn unreachable_frame(frame: &[u8]) -> Option<Vec<u8>> {
+/// "Destination unreachable" (`reason`) from the gateway for a `frame` of
+/// the container (which [`classify`] has checked).
+fn unreachable_frame(frame: &[u8], reason: Icmpv4DstUnreachable) -> Option<Vec<u8>> {
     let eth = EthernetFrame::new_checked(frame).ok()?;
     let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
     let header = Ipv4Repr {
@@ -312,7 +312,7 @@ fn unreachable_frame(frame: &[u8]) -> Option<Vec<u8>> {
     };
     let data = &ip.payload()[..ip.payload().len().min(8)];
     let icmp = Icmpv4Repr::DstUnreachable {
-        reason: Icmpv4DstUnreachable::HostUnreachable,
+        reason,
         header,
         data,
     };
@@ -412,6 +412,10 @@ pub struct Stack {
     bound: Vec<Bound>,
     rxbuf: Vec<u8>,
     next_port: u16,
+    egress: Vec<super::egress::Rule>,
+    /// Connections and datagrams the egress rules denied.
+    pub denied: u64,
+    denied_out: Option<std::fs::File>,
 }
 
 fn bind_error(e: io::Error, ip: Ipv4Addr, port: u16, proto: Proto) -> anyhow::Error {
@@ -478,7 +482,16 @@ impl Stack {
             bound: Vec::new(),
             rxbuf: vec![0; mtu + ETH_HDR + 64],
             next_port: 49152,
+            egress: cfg.egress.clone(),
+            denied: 0,
+            denied_out: None,
         };
+        if let (false, Some(p)) = (offline, &cfg.denied_file) {
+            let f = std::fs::File::create(p).with_context(|| format!("create {}", p.display()))?;
+            use std::os::unix::fs::FileExt;
+            f.write_at(b"0\n", 0)?;
+            s.denied_out = Some(f);
+        }
         if !offline {
             for m in &cfg.ports {
                 let ip = m.host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED);
@@ -544,18 +557,64 @@ impl Stack {
         Some(SocketAddr::V4(dst))
     }
 
+    /// Whether the egress rules let the container reach `ip` (`port`
+    /// None: ICMP); a denial is counted. The resolver is always reachable.
+    fn egress_allows(&mut self, ip: Ipv4Addr, port: Option<u16>) -> bool {
+        if self.egress.is_empty() || (ip == DNS && port == Some(53)) {
+            return true;
+        }
+        if super::egress::allowed(&self.egress, ip, port) {
+            return true;
+        }
+        self.denied += 1;
+        if let Some(f) = &self.denied_out {
+            use std::os::unix::fs::FileExt;
+            let text = format!("{}\n", self.denied);
+            let _ = f.write_at(text.as_bytes(), 0);
+        }
+        false
+    }
+
     /// Handles one frame from the container.
     pub fn handle_frame(&mut self, frame: Vec<u8>) {
         match classify(&frame) {
             Class::Drop => {}
             Class::Stack => self.dev.rx.push_back(frame),
-            Class::TcpSyn { src, dst } => self.tcp_syn(src, dst, frame),
-            Class::Udp { src, dst, payload } => self.udp_out(src, dst, &frame[payload]),
-            Class::EchoElsewhere => {
-                if let Some(f) = unreachable_frame(&frame) {
-                    self.dev.send(&f);
+            Class::TcpSyn { src, dst } => {
+                if self.egress_allows(*dst.ip(), Some(dst.port())) {
+                    self.tcp_syn(src, dst, frame)
+                } else {
+                    // No socket listens: smoltcp refuses it with a reset.
+                    self.dev.rx.push_back(frame)
                 }
             }
+            Class::Udp { src, dst, payload } => {
+                // Replies to clients of published ports are not egress.
+                if !self.inbound.contains_key(&(src.port(), dst))
+                    && !self.egress_allows(*dst.ip(), Some(dst.port()))
+                {
+                    self.reject(&frame, Icmpv4DstUnreachable::CommProhibited);
+                    return;
+                }
+                self.udp_out(src, dst, &frame[payload])
+            }
+            Class::EchoElsewhere => {
+                let ip = Ipv4Packet::new_checked(&frame[ETH_HDR..])
+                    .map(|p| p.dst_addr())
+                    .unwrap_or(Ipv4Addr::UNSPECIFIED);
+                let reason = if self.egress_allows(ip, None) {
+                    Icmpv4DstUnreachable::HostUnreachable
+                } else {
+                    Icmpv4DstUnreachable::CommProhibited
+                };
+                self.reject(&frame, reason);
+            }
+        }
+    }
+
+    fn reject(&mut self, frame: &[u8], reason: Icmpv4DstUnreachable) {
+        if let Some(f) = unreachable_frame(frame, reason) {
+            self.dev.send(&f);
         }
     }
 
@@ -1035,6 +1094,7 @@ pub fn confine() -> anyhow::Result<()> {
     let allow = [
         libc::SYS_read,
         libc::SYS_write,
+        libc::SYS_pwrite64,
         libc::SYS_readv,
         libc::SYS_writev,
         libc::SYS_recvfrom,

@@ -803,7 +803,15 @@ fn network_config(
         .iter()
         .map(|d| crate::net::parse_dns(d))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let egress = args
+        .egress
+        .iter()
+        .map(|r| crate::net::egress::parse(r))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     if args.network.mode != NetworkArg::Private {
+        if !egress.is_empty() {
+            bail!("egress rules (--egress) need the private network, which enforces them");
+        }
         if !maps.is_empty() {
             bail!(
                 "published ports (-p, -P) need the private network, not --network {}",
@@ -835,6 +843,10 @@ fn network_config(
         cfg.allow_host_loopback = true;
     }
     cfg.ports_file = Some(state_dir.join(crate::net::PORTS_FILE));
+    cfg.egress = egress;
+    if !cfg.egress.is_empty() {
+        cfg.denied_file = Some(state_dir.join(crate::net::DENIED_FILE));
+    }
     Ok(Some(cfg))
 }
 
