@@ -212,8 +212,8 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
         "Commands",
         &[
             "attach", "commit", "cp", "create", "diff", "export", "history", "import", "inspect",
-            "kill", "load", "logs", "pause", "rename", "restart", "rm", "rmi", "save", "start",
-            "stop", "tag", "top", "unpause", "wait",
+            "kill", "load", "logs", "pause", "port", "rename", "restart", "rm", "rmi", "save",
+            "start", "stop", "tag", "top", "unpause", "wait",
         ],
     ),
 ];

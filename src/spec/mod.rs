@@ -1111,9 +1111,18 @@ mod tests {
             .unwrap();
         assert_eq!(ns.len(), 7);
         assert!(!p.single_id);
+        // The private network (the default): the stack's resolver inside,
+        // which forwards to the host's (loopback ones too: the helper runs
+        // on the host's network).
+        assert!(p.files.resolv_conf.contains("nameserver 10.0.2.3"));
+        let net = p.options.net.as_ref().expect("the private network");
+        assert!(net.dns.contains(&"10.0.0.1:53".parse().unwrap()));
+        assert!(net.dns.contains(&"127.0.0.53:53".parse().unwrap()));
+        let p = plan(&["--network", "none"], true).unwrap();
         assert!(
             p.files.resolv_conf.contains("10.0.0.1") && !p.files.resolv_conf.contains("127.0.0.53")
         );
+        assert!(p.options.net.is_none());
     }
 
     #[test]
