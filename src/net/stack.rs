@@ -434,6 +434,17 @@ impl Stack {
     /// tap nothing on the host is touched (the fuzz target).
     pub fn new(tap: Option<OwnedFd>, cfg: &NetConfig) -> anyhow::Result<Self> {
         let offline = tap.is_none();
+        if !offline {
+            // Two descriptors per connection or flow: lift the soft limit so
+            // the tables, not EMFILE, are what bounds them.
+            use nix::sys::resource::{getrlimit, setrlimit, Resource};
+            if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+                let want = hard.min(65536);
+                if soft < want {
+                    let _ = setrlimit(Resource::RLIMIT_NOFILE, want, hard);
+                }
+            }
+        }
         if let Some(fd) = &tap {
             let fl = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_GETFL)
                 .context("read the tap's flags")?;
@@ -883,8 +894,18 @@ impl Stack {
         for i in 0..self.conns.len() {
             self.transfer(i);
         }
-        self.iface
-            .poll(Instant::now(), &mut self.dev, &mut self.sockets);
+        // smoltcp sends at most one segment per socket per pass: pass
+        // again while something goes out (bounded), so a full send buffer
+        // leaves in one round rather than one segment per loop.
+        let now = Instant::now();
+        for _ in 0..64 {
+            let before = self.dev.sent;
+            self.iface
+                .poll_egress(now, &mut self.dev, &mut self.sockets);
+            if self.dev.sent == before {
+                break;
+            }
+        }
         self.sweep();
     }
 
