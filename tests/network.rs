@@ -422,3 +422,60 @@ fn egress_rules_allow_and_deny() {
     )
     .expect_code(125);
 }
+
+#[test]
+fn publish_all_uses_the_images_exposed_ports() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let tarball = env.dir.join("root.tar");
+    let out = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&env.rootfs)
+        .arg("-cf")
+        .arg(&tarball)
+        .arg(".")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    env.chown(&tarball);
+    env.coracle([
+        "import",
+        "-c",
+        "EXPOSE 8080 9999/udp",
+        tarball.to_str().unwrap(),
+        "local/web:1",
+    ])
+    .run()
+    .ok();
+    let out = env
+        .coracle([
+            "run",
+            "-d",
+            "-P",
+            "--name",
+            "p",
+            "local/web:1",
+            "sh",
+            "-c",
+            HTTPD,
+        ])
+        .run();
+    out.ok();
+    let out = env.coracle(["port", "p"]).run();
+    let lines = out.lines();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("8080/tcp -> 0.0.0.0:"), "{out}");
+    assert!(lines[1].starts_with("9999/udp -> 0.0.0.0:"), "{out}");
+    let port: u16 = lines[0].rsplit(':').next().unwrap().parse().unwrap();
+    assert!(wait_until(|| http_get(
+        (Ipv4Addr::LOCALHOST, port),
+        "/cgi-bin/peer"
+    )
+    .is_some()));
+}
