@@ -59,6 +59,26 @@ const TCP_TX_BUF: usize = 512 * 1024;
 /// Frames read from the tap per round before the stack runs.
 const FRAMES_PER_ROUND: usize = 128;
 const ETH_HDR: usize = 14;
+/// The `virtio_net_hdr` before every frame on the tap (IFF_VNET_HDR).
+pub const VNET_HDR: usize = 10;
+const VIRTIO_NET_HDR_F_NEEDS_CSUM: u8 = 1;
+
+/// The `virtio_net_hdr` for a frame to the container: a TCP segment is
+/// marked "checksum partial" (the kernel, delivering it locally, does not
+/// check it, so smoltcp need not compute it); anything else carries its
+/// checksums.
+fn vnet_header(frame: &[u8]) -> [u8; VNET_HDR] {
+    let mut h = [0u8; VNET_HDR];
+    if frame.len() >= ETH_HDR + 20 && frame[12..14] == [0x08, 0x00] && frame[ETH_HDR + 9] == 6 {
+        let start = ETH_HDR + usize::from(frame[ETH_HDR] & 0x0f) * 4;
+        if frame.len() >= start + 20 {
+            h[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+            h[6..8].copy_from_slice(&(start as u16).to_le_bytes());
+            h[8..10].copy_from_slice(&16u16.to_le_bytes());
+        }
+    }
+    h
+}
 
 // --- the device -----------------------------------------------------------
 
@@ -79,7 +99,11 @@ impl TapDevice {
         self.sent += 1;
         if let Some(fd) = &self.fd {
             // A full queue drops the frame, as a wire would; TCP resends.
-            let _ = nix::unistd::write(fd, frame);
+            let h = vnet_header(frame);
+            let _ = nix::sys::uio::writev(
+                fd,
+                &[std::io::IoSlice::new(&h), std::io::IoSlice::new(frame)],
+            );
         }
     }
 }
@@ -124,10 +148,15 @@ impl phy::Device for TapDevice {
         let mut c = DeviceCapabilities::default();
         c.medium = Medium::Ethernet;
         c.max_transmission_unit = self.mtu + ETH_HDR;
-        // The kernel checks what we send; what it sends is correct.
+        // What the kernel sends is correct; TCP segments we send are marked
+        // "checksum partial" ([`vnet_header`]), the rest carry checksums.
         let mut cs = ChecksumCapabilities::default();
         cs.ipv4 = Checksum::Tx;
-        cs.tcp = Checksum::Tx;
+        cs.tcp = if self.fd.is_some() {
+            Checksum::None
+        } else {
+            Checksum::Tx
+        };
         cs.udp = Checksum::Tx;
         cs.icmpv4 = Checksum::Tx;
         c.checksum = cs;
@@ -491,7 +520,7 @@ impl Stack {
             udp_pub: Vec::new(),
             inbound: HashMap::new(),
             bound: Vec::new(),
-            rxbuf: vec![0; mtu + ETH_HDR + 64],
+            rxbuf: vec![0; VNET_HDR + mtu + ETH_HDR + 64],
             next_port: 49152,
             egress: cfg.egress.clone(),
             denied: 0,
@@ -917,8 +946,9 @@ impl Stack {
             };
             match nix::unistd::read(fd.as_raw_fd(), &mut self.rxbuf) {
                 Ok(0) => return false,
+                Ok(n) if n <= VNET_HDR => {}
                 Ok(n) => {
-                    let f = self.rxbuf[..n].to_vec();
+                    let f = self.rxbuf[VNET_HDR..n].to_vec();
                     self.handle_frame(f);
                 }
                 Err(nix::Error::EAGAIN) => return true,

@@ -55,7 +55,8 @@ fn inet_socket() -> io::Result<OwnedFd> {
 }
 
 /// Opens `/dev/net/tun` and attaches a new tap device `name` (no packet
-/// information header: the fd reads and writes bare Ethernet frames).
+/// information header; a 10-byte `virtio_net_hdr` before every frame, so
+/// that the stack can leave TCP checksums to the kernel).
 pub fn create_tap(name: &str) -> io::Result<OwnedFd> {
     let path = c"/dev/net/tun";
     // SAFETY: open(2) of a constant NUL-terminated path.
@@ -66,7 +67,8 @@ pub fn create_tap(name: &str) -> io::Result<OwnedFd> {
     // SAFETY: a fresh fd that nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     let mut req = ifreq(name)?;
-    req.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
+    req.ifr_ifru.ifru_flags =
+        (libc::IFF_TAP | libc::IFF_NO_PI | libc::IFF_VNET_HDR) as libc::c_short;
     // SAFETY: TUNSETIFF reads (and updates) the ifreq we own.
     check(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TUNSETIFF, &mut req) })?;
     Ok(fd)
