@@ -8,6 +8,7 @@ pub mod container;
 pub mod error;
 pub mod image;
 pub mod policy;
+pub mod net;
 pub mod rootpath;
 pub mod runtime;
 pub mod sandbox;
@@ -28,6 +29,14 @@ pub fn run_cli() -> i32 {
         use clap::Parser;
         let cli = cli::runtime::RuntimeCli::parse();
         return cli::runtime::main(cli.args);
+    }
+    // The private network's stack helper (spawned by the container's runner).
+    if args.get(1).is_some_and(|a| a == net::HELPER_COMMAND) {
+        let rest: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return net::helper_main(&rest);
     }
     if args
         .get(1)
@@ -104,6 +113,9 @@ pub fn run_cli() -> i32 {
             cli::container::inspect(&args)
         }
         cli::Command::Container(cli::ContainerCommand::Prune(args)) => cli::container::prune(&args),
+        cli::Command::Port(args) | cli::Command::Container(cli::ContainerCommand::Port(args)) => {
+            cli::port::port(&args)
+        }
         cli::Command::Top(args) | cli::Command::Container(cli::ContainerCommand::Top(args)) => {
             cli::top::top(&args)
         }

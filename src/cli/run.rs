@@ -164,9 +164,33 @@ pub struct RunArgs {
     #[arg(long = "ulimit", value_name = "NAME=SOFT[:HARD]")]
     pub ulimit: Vec<String>,
 
-    /// Network mode: none (loopback only) or host
-    #[arg(long = "network", alias = "net", value_enum, default_value_t = NetworkArg::None)]
-    pub network: NetworkArg,
+    /// Network: private (default, alias bridge: NATed by coracle's own user-space stack; options as private:mtu=1500,allow_host_loopback=true), none (loopback only) or host
+    #[arg(long = "network", alias = "net", value_name = "MODE[:OPTS]", default_value = "private", value_parser = parse_network)]
+    pub network: NetworkSpec,
+
+    /// Publish a container port on the host: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], ranges as 8000-8002:80-82
+    #[arg(
+        short = 'p',
+        long = "publish",
+        value_name = "[IP:][HOSTPORT:]PORT[/PROTO]"
+    )]
+    pub publish: Vec<String>,
+
+    /// Publish every port the image exposes on a random host port
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+
+    /// DNS server (IPv4, optionally :PORT): the private network's resolver 10.0.2.3 forwards to it (default: the host's resolvers)
+    #[arg(long = "dns", value_name = "IP[:PORT]")]
+    pub dns: Vec<String>,
+
+    /// Egress rule of the private network, in order, first match wins: allow=CIDR[:PORTS] or deny=CIDR[:PORTS] (PORTS: 80, 8000-8100, comma lists); with any allow rule the rest is denied
+    #[arg(long = "egress", value_name = "allow|deny=CIDR[:PORTS]")]
+    pub egress: Vec<String>,
+
+    /// Add a line to /etc/hosts: NAME:IP; NAME:host-gateway is the host (on the private network it also opens the host's loopback to the container)
+    #[arg(long = "add-host", value_name = "NAME:IP")]
+    pub add_host: Vec<String>,
 
     /// User namespace mode: keep-id maps your own uid/gid to the same ids inside
     #[arg(long = "userns", value_enum)]
@@ -191,10 +215,42 @@ pub struct RunArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum NetworkArg {
+    /// A network namespace of its own with a tap device NATed by coracle's stack
+    #[value(alias = "bridge")]
+    Private,
     /// A network namespace of its own with only the loopback interface
     None,
     /// Share the caller's network namespace
     Host,
+}
+
+/// `--network MODE[:OPTS]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSpec {
+    pub mode: NetworkArg,
+    /// `OPT=V,...` after the colon (only the private network takes any).
+    pub options: String,
+}
+
+fn parse_network(s: &str) -> Result<NetworkSpec, String> {
+    let (mode, options) = s.split_once(':').unwrap_or((s, ""));
+    let mode = match mode {
+        "private" | "bridge" | "default" => NetworkArg::Private,
+        "none" => NetworkArg::None,
+        "host" => NetworkArg::Host,
+        _ => {
+            return Err(format!(
+                "unknown network {mode:?}: use private (alias bridge), none or host"
+            ))
+        }
+    };
+    if !options.is_empty() && mode != NetworkArg::Private {
+        return Err(format!("the {s:?} network takes no options"));
+    }
+    Ok(NetworkSpec {
+        mode,
+        options: options.to_string(),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -715,11 +771,13 @@ fn make_record(
         stop_timeout: args.stop_timeout,
         restart: Default::default(),
         healthcheck,
-        network_mode: match args.network {
+        network_mode: match args.network.mode {
+            NetworkArg::Private => "private",
             NetworkArg::None => "none",
             NetworkArg::Host => "host",
         }
         .into(),
+        net: plan.options.net.clone(),
         detached: args.detach,
         policy: Some(plan.policy.clone()),
         log_max_size: None,
@@ -763,6 +821,7 @@ fn image_source(
         workdir: c.working_dir().clone(),
         user: c.user().clone(),
         volumes: c.volumes().clone().unwrap_or_default(),
+        exposed: c.exposed_ports().clone().unwrap_or_default(),
     };
     let info = ImageInfo {
         id: record.id.to_string(),
