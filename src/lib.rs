@@ -10,6 +10,7 @@ pub mod image;
 pub mod rootpath;
 pub mod sandbox;
 pub mod spec;
+pub mod storage;
 pub mod sys;
 
 /// Parses the command line, runs it, and returns the process exit status.
@@ -17,6 +18,11 @@ pub fn run_cli() -> i32 {
     // The monitor of a detached container: an internal entry point, kept
     // out of the command line's help, man pages and completions.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The storage driver's helper (a fresh single-threaded process that
+    // enters a user namespace): internal as well.
+    if args.len() == 2 && args[1] == storage::view::SUBCOMMAND {
+        return storage::view::helper_main();
+    }
     if args
         .get(1)
         .is_some_and(|a| a == container::monitor::SUBCOMMAND)
@@ -35,6 +41,7 @@ pub fn run_cli() -> i32 {
         }
     }
     let cli = cli::parse();
+    storage::set_flag(cli.storage_driver);
     let result = match cli.command {
         cli::Command::Run(args) | cli::Command::Container(cli::ContainerCommand::Run(args)) => {
             cli::run::run(*args)

@@ -1067,6 +1067,7 @@ pub fn inspect_value(c: &Container) -> Value {
         }
     };
     let mut v = json!({
+        "GraphDriver": crate::storage::graph_driver(&c.dir),
         "Id": r.id,
         "Created": r.created,
         "Path": r.path,

@@ -82,8 +82,7 @@ fn not_found(path: &str, container: &str) -> anyhow::Error {
 
 impl ContainerFs {
     pub fn open(c: &super::Container) -> anyhow::Result<Self> {
-        let rootfs = super::changes::root_dir(c)?;
-        let root = File::open(&rootfs).with_context(|| format!("open {}", rootfs.display()))?;
+        let root = super::changes::open_root(c)?;
         let mounts = c
             .record
             .mounts

@@ -285,7 +285,11 @@ fn is_self_only(map: &[IdMapEntry], own: u32) -> bool {
     map.len() == 1 && map[0].size == 1 && map[0].host == own
 }
 
-fn write_id_maps(pid: Pid, uid_map: &[IdMapEntry], gid_map: &[IdMapEntry]) -> anyhow::Result<()> {
+pub(crate) fn write_id_maps(
+    pid: Pid,
+    uid_map: &[IdMapEntry],
+    gid_map: &[IdMapEntry],
+) -> anyhow::Result<()> {
     let uid = nix::unistd::getuid().as_raw();
     let gid = nix::unistd::getgid().as_raw();
     let proc_ = format!("/proc/{pid}");
