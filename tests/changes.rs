@@ -26,7 +26,10 @@ fn use_driver(env: &Env, driver: Driver) {
         Driver::Overlay => "overlay",
         Driver::Vfs => "vfs",
     };
-    env.write_owned(&dir.join("coracle.toml"), format!("storage_driver = \"{name}\"\n"));
+    env.write_owned(
+        &dir.join("coracle.toml"),
+        format!("storage_driver = \"{name}\"\n"),
+    );
 }
 
 /// A container's files as the host sees them: its `rootfs/` copy (vfs),

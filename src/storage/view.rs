@@ -91,16 +91,35 @@ pub fn mount(l: &Layout, maps: &Maps) -> anyhow::Result<File> {
     let mut msg = b"M".to_vec();
     msg.extend_from_slice(&serde_json::to_vec(&req)?);
     ask(&msg, None, Some(maps))
+        .and_then(open_dir)
         .with_context(|| format!("mount the overlay of {}", l.upper.display()))
 }
 
 /// The root mount of the running container whose process `pidfd` is (a
 /// process the caller may join: not coracle's init).
 pub fn join(pidfd: BorrowedFd<'_>) -> anyhow::Result<File> {
-    ask(b"J", Some(pidfd), None).context("open the running container's root")
+    ask(b"J", Some(pidfd), None)
+        .and_then(open_dir)
+        .context("open the running container's root")
 }
 
-fn ask(req: &[u8], fd: Option<BorrowedFd<'_>>, maps: Option<&Maps>) -> anyhow::Result<File> {
+/// Removes the directory tree `path` as root of a throw-away user
+/// namespace with `maps` (a container's): what the container's users made
+/// there (owned by subordinate ids, maybe without write or search
+/// permission for the owner) the user cannot remove otherwise.
+pub fn remove_tree(path: &std::path::Path, maps: &Maps) -> anyhow::Result<()> {
+    let mut msg = b"R".to_vec();
+    msg.extend_from_slice(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()));
+    ask(&msg, None, Some(maps))
+        .map(drop)
+        .with_context(|| format!("remove {}", path.display()))
+}
+
+fn ask(
+    req: &[u8],
+    fd: Option<BorrowedFd<'_>>,
+    maps: Option<&Maps>,
+) -> anyhow::Result<Option<OwnedFd>> {
     let (ours, theirs) = socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,
@@ -115,7 +134,7 @@ fn ask(req: &[u8], fd: Option<BorrowedFd<'_>>, maps: Option<&Maps>) -> anyhow::R
         .stderr(Stdio::null())
         .spawn()
         .context("start coracle's storage helper")?;
-    let result = (|| -> anyhow::Result<File> {
+    let result = (|| -> anyhow::Result<Option<OwnedFd>> {
         crate::sys::send_with_fd(ours.as_fd(), req, fd).context("talk to the storage helper")?;
         let mut buf = vec![0u8; 8192];
         let recv = |buf: &mut [u8]| -> anyhow::Result<(usize, Option<OwnedFd>)> {
@@ -140,7 +159,7 @@ fn ask(req: &[u8], fd: Option<BorrowedFd<'_>>, maps: Option<&Maps>) -> anyhow::R
             (n, mfd) = recv(&mut buf)?;
         }
         match (buf[..n].first(), mfd) {
-            (Some(b'O'), Some(mfd)) => open_dir(mfd),
+            (Some(b'O'), mfd) => Ok(mfd),
             (Some(b'E'), _) => anyhow::bail!("{}", String::from_utf8_lossy(&buf[1..n])),
             _ => anyhow::bail!("the storage helper ended without an answer"),
         }
@@ -153,8 +172,9 @@ fn ask(req: &[u8], fd: Option<BorrowedFd<'_>>, maps: Option<&Maps>) -> anyhow::R
 }
 
 /// A directory fd of a mount's root, from the mount fd.
-fn open_dir(mfd: OwnedFd) -> anyhow::Result<File> {
+fn open_dir(mfd: Option<OwnedFd>) -> anyhow::Result<File> {
     use nix::fcntl::{OFlag, OpenHow};
+    let mfd = mfd.ok_or_else(|| anyhow::anyhow!("the storage helper sent no mount"))?;
     let how = OpenHow::new().flags(OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC);
     let fd = crate::sys::openat2(mfd.as_fd(), std::path::Path::new("."), how)
         .context("open the root of the overlay mount")?;
@@ -175,12 +195,13 @@ pub fn helper_main() -> i32 {
         }
     };
     let answer = match (buf[..n].first(), fd) {
-        (Some(b'M'), None) => helper_mount(&buf[1..n]),
-        (Some(b'J'), Some(pidfd)) => helper_join(pidfd),
+        (Some(b'M'), None) => helper_mount(&buf[1..n]).map(Some),
+        (Some(b'J'), Some(pidfd)) => helper_join(pidfd).map(Some),
+        (Some(b'R'), None) => helper_remove(&buf[1..n]).map(|()| None),
         _ => Err("malformed request".to_string()),
     };
     let sent = match answer {
-        Ok(m) => crate::sys::send_with_fd(sock, b"O", Some(m.as_fd())),
+        Ok(m) => crate::sys::send_with_fd(sock, b"O", m.as_ref().map(|m| m.as_fd())),
         Err(msg) => crate::sys::send_with_fd(sock, format!("E{msg}").as_bytes(), None),
     };
     if sent.is_err() {
@@ -190,25 +211,38 @@ pub fn helper_main() -> i32 {
 }
 
 fn helper_mount(req: &[u8]) -> Result<OwnedFd, String> {
-    use nix::sched::{unshare, CloneFlags};
+    use nix::sched::CloneFlags;
     let req: MountRequest =
         serde_json::from_slice(req).map_err(|e| format!("malformed request: {e}"))?;
-    unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNS)
-        .map_err(|e| format!("create a user namespace: {}", e.desc().to_lowercase()))?;
-    // The caller writes the id maps (newuidmap for a range), then says go.
-    let sock = std::io::stdin();
-    crate::sys::send_with_fd(sock.as_fd(), b"U", None).map_err(|e| e.to_string())?;
-    let mut go = [0u8; 8];
-    match crate::sys::recv_with_fd(sock.as_fd(), &mut go) {
-        Ok((1, None)) if go[0] == b'G' => {}
-        _ => return Err("no id maps".into()),
-    }
+    enter_userns(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNS)?;
     overlay::mount(&Layout {
         lower: req.lower,
         upper: req.upper,
         work: req.work,
         merged: req.merged,
     })
+}
+
+/// Unshares a user namespace (and `flags`' others) and waits until the
+/// caller has written its id maps (newuidmap for a range).
+fn enter_userns(flags: nix::sched::CloneFlags) -> Result<(), String> {
+    nix::sched::unshare(flags)
+        .map_err(|e| format!("create a user namespace: {}", e.desc().to_lowercase()))?;
+    let sock = std::io::stdin();
+    crate::sys::send_with_fd(sock.as_fd(), b"U", None).map_err(|e| e.to_string())?;
+    let mut go = [0u8; 8];
+    match crate::sys::recv_with_fd(sock.as_fd(), &mut go) {
+        Ok((1, None)) if go[0] == b'G' => Ok(()),
+        _ => Err("no id maps".into()),
+    }
+}
+
+fn helper_remove(path: &[u8]) -> Result<(), String> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
+    enter_userns(nix::sched::CloneFlags::CLONE_NEWUSER)?;
+    // Root here, with every capability over the mapped owners.
+    crate::image::store::remove(path).map_err(|e| format!("{e:#}"))
 }
 
 fn helper_join(pidfd: OwnedFd) -> Result<OwnedFd, String> {
