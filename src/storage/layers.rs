@@ -4,14 +4,20 @@
 //! (`.wh.NAME` files, `.wh..wh..opq` markers), which the vfs copy, `diff`
 //! and `commit` read. Kernel overlayfs wants its own form instead: a 0/0
 //! character device named NAME (which an unprivileged user may create)
-//! and a `user.overlay.opaque` xattr on the directory (`userxattr`). A
-//! layer without whiteouts is used as it is (`overlay-layers/HEX.plain`
-//! records the scan); one with whiteouts gets a converted twin
-//! `overlay-layers/HEX/` once, shared by every container: the same
-//! directories (mode, times, xattrs), every other entry a hard link to the
-//! layer's own inode (no data is copied; overlay never writes a lower),
-//! and the whiteouts in overlay's form. `Store::collect_garbage` removes
-//! twins whose layer is gone.
+//! and a `user.overlay.opaque` xattr on the directory (`userxattr`).
+//!
+//! A layer without whiteouts is a lower directory as it is
+//! (`overlay-layers/HEX.plain` records the scan). A layer with whiteouts
+//! becomes three lower directories, the layer itself between two small
+//! ones made once and shared by every container (`overlay-layers/HEX/`):
+//! `below/` holds the whiteouts in overlay's form (and the opaque marks),
+//! so they hide what the layers under it have; `above/` holds a whiteout
+//! for each `.wh.` file, so the OCI markers themselves are not seen. Both
+//! have only the directories on the way to a whiteout, with the layer's
+//! own modes, times and xattrs (the topmost layer that has a directory
+//! gives the merged directory its attributes). No file is copied or
+//! linked, so files keep their inode and link count.
+//! `Store::collect_garbage` removes what belongs to layers that are gone.
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -30,22 +36,23 @@ pub const DIR: &str = "overlay-layers";
 const WHITEOUT_PREFIX: &[u8] = b".wh.";
 const OPAQUE_XATTR: &str = "user.overlay.opaque";
 
-/// The directory to give overlayfs as the lower layer `diff_id`.
-pub fn lower_dir(store: &Store, diff_id: &Digest) -> anyhow::Result<PathBuf> {
+/// The directories to give overlayfs for the layer `diff_id`, top first.
+pub fn lower_dirs(store: &Store, diff_id: &Digest) -> anyhow::Result<Vec<PathBuf>> {
     let layer = store.layer_path(diff_id);
     let base = store.root().join(DIR);
     let twin = base.join(diff_id.hex());
+    let with_twin = |t: &Path| vec![t.join("above"), layer.clone(), t.join("below")];
     if twin.is_dir() {
-        return Ok(twin);
+        return Ok(with_twin(&twin));
     }
     let plain = base.join(format!("{}.plain", diff_id.hex()));
     if plain.exists() {
-        return Ok(layer);
+        return Ok(vec![layer]);
     }
     fs::create_dir_all(&base).with_context(|| format!("create {}", base.display()))?;
     if !has_whiteouts(&layer)? {
         fs::write(&plain, b"").with_context(|| format!("create {}", plain.display()))?;
-        return Ok(layer);
+        return Ok(vec![layer]);
     }
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -56,14 +63,14 @@ pub fn lower_dir(store: &Store, diff_id: &Digest) -> anyhow::Result<PathBuf> {
         diff_id.hex(),
         std::process::id()
     ));
-    let made =
-        convert(&layer, &tmp).with_context(|| format!("convert layer {diff_id} for overlayfs"));
+    let made = convert(&layer, &tmp)
+        .with_context(|| format!("convert the whiteouts of layer {diff_id} for overlayfs"));
     match made.and_then(|()| fs::rename(&tmp, &twin).map_err(Into::into)) {
-        Ok(()) => Ok(twin),
+        Ok(()) => Ok(with_twin(&twin)),
         // Another run made it first.
         Err(_) if twin.is_dir() => {
             let _ = crate::image::store::remove(&tmp);
-            Ok(twin)
+            Ok(with_twin(&twin))
         }
         Err(e) => {
             let _ = crate::image::store::remove(&tmp);
@@ -115,64 +122,80 @@ fn copy_dir_attrs(from: &Path, md: &fs::Metadata, to: &Path) -> anyhow::Result<(
     Ok(())
 }
 
-/// Builds the twin of `src` at `dest` (which must not exist). Symlinks are
-/// never followed: directories are descended only when they are ones.
+fn whiteout_at(p: &Path) -> anyhow::Result<()> {
+    nix::sys::stat::mknod(
+        p,
+        nix::sys::stat::SFlag::S_IFCHR,
+        nix::sys::stat::Mode::empty(),
+        0,
+    )
+    .with_context(|| format!("create the whiteout {}", p.display()))
+}
+
+/// Builds `dest/above` and `dest/below` for the layer `src` (see the
+/// module's comment). Symlinks are never followed: directories are
+/// descended only when they are ones.
 fn convert(src: &Path, dest: &Path) -> anyhow::Result<()> {
-    fs::create_dir(dest).with_context(|| format!("create {}", dest.display()))?;
-    // Directories get their mode and times after their content is in.
-    let mut done: Vec<(PathBuf, PathBuf, fs::Metadata)> = Vec::new();
-    let mut stack = vec![(src.to_path_buf(), dest.to_path_buf())];
-    while let Some((s, d)) = stack.pop() {
-        let mut names: Vec<_> = fs::read_dir(&s)
-            .with_context(|| format!("read {}", s.display()))?
-            .collect::<Result<_, _>>()
-            .with_context(|| format!("read {}", s.display()))?;
-        names.sort_by_key(|e| e.file_name());
-        for e in &names {
-            let name = e.file_name();
-            let n = name.as_bytes();
-            let sp = e.path();
-            if n == OPAQUE_MARKER.as_bytes() {
-                xattr::set(&d, OPAQUE_XATTR, b"y")
-                    .with_context(|| format!("mark {} opaque", d.display()))?;
-                continue;
-            }
-            if is_whiteout_name(n) {
-                let target = d.join(std::ffi::OsStr::from_bytes(&n[WHITEOUT_PREFIX.len()..]));
-                // An entry of the same name in this very layer wins.
-                if names
-                    .iter()
-                    .any(|o| o.file_name().as_bytes() == &n[WHITEOUT_PREFIX.len()..])
-                {
-                    continue;
+    let (above, below) = (dest.join("above"), dest.join("below"));
+    for d in [dest, &above, &below] {
+        fs::create_dir(d).with_context(|| format!("create {}", d.display()))?;
+    }
+    // Directories made in the halves (relative), to get the layer's
+    // attributes once their content is in.
+    let mut made: Vec<PathBuf> = vec![PathBuf::new()];
+    let ensure = |rel: &Path, made: &mut Vec<PathBuf>| -> anyhow::Result<()> {
+        let mut cur = PathBuf::new();
+        for c in rel.components() {
+            cur.push(c);
+            if !made.contains(&cur) {
+                for half in [&above, &below] {
+                    let d = half.join(&cur);
+                    fs::create_dir(&d).with_context(|| format!("create {}", d.display()))?;
                 }
-                nix::sys::stat::mknod(
-                    &target,
-                    nix::sys::stat::SFlag::S_IFCHR,
-                    nix::sys::stat::Mode::empty(),
-                    0,
-                )
-                .with_context(|| format!("create the whiteout {}", target.display()))?;
-                continue;
+                made.push(cur.clone());
             }
-            let dp = d.join(&name);
-            let md = fs::symlink_metadata(&sp).with_context(|| format!("stat {}", sp.display()))?;
-            if md.is_dir() {
-                fs::create_dir(&dp).with_context(|| format!("create {}", dp.display()))?;
-                fs::set_permissions(&dp, fs::Permissions::from_mode(0o700))?;
-                stack.push((sp.clone(), dp.clone()));
-                done.push((sp, dp, md));
-            } else {
-                fs::hard_link(&sp, &dp)
-                    .with_context(|| format!("link {} to {}", dp.display(), sp.display()))?;
+        }
+        Ok(())
+    };
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = src.join(&rel);
+        let mut names: Vec<std::ffi::OsString> = fs::read_dir(&dir)
+            .with_context(|| format!("read {}", dir.display()))?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("read {}", dir.display()))?;
+        names.sort();
+        for name in &names {
+            let n = name.as_bytes();
+            if n == OPAQUE_MARKER.as_bytes() {
+                ensure(&rel, &mut made)?;
+                xattr::set(below.join(&rel), OPAQUE_XATTR, b"y")
+                    .with_context(|| format!("mark {} opaque", below.join(&rel).display()))?;
+                whiteout_at(&above.join(&rel).join(name))?;
+            } else if is_whiteout_name(n) {
+                ensure(&rel, &mut made)?;
+                let target = &n[WHITEOUT_PREFIX.len()..];
+                // An entry of the same name in this very layer stays: the
+                // whiteout below it hides only the layers under it.
+                whiteout_at(&below.join(&rel).join(std::ffi::OsStr::from_bytes(target)))?;
+                whiteout_at(&above.join(&rel).join(name))?;
+            } else if fs::symlink_metadata(dir.join(name))
+                .with_context(|| format!("stat {}", dir.join(name).display()))?
+                .is_dir()
+            {
+                stack.push(rel.join(name));
             }
         }
     }
-    let md = fs::symlink_metadata(src).with_context(|| format!("stat {}", src.display()))?;
-    done.push((src.to_path_buf(), dest.to_path_buf(), md));
-    // Deepest first, so that setting a parent's mtime comes last.
-    for (s, d, md) in done.iter().rev() {
-        copy_dir_attrs(s, md, d)?;
+    // Deepest first, so that a parent's mtime is set after its content.
+    made.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    for rel in &made {
+        let s = src.join(rel);
+        let md = fs::symlink_metadata(&s).with_context(|| format!("stat {}", s.display()))?;
+        for half in [&above, &below] {
+            copy_dir_attrs(&s, &md, &half.join(rel))?;
+        }
     }
     Ok(())
 }
@@ -183,10 +206,11 @@ mod tests {
     use std::os::unix::fs::FileTypeExt;
 
     #[test]
-    fn twin_has_overlay_whiteouts_and_links_the_rest() {
+    fn whiteouts_go_below_and_their_markers_are_hidden_above() {
         let t = tempfile::tempdir().unwrap();
         let src = t.path().join("l");
         fs::create_dir_all(src.join("a/b")).unwrap();
+        fs::create_dir_all(src.join("c")).unwrap();
         fs::write(src.join("a/f"), b"x").unwrap();
         fs::write(src.join("a/.wh.gone"), b"").unwrap();
         fs::write(src.join("a/b/.wh..wh..opq"), b"").unwrap();
@@ -196,20 +220,25 @@ mod tests {
         assert!(has_whiteouts(&src).unwrap());
         let dest = t.path().join("twin");
         convert(&src, &dest).unwrap();
-        let wh = fs::symlink_metadata(dest.join("a/gone")).unwrap();
-        assert!(wh.file_type().is_char_device() && wh.rdev() == 0);
-        assert!(!dest.join("a/.wh.gone").exists());
-        assert!(!dest.join("a/b/.wh..wh..opq").exists());
+        let is_wh = |p: PathBuf| {
+            let m = fs::symlink_metadata(&p).unwrap();
+            m.file_type().is_char_device() && m.rdev() == 0
+        };
+        assert!(is_wh(dest.join("below/a/gone")));
+        assert!(is_wh(dest.join("above/a/.wh.gone")));
+        assert!(is_wh(dest.join("above/a/b/.wh..wh..opq")));
         assert_eq!(
-            xattr::get(dest.join("a/b"), OPAQUE_XATTR).unwrap(),
+            xattr::get(dest.join("below/a/b"), OPAQUE_XATTR).unwrap(),
             Some(b"y".to_vec())
         );
-        assert_eq!(
-            fs::metadata(dest.join("a/f")).unwrap().ino(),
-            fs::metadata(src.join("a/f")).unwrap().ino()
-        );
-        assert!(fs::symlink_metadata(dest.join("ln")).unwrap().is_symlink());
-        assert_eq!(fs::metadata(dest.join("a")).unwrap().mode() & 0o7777, 0o751);
+        // Only the way to the whiteouts, with the layer's attributes.
+        assert!(!dest.join("below/c").exists() && !dest.join("above/a/f").exists());
+        for half in ["above", "below"] {
+            assert_eq!(
+                fs::metadata(dest.join(half).join("a")).unwrap().mode() & 0o7777,
+                0o751
+            );
+        }
         fs::remove_file(src.join("a/.wh.gone")).unwrap();
         fs::remove_file(src.join("a/b/.wh..wh..opq")).unwrap();
         assert!(!has_whiteouts(&src).unwrap());

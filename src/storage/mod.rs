@@ -208,13 +208,6 @@ pub fn create(
             })
         }
         Driver::Overlay => {
-            if image.layers.len() > MAX_LAYERS {
-                anyhow::bail!(
-                    "image {} has {} layers, more than overlayfs stacks ({MAX_LAYERS}); use --storage-driver vfs",
-                    image.id,
-                    image.layers.len()
-                );
-            }
             let mut lower = Vec::new();
             for layer in image.layers.iter().rev() {
                 anyhow::ensure!(
@@ -223,7 +216,14 @@ pub fn create(
                     layer.diff_id,
                     image.id
                 );
-                lower.push(layers::lower_dir(store, &layer.diff_id)?);
+                lower.extend(layers::lower_dirs(store, &layer.diff_id)?);
+            }
+            if lower.len() > MAX_LAYERS {
+                anyhow::bail!(
+                    "image {} needs {} lower directories (its layers with whiteouts take three), more than overlayfs stacks ({MAX_LAYERS}); use --storage-driver vfs",
+                    image.id,
+                    lower.len()
+                );
             }
             let layout = overlay::Layout::new(base, lower);
             layout.create_dirs()?;
