@@ -8,6 +8,9 @@
 //! locks/HEX.lock          per-blob and per-layer locks (flock: released when
 //!                         the holder dies, so kill -9 never leaves one held)
 //! images.json             images and tags; changed under store.lock, atomically
+//! overlay-layers/         overlay's whiteouts for layers that have some
+//!                         (`storage::layers`)
+//! storage-probe.json      whether kernel overlay works here (`storage::probe`)
 //! ```
 //!
 //! Reference counts are not stored: what an image uses is in its record, and
