@@ -711,7 +711,7 @@ fn image_source(
     crate::spec::Source,
     std::path::PathBuf,
     ImageInfo,
-    Option<std::fs::File>,
+    Option<crate::storage::view::View>,
 )> {
     use crate::image::store::Store;
     let Some((image, command)) = args.command.split_first() else {

@@ -489,7 +489,7 @@ impl Change {
 pub struct Root {
     /// The container's directory.
     pub dir: PathBuf,
-    pub root: File,
+    pub root: crate::storage::view::View,
     pub map: IdMap,
     /// Mount targets (relative, `var/lib/x`) whose content is not the root's.
     pub excluded: Vec<Vec<u8>>,
@@ -786,7 +786,7 @@ pub fn root_dir(c: &super::Container) -> anyhow::Result<PathBuf> {
 /// The container's root, opened as a directory. An overlay container's
 /// root exists only as a mount (`storage::view`): the running container's
 /// own root mount, else the overlay mounted for this process.
-pub fn open_root(c: &super::Container) -> anyhow::Result<File> {
+pub fn open_root(c: &super::Container) -> anyhow::Result<crate::storage::view::View> {
     if c.record.image_id.is_some() {
         if let Some(l) = crate::storage::overlay_of(&c.dir)? {
             if c.running() {
@@ -802,7 +802,9 @@ pub fn open_root(c: &super::Container) -> anyhow::Result<File> {
         }
     }
     let dir = root_dir(c)?;
-    File::open(&dir).with_context(|| format!("open {}", dir.display()))
+    File::open(&dir)
+        .map(crate::storage::view::View::plain)
+        .with_context(|| format!("open {}", dir.display()))
 }
 
 /// Exports the container's root (image-made or `--rootfs`) as a tar.
@@ -1150,7 +1152,7 @@ mod tests {
         let mg = nix::unistd::getgid().as_raw();
         let r = Root {
             dir: d.path().to_path_buf(),
-            root: File::open(&root).unwrap(),
+            root: crate::storage::view::View::plain(File::open(&root).unwrap()),
             map: IdMap {
                 uids: vec![(0, me.into(), 1)],
                 gids: vec![(0, mg.into(), 1)],
@@ -1200,7 +1202,7 @@ mod tests {
             crate::image::unpack::apply_layer(l, &clean).unwrap();
         }
         let r2 = Root {
-            root: File::open(&clean).unwrap(),
+            root: crate::storage::view::View::plain(File::open(&clean).unwrap()),
             stamp: None,
             ..r
         };

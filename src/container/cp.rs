@@ -41,7 +41,7 @@ enum Source {
 pub struct ContainerFs {
     name: String,
     dir: PathBuf,
-    root: File,
+    root: crate::storage::view::View,
     map: IdMap,
     /// (target, source), targets clean and absolute.
     mounts: Vec<(PathBuf, Source)>,
@@ -880,7 +880,7 @@ mod tests {
         let fs = ContainerFs {
             name: "t".into(),
             dir: d.path().to_path_buf(),
-            root: File::open(&root).unwrap(),
+            root: crate::storage::view::View::plain(File::open(&root).unwrap()),
             map: IdMap::default(),
             mounts: vec![
                 (PathBuf::from("/vol"), Source::Path(vol)),

@@ -22,7 +22,6 @@ pub mod overlay;
 pub mod probe;
 pub mod view;
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -164,14 +163,14 @@ pub struct NewRoot {
     pub path: PathBuf,
     /// Overlay: the merged root, mounted out of the container for `run`
     /// to read (`/etc/passwd`, volume copy-up) before the container exists.
-    pub view: Option<File>,
+    pub view: Option<view::View>,
 }
 
 impl NewRoot {
     /// A path that reads the root's content from this process.
     pub fn read_path(&self) -> PathBuf {
         match &self.view {
-            Some(f) => crate::rootpath::fd_path(std::os::fd::AsFd::as_fd(f)),
+            Some(v) => crate::rootpath::fd_path(std::os::fd::AsFd::as_fd(v)),
             None => self.path.clone(),
         }
     }
@@ -235,7 +234,7 @@ pub fn create(
             // after this (copied up by the container).
             let stamp = base.join(crate::container::changes::STAMP_FILE);
             std::fs::write(&stamp, b"").with_context(|| format!("create {}", stamp.display()))?;
-            let view = view::mount(&layout, &view::own_ids())?;
+            let view = view::mount_layers(&layout.lower, base)?;
             Ok(NewRoot {
                 path: layout.merged.clone(),
                 view: Some(view),

@@ -48,6 +48,55 @@ struct MountRequest {
     merged: PathBuf,
 }
 
+/// A root directory seen from outside the container. For an overlay, the
+/// helper process that made the mount holds it too, until the view is
+/// dropped: then it lets go in its own time, so that the unmount (tens of
+/// milliseconds of RCU grace periods) is not paid by the caller.
+pub struct View {
+    root: Option<File>,
+    /// Our end of the helper's socket; closing it ends the helper.
+    helper: Option<OwnedFd>,
+    /// Scratch directories of this view, removed with it.
+    scratch: Vec<PathBuf>,
+}
+
+impl View {
+    /// A plain directory.
+    pub fn plain(root: File) -> Self {
+        Self {
+            root: Some(root),
+            helper: None,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl Drop for View {
+    fn drop(&mut self) {
+        // Ours first, then the helper's (the last: it unmounts).
+        drop(self.root.take());
+        drop(self.helper.take());
+        for d in &self.scratch {
+            let _ = crate::image::store::remove(d);
+        }
+    }
+}
+
+impl std::ops::Deref for View {
+    type Target = File;
+    fn deref(&self) -> &File {
+        self.root
+            .as_ref()
+            .expect("a view's root lives as long as the view")
+    }
+}
+
+impl AsFd for View {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        std::ops::Deref::deref(self).as_fd()
+    }
+}
+
 /// Id maps (uid, gid) of a throw-away user namespace.
 pub type Maps = (Vec<IdMapEntry>, Vec<IdMapEntry>);
 
@@ -81,7 +130,7 @@ pub fn container_maps(dir: &std::path::Path) -> anyhow::Result<Maps> {
 /// The overlay `l` mounted in a throw-away user namespace with `maps` and
 /// a mount namespace: only for a container that does not run (its upper
 /// directory must not be in another live overlay).
-pub fn mount(l: &Layout, maps: &Maps) -> anyhow::Result<File> {
+pub fn mount(l: &Layout, maps: &Maps) -> anyhow::Result<View> {
     let req = MountRequest {
         lower: l.lower.clone(),
         upper: l.upper.clone(),
@@ -91,15 +140,36 @@ pub fn mount(l: &Layout, maps: &Maps) -> anyhow::Result<File> {
     let mut msg = b"M".to_vec();
     msg.extend_from_slice(&serde_json::to_vec(&req)?);
     ask(&msg, None, Some(maps))
-        .and_then(open_dir)
+        .and_then(open_view)
         .with_context(|| format!("mount the overlay of {}", l.upper.display()))
+}
+
+/// The image's layers merged, for reading a new container's root before
+/// it exists: over a scratch upper layer in `dir` (removed with the view),
+/// so that the container's own mount never shares its upper directory
+/// with this one, which the helper may still hold for a moment.
+pub fn mount_layers(lower: &[PathBuf], dir: &std::path::Path) -> anyhow::Result<View> {
+    let scratch = dir.join(".view");
+    let l = Layout::new(&scratch, lower.to_vec());
+    std::fs::create_dir(&scratch).with_context(|| format!("create {}", scratch.display()))?;
+    let made = l.create_dirs().and_then(|()| mount(&l, &own_ids()));
+    match made {
+        Ok(mut v) => {
+            v.scratch.push(scratch);
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = crate::image::store::remove(&scratch);
+            Err(e)
+        }
+    }
 }
 
 /// The root mount of the running container whose process `pidfd` is (a
 /// process the caller may join: not coracle's init).
-pub fn join(pidfd: BorrowedFd<'_>) -> anyhow::Result<File> {
+pub fn join(pidfd: BorrowedFd<'_>) -> anyhow::Result<View> {
     ask(b"J", Some(pidfd), None)
-        .and_then(open_dir)
+        .and_then(open_view)
         .context("open the running container's root")
 }
 
@@ -115,11 +185,13 @@ pub fn remove_tree(path: &std::path::Path, maps: &Maps) -> anyhow::Result<()> {
         .with_context(|| format!("remove {}", path.display()))
 }
 
+/// Asks a helper; returns the fd it sent and our end of its socket (the
+/// helper lives until that is closed).
 fn ask(
     req: &[u8],
     fd: Option<BorrowedFd<'_>>,
     maps: Option<&Maps>,
-) -> anyhow::Result<Option<OwnedFd>> {
+) -> anyhow::Result<(Option<OwnedFd>, OwnedFd)> {
     let (ours, theirs) = socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,
@@ -150,9 +222,10 @@ fn ask(
             crate::sys::recv_with_fd(ours.as_fd(), buf).context("read the storage helper")
         };
         let (mut n, mut mfd) = recv(&mut buf)?;
-        if let (Some(b'U'), Some((uids, gids))) = (buf[..n].first(), maps) {
+        if let (Some(b'U'), Some((uids, gids)), 5) = (buf[..n].first(), maps, n) {
             // It has its user namespace: give it the ids.
-            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let pid = i32::from_le_bytes([buf[1], buf[2], buf[3], buf[4]]);
+            let pid = nix::unistd::Pid::from_raw(pid);
             crate::sandbox::write_id_maps(pid, uids, gids)?;
             crate::sys::send_with_fd(ours.as_fd(), b"G", None)
                 .context("talk to the storage helper")?;
@@ -167,8 +240,19 @@ fn ask(
     if result.is_err() {
         let _ = child.kill();
     }
+    // The process we started only forked the helper proper (which the
+    // host's init reaps): this returns at once.
     let _ = child.wait();
-    result
+    result.map(|fd| (fd, ours))
+}
+
+fn open_view((mfd, helper): (Option<OwnedFd>, OwnedFd)) -> anyhow::Result<View> {
+    let root = open_dir(mfd)?;
+    Ok(View {
+        root: Some(root),
+        helper: Some(helper),
+        scratch: Vec::new(),
+    })
 }
 
 /// A directory fd of a mount's root, from the mount fd.
@@ -184,6 +268,17 @@ fn open_dir(mfd: Option<OwnedFd>) -> anyhow::Result<File> {
 /// The helper process: one request on stdin (a SOCK_SEQPACKET socket),
 /// one answer (`O` + the mount's fd, or `E` + the error), then exit.
 pub fn helper_main() -> i32 {
+    // Fork the helper proper and exit: our caller waits for this process
+    // only; the helper, re-parented to the host's init, may outlive the
+    // caller's use of the mount and unmount it in its own time.
+    match crate::sys::clone3(0) {
+        Ok(crate::sys::Forked::Child) => {}
+        Ok(crate::sys::Forked::Parent { .. }) => return 0,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "coracle storage-helper: fork: {e}");
+            return 125;
+        }
+    }
     let stdin = std::io::stdin();
     let sock = stdin.as_fd();
     let mut buf = vec![0u8; 1 << 20];
@@ -207,6 +302,13 @@ pub fn helper_main() -> i32 {
     if sent.is_err() {
         return 125;
     }
+    // Hold the mount until the caller is done with it (its end closes).
+    let mut rest = [0u8; 8];
+    while let Ok((n, _)) = crate::sys::recv_with_fd(sock, &mut rest) {
+        if n == 0 {
+            break;
+        }
+    }
     0
 }
 
@@ -229,7 +331,9 @@ fn enter_userns(flags: nix::sched::CloneFlags) -> Result<(), String> {
     nix::sched::unshare(flags)
         .map_err(|e| format!("create a user namespace: {}", e.desc().to_lowercase()))?;
     let sock = std::io::stdin();
-    crate::sys::send_with_fd(sock.as_fd(), b"U", None).map_err(|e| e.to_string())?;
+    let mut hello = b"U".to_vec();
+    hello.extend_from_slice(&(std::process::id() as i32).to_le_bytes());
+    crate::sys::send_with_fd(sock.as_fd(), &hello, None).map_err(|e| e.to_string())?;
     let mut go = [0u8; 8];
     match crate::sys::recv_with_fd(sock.as_fd(), &mut go) {
         Ok((1, None)) if go[0] == b'G' => Ok(()),
