@@ -295,7 +295,8 @@ pub fn helper_main() -> i32 {
         (Some(b'R'), None) => helper_remove(&buf[1..n]).map(|()| None),
         _ => Err("malformed request".to_string()),
     };
-    let sent = match answer {
+    // `answer` (the mount) stays ours until we exit.
+    let sent = match &answer {
         Ok(m) => crate::sys::send_with_fd(sock, b"O", m.as_ref().map(|m| m.as_fd())),
         Err(msg) => crate::sys::send_with_fd(sock, format!("E{msg}").as_bytes(), None),
     };
@@ -309,6 +310,7 @@ pub fn helper_main() -> i32 {
             break;
         }
     }
+    drop(answer);
     0
 }
 
