@@ -13,6 +13,7 @@ pub mod rootpath;
 pub mod runtime;
 pub mod sandbox;
 pub mod spec;
+pub mod storage;
 pub mod sys;
 
 /// Parses the command line, runs it, and returns the process exit status.
@@ -37,6 +38,11 @@ pub fn run_cli() -> i32 {
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         return net::helper_main(&rest);
+    }
+    // The storage driver's helper (a fresh single-threaded process that
+    // enters a user namespace): internal as well.
+    if args.len() == 2 && args[1] == storage::view::SUBCOMMAND {
+        return storage::view::helper_main();
     }
     if args
         .get(1)
@@ -78,6 +84,7 @@ pub fn run_cli() -> i32 {
         }
     }
     let cli = cli::parse();
+    storage::set_flag(cli.storage_driver);
     let result = match cli.command {
         cli::Command::Run(args) | cli::Command::Container(cli::ContainerCommand::Run(args)) => {
             cli::run::run(*args)

@@ -1117,6 +1117,7 @@ pub fn inspect_value(c: &Container) -> Value {
         }
     };
     let mut v = json!({
+        "GraphDriver": crate::storage::graph_driver(&c.dir),
         "Id": r.id,
         "Created": r.created,
         "Path": r.path,

@@ -32,6 +32,11 @@ use clap::{CommandFactory, Parser, Subcommand};
                   no setuid helper of its own. The command line follows Docker's."
 )]
 pub struct Cli {
+    /// Storage driver for new containers: overlay (kernel overlayfs in the
+    /// user namespace) or vfs (a full copy). Default: storage_driver in
+    /// coracle.toml, else overlay where the kernel allows it, else vfs
+    #[arg(long, global = true, value_enum, value_name = "DRIVER")]
+    pub storage_driver: Option<crate::storage::Driver>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -336,11 +336,11 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
         .ok_or_else(|| anyhow::anyhow!("container {id} is already being created"))?;
     // With an image, the container gets a root of its own (removed with the
     // container); bad input removes it again.
-    let (mut src, image_root, image_info) = match &args.rootfs {
-        Some(_) => (spec::Source::from_rootfs(&args)?, None, None),
+    let (mut src, image_root, image_info, root_view) = match &args.rootfs {
+        Some(_) => (spec::Source::from_rootfs(&args)?, None, None, None),
         None => {
-            let (src, root, info) = image_source(&args, &id)?;
-            (src, Some(root), Some(info))
+            let (src, root, info, view) = image_source(&args, &id)?;
+            (src, Some(root), Some(info), view)
         }
     };
     let cleanup_root = |root: &Option<std::path::PathBuf>| {
@@ -367,8 +367,11 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     // record that names them exists; the volumes lock is held until the
     // record is written, so `volume rm` cannot remove one in between, and
     // a failure removes the new ones again.
-    let (new_volumes, volumes_lock) = match container::volumes::prepare(&plan.volumes, &src.rootfs)
-    {
+    let read_root = src.view.clone().unwrap_or_else(|| src.rootfs.clone());
+    let prepared = container::volumes::prepare(&plan.volumes, &read_root);
+    // The overlay mounted for reading goes before the container mounts its own.
+    drop(root_view);
+    let (new_volumes, volumes_lock) = match prepared {
         Ok(v) => v,
         Err(e) => {
             cleanup_root(&image_root);
@@ -454,6 +457,7 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     let cgroup = container::cgroup::Cgroup::create(&id);
     let mut opts = plan.options.clone();
     opts.cgroup = cgroup.as_ref().map(|c| c.path().to_path_buf());
+    opts.root_overlay = crate::storage::overlay_of(&dir.path)?;
     opts.stdin = opts.stdin && streams.stdin;
     let result = (|| -> anyhow::Result<i32> {
         let record = crate::container::Record::read(&dir.path)?;
@@ -787,10 +791,18 @@ fn make_record(
 
 /// Finds (or pulls, by `--pull`) the image named first in the positionals
 /// and builds the container's root from it. Returns the source and the root.
+/// The last value keeps the merged root of an overlay open while `run`
+/// reads it (the source's `view` path names it).
+#[allow(clippy::type_complexity)]
 fn image_source(
     args: &RunArgs,
     id: &str,
-) -> anyhow::Result<(crate::spec::Source, std::path::PathBuf, ImageInfo)> {
+) -> anyhow::Result<(
+    crate::spec::Source,
+    std::path::PathBuf,
+    ImageInfo,
+    Option<crate::storage::view::View>,
+)> {
     use crate::image::store::Store;
     let Some((image, command)) = args.command.split_first() else {
         anyhow::bail!("no image given: use `coracle run IMAGE [COMMAND]` or `coracle run --rootfs DIR [COMMAND]`");
@@ -836,24 +848,30 @@ fn image_source(
             .create(&base)
             .map_err(|e| anyhow::anyhow!("create {}: {e}", base.display()))?;
     }
-    let root = base.join("rootfs");
     // `rmi` and `image prune` spare images that a container was made from.
-    if let Err(e) =
-        crate::container::write_atomic(&base.join("image"), record.id.to_string().as_bytes())
-            .and_then(|()| crate::image::rootfs::build(&store, &record, &root))
-    {
-        let _ = crate::image::store::remove(&base);
-        return Err(e);
-    }
+    let made = crate::storage::choose(&store).and_then(|driver| {
+        crate::container::write_atomic(&base.join("image"), record.id.to_string().as_bytes())?;
+        crate::storage::create(&store, &record, &base, driver)
+    });
+    let new_root = match made {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = crate::image::store::remove(&base);
+            return Err(e);
+        }
+    };
+    let root = new_root.path.clone();
     Ok((
         crate::spec::Source {
             rootfs: root.clone(),
+            view: new_root.view.is_some().then(|| new_root.read_path()),
             image: Some(defaults),
             command: command.to_vec(),
             volumes_dir: std::path::PathBuf::new(),
         },
         root,
         info,
+        new_root.view,
     ))
 }
 

@@ -81,6 +81,11 @@ fn setup_and_exec(
         }
     }
 
+    // Overlay storage: the root is assembled here, in the container's
+    // user and mount namespaces.
+    if let Some(l) = &opts.root_overlay {
+        crate::storage::overlay::mount_root(l).map_err(SetupError::setup)?;
+    }
     let rootfd = mounts::prepare_root(spec)?;
     crate::sys::pivot_into(rootfd.as_fd())
         .map_err(|e| SetupError::setup(format!("pivot_root into the root file system: {e}")))?;

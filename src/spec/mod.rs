@@ -108,6 +108,9 @@ pub struct SandboxOptions {
     /// The private network (`--network private`): the child makes a tap
     /// device and the runner starts the stack helper on it.
     pub net: Option<crate::net::NetConfig>,
+    /// Overlay storage: the child mounts this overlay on the root before
+    /// it binds and pivots into it (`storage::overlay::mount_root`).
+    pub root_overlay: Option<crate::storage::overlay::Layout>,
 }
 
 /// Files coracle generates for the container and bind-mounts over the
@@ -244,6 +247,10 @@ pub fn new_id() -> anyhow::Result<String> {
 pub struct Source {
     /// The root file system directory the sandbox pivots into.
     pub rootfs: PathBuf,
+    /// Where this process reads the root's content when that is not
+    /// `rootfs` itself (an overlay root, mounted only in the container:
+    /// `/proc/self/fd/N` of the merged root `storage::view` opened).
+    pub view: Option<PathBuf>,
     /// The image's defaults, when the root comes from an image.
     pub image: Option<ImageDefaults>,
     /// The command given on the command line (after IMAGE, or all
@@ -276,6 +283,7 @@ impl Source {
         };
         Ok(Self {
             rootfs: rootfs.clone(),
+            view: None,
             image: None,
             command: args.command.clone(),
             volumes_dir: PathBuf::new(),
@@ -327,8 +335,8 @@ pub fn resolve(
     if !rootfs.is_dir() {
         bail!("root file system {} is not a directory", rootfs.display());
     }
-    let root_dir =
-        std::fs::File::open(&rootfs).with_context(|| format!("open {}", rootfs.display()))?;
+    let root_dir = std::fs::File::open(src.view.as_ref().unwrap_or(&rootfs))
+        .with_context(|| format!("open {}", rootfs.display()))?;
 
     // Id maps.
     let mode = match args.userns {
@@ -674,6 +682,7 @@ pub fn resolve(
             stdin: args.interactive,
             cgroup: None,
             net,
+            root_overlay: None,
         },
         files,
         single_id: !full,
@@ -1025,6 +1034,7 @@ mod tests {
         let t = T::try_parse_from(v).unwrap();
         let src = Source {
             rootfs: r.path().to_path_buf(),
+            view: None,
             image: Some(image),
             command: command.iter().map(|s| s.to_string()).collect(),
             volumes_dir: PathBuf::from("/vols"),

@@ -11,6 +11,7 @@ use std::path::Path;
 use nix::unistd::Pid;
 
 pub mod net;
+pub mod mountapi;
 
 fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
     if ret < 0 {
