@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod container;
 pub mod error;
+pub mod fuseovl;
 pub mod image;
 pub mod rootpath;
 pub mod sandbox;
@@ -33,6 +34,9 @@ pub fn run_cli() -> i32 {
         if let (3..=4, Some(mode)) = (args.len(), mode) {
             return container::monitor::main(&args[2].to_string_lossy(), mode);
         }
+    }
+    if args.get(1).is_some_and(|a| a == fuseovl::SUBCOMMAND) {
+        return fuseovl::main(&args[2..]);
     }
     let cli = cli::parse();
     let result = match cli.command {
