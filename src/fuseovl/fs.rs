@@ -84,6 +84,15 @@ struct Table {
     next: u64,
 }
 
+struct IoFd {
+    file: Arc<File>,
+    write: bool,
+    layer: usize,
+}
+
+/// Most cached I/O descriptors before the cache is emptied.
+const MAX_FDS: usize = 4096;
+
 struct DirHandle {
     entries: Vec<(OsString, Kind)>,
 }
@@ -116,6 +125,15 @@ pub struct Overlay {
     /// Serialises every change of the tree (creation, removal, copy-up).
     mutate: Mutex<()>,
     handles: Mutex<HashMap<u64, Handle>>,
+    /// One descriptor per file for I/O: opens reach the daemon once
+    /// (FUSE "no open" mode), reads and writes carry only the inode.
+    fds: Mutex<HashMap<u64, IoFd>>,
+    /// Files whose last name went while the kernel may still use them.
+    pinned: Mutex<HashMap<u64, Arc<File>>>,
+    /// Directory listings being read (FUSE "no opendir" mode).
+    listings: Mutex<HashMap<u64, Arc<DirHandle>>>,
+    no_open: bool,
+    no_opendir: bool,
     next_fh: AtomicU64,
     tmp_seq: AtomicU64,
 }
@@ -279,6 +297,11 @@ impl Overlay {
             table: RwLock::new(t),
             mutate: Mutex::new(()),
             handles: Mutex::new(HashMap::new()),
+            fds: Mutex::new(HashMap::new()),
+            pinned: Mutex::new(HashMap::new()),
+            listings: Mutex::new(HashMap::new()),
+            no_open: false,
+            no_opendir: false,
             next_fh: AtomicU64::new(1),
             tmp_seq: AtomicU64::new(0),
         };
@@ -886,6 +909,105 @@ impl Overlay {
         }
     }
 
+    /// The I/O descriptor of a file (copied up first for writing).
+    fn io_fd(&self, ino: u64, write: bool) -> Res<Arc<File>> {
+        if write {
+            let _g = self.lock();
+            self.copy_up(ino)?;
+        }
+        let info = self.node_info(ino);
+        let layer = info.as_ref().map(|i| i.2).unwrap_or(UPPER);
+        if let Some(f) = lock(&self.fds).get(&ino) {
+            if f.layer == layer && (f.write || !write) {
+                return Ok(f.file.clone());
+            }
+        }
+        let (path, kind, layer, _) = match info {
+            Ok(i) => i,
+            Err(e) => {
+                return lock(&self.pinned).get(&ino).cloned().ok_or(e);
+            }
+        };
+        if kind != Kind::File {
+            return Err(if kind == Kind::Dir {
+                libc::EISDIR
+            } else {
+                libc::EINVAL
+            });
+        }
+        let base = self.layers[layer].as_fd();
+        let (file, w) = if layer == UPPER {
+            match open_beneath(base, &path, OFlag::O_RDWR) {
+                Ok(f) => (f, true),
+                Err(e) if write => return Err(e),
+                Err(_) => (open_beneath(base, &path, OFlag::O_RDONLY)?, false),
+            }
+        } else {
+            (open_beneath(base, &path, OFlag::O_RDONLY)?, false)
+        };
+        let file = Arc::new(File::from(file));
+        let mut m = lock(&self.fds);
+        if m.len() >= MAX_FDS {
+            m.clear();
+        }
+        m.insert(
+            ino,
+            IoFd {
+                file: file.clone(),
+                write: w,
+                layer,
+            },
+        );
+        Ok(file)
+    }
+
+    /// Keeps a file usable by inode after its last name goes (called
+    /// before the name is removed).
+    fn pin_if_last(&self, ino: u64) {
+        let last = {
+            let t = self.table();
+            t.nodes
+                .get(&ino)
+                .is_some_and(|n| n.kind == Kind::File && n.names.len() == 1)
+        };
+        if last {
+            if let Ok(f) = self.io_fd(ino, false) {
+                lock(&self.pinned).insert(ino, f);
+            }
+        }
+    }
+
+    /// A directory's listing for reading at `offset`: from an opendir
+    /// handle, else built at offset 0 and kept until the end is read.
+    fn listing(&self, ino: u64, fh: u64, offset: u64) -> Res<Arc<DirHandle>> {
+        if fh != 0 {
+            return self.dir_handle(fh);
+        }
+        if offset != 0 {
+            if let Some(d) = lock(&self.listings).get(&ino) {
+                return Ok(d.clone());
+            }
+        }
+        let mut entries = vec![
+            (OsString::from("."), Kind::Dir),
+            (OsString::from(".."), Kind::Dir),
+        ];
+        entries.extend(self.list(ino)?);
+        let d = Arc::new(DirHandle { entries });
+        let mut m = lock(&self.listings);
+        if m.len() >= 1024 {
+            m.clear();
+        }
+        m.insert(ino, d.clone());
+        Ok(d)
+    }
+
+    fn listing_done(&self, ino: u64, fh: u64) {
+        if fh == 0 {
+            lock(&self.listings).remove(&ino);
+        }
+    }
+
     // ---------------------------------------------------------------
     // Creation and removal (called with `mutate` held)
 
@@ -1168,6 +1290,7 @@ impl Overlay {
         }
         let lower = self.lower_has(parent, name)?;
         let dir = self.upper_dir(parent)?;
+        self.pin_if_last(ino);
         if layer == UPPER {
             if kind == Kind::Dir {
                 clear_whiteouts(&dir, name)?;
@@ -1249,6 +1372,9 @@ impl Overlay {
                         .map_err(nerr)?;
                 }
             }
+        }
+        if let Some(t) = target {
+            self.pin_if_last(t);
         }
         nix::fcntl::renameat(Some(sdir.as_raw_fd()), name, Some(ddir.as_raw_fd()), nn)
             .map_err(nerr)?;
@@ -1617,6 +1743,10 @@ fn copy_data(from: &File, to: &File, _size: u64) -> Res<()> {
     io::copy(&mut r, &mut w).map(drop).map_err(ioerr)
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn err(e: i32) -> Errno {
     Errno::from_i32(e)
 }
@@ -1636,6 +1766,11 @@ impl fuser::Filesystem for Overlay {
         for w in want {
             let _ = config.add_capabilities(w);
         }
+        // Zero-message open/opendir: the kernel keeps file and directory
+        // caches, and sends neither OPEN nor RELEASE (files are read and
+        // written by inode).
+        self.no_open = config.add_capabilities(F::FUSE_NO_OPEN_SUPPORT).is_ok();
+        self.no_opendir = config.add_capabilities(F::FUSE_NO_OPENDIR_SUPPORT).is_ok();
         let _ = config.set_max_write(MAX_IO);
         let _ = config.set_max_readahead(MAX_IO);
         let _ = config.set_max_background(64);
@@ -1655,10 +1790,19 @@ impl fuser::Filesystem for Overlay {
         }
     }
 
+    fn forget(&self, _req: &Request, ino: INodeNo, _nlookup: u64) {
+        // Nodes stay (stable inode numbers); descriptors go.
+        lock(&self.pinned).remove(&ino.0);
+        lock(&self.fds).remove(&ino.0);
+    }
+
     fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
         let r = self.attr(ino.0).or_else(|e| {
             // An open file whose names are gone.
-            let f = fh.and_then(|h| self.file_handle(h.0).ok()).ok_or(e)?;
+            let f = fh
+                .and_then(|h| self.file_handle(h.0).ok())
+                .or_else(|| lock(&self.pinned).get(&ino.0).cloned())
+                .ok_or(e)?;
             let st = nix::sys::stat::fstat(f.as_raw_fd()).map_err(nerr)?;
             Ok(self.make_attr(ino.0, f.as_fd(), &st, false))
         });
@@ -1815,6 +1959,10 @@ impl fuser::Filesystem for Overlay {
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: fuser::OpenFlags, reply: ReplyOpen) {
+        if self.no_open {
+            // Copy-up happens at the first write or truncation.
+            return reply.error(err(libc::ENOSYS));
+        }
         match self.do_open(ino.0, flags.0) {
             Ok((fh, _lower)) => reply.opened(FileHandle(fh), FopenFlags::FOPEN_KEEP_CACHE),
             Err(e) => reply.error(err(e)),
@@ -1824,7 +1972,7 @@ impl fuser::Filesystem for Overlay {
     fn read(
         &self,
         _req: &Request,
-        _ino: INodeNo,
+        ino: INodeNo,
         fh: FileHandle,
         offset: u64,
         size: u32,
@@ -1832,7 +1980,11 @@ impl fuser::Filesystem for Overlay {
         _lock: Option<fuser::LockOwner>,
         reply: ReplyData,
     ) {
-        let r = self.file_handle(fh.0).and_then(|f| {
+        let f = match self.file_handle(fh.0) {
+            Ok(f) => Ok(f),
+            Err(_) => self.io_fd(ino.0, false),
+        };
+        let r = f.and_then(|f| {
             let mut buf = vec![0u8; size.min(MAX_IO) as usize];
             let mut got = 0;
             while got < buf.len() {
@@ -1855,7 +2007,7 @@ impl fuser::Filesystem for Overlay {
     fn write(
         &self,
         _req: &Request,
-        _ino: INodeNo,
+        ino: INodeNo,
         fh: FileHandle,
         offset: u64,
         data: &[u8],
@@ -1864,10 +2016,11 @@ impl fuser::Filesystem for Overlay {
         _lock: Option<fuser::LockOwner>,
         reply: ReplyWrite,
     ) {
-        match self
-            .file_handle(fh.0)
-            .and_then(|f| f.write_all_at(data, offset).map_err(ioerr))
-        {
+        let f = match self.file_handle(fh.0) {
+            Ok(f) => Ok(f),
+            Err(_) => self.io_fd(ino.0, true),
+        };
+        match f.and_then(|f| f.write_all_at(data, offset).map_err(ioerr)) {
             Ok(()) => reply.written(data.len() as u32),
             Err(e) => reply.error(err(e)),
         }
@@ -1881,7 +2034,8 @@ impl fuser::Filesystem for Overlay {
         _lock: fuser::LockOwner,
         reply: ReplyEmpty,
     ) {
-        reply.ok();
+        // Nothing to flush: the kernel stops sending FLUSH.
+        reply.error(err(libc::ENOSYS));
     }
 
     fn release(
@@ -1904,12 +2058,16 @@ impl fuser::Filesystem for Overlay {
     fn fsync(
         &self,
         _req: &Request,
-        _ino: INodeNo,
+        ino: INodeNo,
         fh: FileHandle,
         datasync: bool,
         reply: ReplyEmpty,
     ) {
-        let r = self.file_handle(fh.0).and_then(|f| {
+        let f = match self.file_handle(fh.0) {
+            Ok(f) => Ok(f),
+            Err(_) => self.io_fd(ino.0, false),
+        };
+        let r = f.and_then(|f| {
             if datasync {
                 f.sync_data()
             } else {
@@ -1924,6 +2082,9 @@ impl fuser::Filesystem for Overlay {
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: fuser::OpenFlags, reply: ReplyOpen) {
+        if self.no_opendir {
+            return reply.error(err(libc::ENOSYS));
+        }
         match self.opendir(ino.0) {
             Ok(fh) => reply.opened(
                 FileHandle(fh),
@@ -1941,10 +2102,11 @@ impl fuser::Filesystem for Overlay {
         offset: u64,
         mut reply: ReplyDirectory,
     ) {
-        let d = match self.dir_handle(fh.0) {
+        let d = match self.listing(ino.0, fh.0, offset) {
             Ok(d) => d,
             Err(e) => return reply.error(err(e)),
         };
+        let mut full = false;
         for (i, (name, k)) in d.entries.iter().enumerate().skip(offset as usize) {
             let ft = match k {
                 Kind::Dir => FileType::Directory,
@@ -1962,8 +2124,12 @@ impl fuser::Filesystem for Overlay {
                     .unwrap_or(u64::MAX)
             };
             if reply.add(INodeNo(child), (i + 1) as u64, ft, name) {
+                full = true;
                 break;
             }
+        }
+        if !full {
+            self.listing_done(ino.0, fh.0);
         }
         reply.ok();
     }
@@ -1976,10 +2142,11 @@ impl fuser::Filesystem for Overlay {
         offset: u64,
         mut reply: ReplyDirectoryPlus,
     ) {
-        let d = match self.dir_handle(fh.0) {
+        let d = match self.listing(ino.0, fh.0, offset) {
             Ok(d) => d,
             Err(e) => return reply.error(err(e)),
         };
+        let mut full = false;
         for (i, (name, _)) in d.entries.iter().enumerate().skip(offset as usize) {
             let a = if i < 2 {
                 self.attr(ino.0)
@@ -1988,8 +2155,12 @@ impl fuser::Filesystem for Overlay {
             };
             let Ok(a) = a else { continue };
             if reply.add(a.ino, (i + 1) as u64, name, &TTL, &a, Generation(0)) {
+                full = true;
                 break;
             }
+        }
+        if !full {
+            self.listing_done(ino.0, fh.0);
         }
         reply.ok();
     }
@@ -2114,14 +2285,18 @@ impl fuser::Filesystem for Overlay {
     fn fallocate(
         &self,
         _req: &Request,
-        _ino: INodeNo,
+        ino: INodeNo,
         fh: FileHandle,
         offset: u64,
         length: u64,
         mode: i32,
         reply: ReplyEmpty,
     ) {
-        let r = self.file_handle(fh.0).and_then(|f| {
+        let f = match self.file_handle(fh.0) {
+            Ok(f) => Ok(f),
+            Err(_) => self.io_fd(ino.0, true),
+        };
+        let r = f.and_then(|f| {
             nix::fcntl::fallocate(
                 f.as_raw_fd(),
                 nix::fcntl::FallocateFlags::from_bits_truncate(mode),
