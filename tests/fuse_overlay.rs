@@ -507,3 +507,43 @@ echo unmounted
         "the daemon {pid} outlived the process it watched"
     );
 }
+
+/// The monitor's way (`fuseovl::spawn` with `Join::Pid`): the daemon runs
+/// outside the container's namespaces, joins its user and mount namespace
+/// to mount, stays invisible to the host's mount table, and ends when the
+/// process it joined ends.
+#[test]
+fn daemon_joins_a_process_namespaces_and_ends_with_it() {
+    let Some((env, _)) = setup(Mode::Any) else {
+        return;
+    };
+    let base = env.dir.join("layers");
+    fs::create_dir_all(&base).unwrap();
+    let (l1, l2) = build_lowers(&env, &base);
+    let b = env.dir.join("fuse");
+    for d in ["u", "w", "m"] {
+        env.mkdir_owned(&b.join(d), 0o755);
+    }
+    let script = format!(
+        r#"set -e
+unshare -Urm sleep 60 & S=$!
+until [ "$(readlink /proc/$S/exe)" = "$(readlink -f "$(command -v sleep)")" ]; do sleep 0.02; done
+D=$({bin} fuse-overlay --join-pid $S --lower {l1} --lower {l2} --upper {b}/u --work {b}/w {b}/m)
+nsenter -U -m -t $S --preserve-credentials cat {b}/m/d/c
+[ -z "$(ls -A {b}/m)" ] && echo invisible-outside
+kill $S; wait $S || true
+until ! grep -q '^State:[[:space:]]*[RSD]' /proc/$D/status 2>/dev/null; do sleep 0.05; done
+echo daemon-ended
+"#,
+        bin = env.bin.display(),
+        l1 = l1.display(),
+        l2 = l2.display(),
+        b = b.display(),
+    );
+    let out = env.host("sh", ["-c", &script]).run();
+    assert_eq!(
+        out.lines(),
+        ["three", "invisible-outside", "daemon-ended"],
+        "{out}"
+    );
+}

@@ -262,6 +262,10 @@ pub fn main(args: &[OsString]) -> i32 {
             cfg_args.push("--watch-pid".into());
             cfg_args.push(p.to_string().into());
         }
+        if let Some(p) = a.join_pid {
+            cfg_args.push("--join-pid".into());
+            cfg_args.push(p.to_string().into());
+        }
         let mut cmd = Command::new("/proc/self/exe");
         cmd.arg(SUBCOMMAND)
             .args(cfg_args)
