@@ -461,6 +461,7 @@ fn killed_daemon_makes_accesses_fail_and_a_watching_daemon_ends_with_its_process
 pid=$({bin} fuse-overlay --lower {l1} --lower {l2} --upper {b}/u --work {b}/w {b}/m)
 cat {b}/m/d/a
 {t} stat {b}/m/d/a
+awk '/^(NoNewPrivs|Seccomp):/ {{print $1 $2}}' /proc/$pid/status
 kill -9 $pid
 while kill -0 $pid 2>/dev/null; do sleep 0.05; done
 cat {b}/m/d/c 2>/dev/null && echo read-ok || echo read-failed
@@ -482,7 +483,15 @@ echo unmounted
     let lines = out.lines();
     assert_eq!(
         lines,
-        ["one", "OK", "read-failed", "ENOTCONN", "unmounted"],
+        [
+            "one",
+            "OK",
+            "NoNewPrivs:1",
+            "Seccomp:2",
+            "read-failed",
+            "ENOTCONN",
+            "unmounted"
+        ],
         "{out}"
     );
 

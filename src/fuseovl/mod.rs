@@ -13,6 +13,7 @@
 //! devices, `user.overlay.opaque=y`), so the code that reads an upper for
 //! `diff`/`commit` is the same for both drivers.
 
+mod confine;
 mod fs;
 
 use std::ffi::OsString;
@@ -383,6 +384,10 @@ fn serve(a: Args) -> io::Result<()> {
                 })?;
         }
         let session = fuser::Session::from_fd(ovl, fd, fuser::SessionACL::All, config)?;
+        // Mounted and initialised: from here on the daemon only serves.
+        for note in confine::confine(&a.cfg)? {
+            eprintln!("coracle fuse-overlay: {note}");
+        }
         session.run()
     })();
     if let Err(e) = &r {
