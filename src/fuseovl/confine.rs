@@ -111,6 +111,7 @@ fn seccomp() -> Result<(), String> {
     ];
     let mut map = BTreeMap::new();
     for nr in denied {
+        #[allow(clippy::unnecessary_cast)] // c_long is i64 only on 64-bit targets
         map.insert(*nr as i64, Vec::new());
     }
     let filter = seccompiler::SeccompFilter::new(
