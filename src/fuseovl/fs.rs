@@ -389,19 +389,36 @@ impl Overlay {
                 }
             }
         }
-        let mut found: Option<(usize, FileStat, Vec<usize>)> = None;
-        for &l in dir_layers {
-            let dfd = match open_beneath(
+        let dfds = self.dir_fds(dir_path, dir_layers)?;
+        self.probe_fds(&dfds, name)
+    }
+
+    /// The directory at `dir_path` in each of `layers` that has it.
+    fn dir_fds(&self, dir_path: &Path, layers: &[usize]) -> Res<Vec<(usize, OwnedFd)>> {
+        let mut v = Vec::with_capacity(layers.len());
+        for &l in layers {
+            match open_beneath(
                 self.layers[l].as_fd(),
                 dir_path,
                 OFlag::O_PATH | OFlag::O_DIRECTORY,
             ) {
-                Ok(d) => d,
-                Err(libc::ENOENT) | Err(libc::ENOTDIR) | Err(libc::ELOOP) | Err(libc::EXDEV) => {
-                    continue
-                }
+                Ok(d) => v.push((l, d)),
+                Err(libc::ENOENT) | Err(libc::ENOTDIR) | Err(libc::ELOOP) | Err(libc::EXDEV) => {}
                 Err(e) => return Err(e),
-            };
+            }
+        }
+        Ok(v)
+    }
+
+    /// [`Self::probe`] with the directory's layers already open.
+    fn probe_fds(
+        &self,
+        dfds: &[(usize, OwnedFd)],
+        name: &OsStr,
+    ) -> Res<Option<(usize, FileStat, Vec<usize>)>> {
+        let mut found: Option<(usize, FileStat, Vec<usize>)> = None;
+        for (l, dfd) in dfds {
+            let l = *l;
             let st = lstat_at(dfd.as_fd(), name)?;
             match st {
                 Some(st) if is_whiteout_dev(&st) => break,
@@ -482,9 +499,21 @@ impl Overlay {
         let (l, st, merged) = self
             .probe(&path, &Self::layers_of(layer, &lowers), name)?
             .ok_or(libc::ENOENT)?;
+        Ok(self.insert_probed(parent, name, l, &st, merged))
+    }
+
+    /// Registers what a probe found (or the node it already is).
+    fn insert_probed(
+        &self,
+        parent: u64,
+        name: &OsStr,
+        l: usize,
+        st: &FileStat,
+        merged: Vec<usize>,
+    ) -> u64 {
         let mut t = self.table_mut();
         if let Some(&ino) = t.children.get(&(parent, name.to_os_string())) {
-            return Ok(ino);
+            return ino;
         }
         let k = kind_of(st.st_mode);
         let key = (l, st.st_dev, st.st_ino);
@@ -494,7 +523,7 @@ impl Overlay {
                     if n.layer == l {
                         n.names.push((parent, name.to_os_string()));
                         t.children.insert((parent, name.to_os_string()), ino);
-                        return Ok(ino);
+                        return ino;
                     }
                 }
             }
@@ -514,7 +543,7 @@ impl Overlay {
         if k != Kind::Dir && st.st_nlink > 1 {
             t.links.insert(key, ino);
         }
-        Ok(ino)
+        ino
     }
 
     /// Opens a node's topmost object as O_PATH.
@@ -538,6 +567,25 @@ impl Overlay {
         get_xattr(fd, OVERRIDE_XATTR)
             .and_then(|v| parse_override(&v))
             .unwrap_or(plain)
+    }
+
+    /// The attributes of `name` in an open directory, from its stat.
+    fn attr_at(
+        &self,
+        ino: u64,
+        dfd: BorrowedFd<'_>,
+        name: &OsStr,
+        st: &FileStat,
+        merged: bool,
+    ) -> FileAttr {
+        let xa = if self.emulate && st.st_mode & libc::S_IFMT != libc::S_IFLNK {
+            let mut p = fd_path(dfd);
+            p.push(name);
+            xattr::get(&p, OVERRIDE_XATTR).ok().flatten()
+        } else {
+            None
+        };
+        self.attr_with(ino, st, xa, merged)
     }
 
     /// The owner as the kernel can show it in this namespace.
@@ -570,7 +618,23 @@ impl Overlay {
     }
 
     fn make_attr(&self, ino: u64, fd: BorrowedFd<'_>, st: &FileStat, merged: bool) -> FileAttr {
-        let o = self.shown(self.owner_of(fd, st));
+        let xa = if self.emulate && st.st_mode & libc::S_IFMT != libc::S_IFLNK {
+            get_xattr(fd, OVERRIDE_XATTR)
+        } else {
+            None
+        };
+        self.attr_with(ino, st, xa, merged)
+    }
+
+    fn attr_with(&self, ino: u64, st: &FileStat, xa: Option<Vec<u8>>, merged: bool) -> FileAttr {
+        let plain = Owner {
+            uid: st.st_uid,
+            gid: st.st_gid,
+            mode: st.st_mode & 0o7777,
+            rdev: None,
+            kind_override: None,
+        };
+        let o = self.shown(xa.and_then(|v| parse_override(&v)).unwrap_or(plain));
         let mut fmt = st.st_mode & libc::S_IFMT;
         let mut rdev = st.st_rdev;
         if let Some(k) = o.kind_override {
@@ -596,6 +660,44 @@ impl Overlay {
             blksize: st.st_blksize as u32,
             flags: 0,
         }
+    }
+
+    /// Lookup and attributes of a directory entry with the directory's
+    /// layers open (readdirplus).
+    fn entry_attr(&self, parent: u64, name: &OsStr, dfds: &[(usize, OwnedFd)]) -> Res<FileAttr> {
+        let known = self
+            .table()
+            .children
+            .get(&(parent, name.to_os_string()))
+            .copied();
+        if let Some(c) = known {
+            let (layer, kind, merged) = {
+                let t = self.table();
+                let n = t.nodes.get(&c).ok_or(libc::ESTALE)?;
+                (n.layer, n.kind, !n.lowers.is_empty())
+            };
+            if let Some((_, dfd)) = dfds.iter().find(|(l, _)| *l == layer) {
+                if let Some(st) = lstat_at(dfd.as_fd(), name)? {
+                    return Ok(self.attr_at(
+                        c,
+                        dfd.as_fd(),
+                        name,
+                        &st,
+                        kind == Kind::Dir && merged,
+                    ));
+                }
+            }
+            return self.attr(c);
+        }
+        let (l, st, merged) = self.probe_fds(dfds, name)?.ok_or(libc::ENOENT)?;
+        let is_merged_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR && !merged.is_empty();
+        let c = self.insert_probed(parent, name, l, &st, merged);
+        let dfd = dfds
+            .iter()
+            .find(|(x, _)| *x == l)
+            .map(|(_, d)| d)
+            .ok_or(libc::EIO)?;
+        Ok(self.attr_at(c, dfd.as_fd(), name, &st, is_merged_dir))
     }
 
     // ---------------------------------------------------------------
@@ -2147,11 +2249,18 @@ impl fuser::Filesystem for Overlay {
             Err(e) => return reply.error(err(e)),
         };
         let mut full = false;
+        // The directory's layers are opened once for the whole batch.
+        let dfds = self
+            .node_info(ino.0)
+            .and_then(|(path, _, layer, lowers)| {
+                self.dir_fds(&path, &Self::layers_of(layer, &lowers))
+            })
+            .unwrap_or_default();
         for (i, (name, _)) in d.entries.iter().enumerate().skip(offset as usize) {
             let a = if i < 2 {
                 self.attr(ino.0)
             } else {
-                self.lookup_node(ino.0, name).and_then(|c| self.attr(c))
+                self.entry_attr(ino.0, name, &dfds)
             };
             let Ok(a) = a else { continue };
             if reply.add(a.ino, (i + 1) as u64, name, &TTL, &a, Generation(0)) {
