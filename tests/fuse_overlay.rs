@@ -556,3 +556,31 @@ echo daemon-ended
         "{out}"
     );
 }
+
+/// Regression: reading more files than the descriptor limit through the
+/// mount failed with EMFILE once the daemon's descriptor cache filled up.
+#[test]
+fn reading_more_files_than_the_descriptor_limit_works() {
+    let Some((env, _)) = setup(Mode::Any) else {
+        return;
+    };
+    let l = env.dir.join("lower");
+    for i in 0..3000 {
+        write(&l.join(format!("d{}/f{i}", i % 10)), &format!("{i}\n"));
+    }
+    env.chown_tree(&l);
+    let b = env.dir.join("fuse");
+    for d in ["u", "w", "m"] {
+        env.mkdir_owned(&b.join(d), 0o755);
+    }
+    let script = format!(
+        "set -e\nulimit -n 1024\n{bin} fuse-overlay --lower {l} --upper {b}/u --work {b}/w --watch-pid $$ {b}/m >/dev/null\nfind {b}/m -type f -print0 | xargs -0 cat | wc -l\n",
+        bin = env.bin.display(),
+        l = l.display(),
+        b = b.display(),
+    );
+    let out = env
+        .host("unshare", unshare_args(&env, false, &script))
+        .run();
+    assert_eq!(out.ok().trim(), "3000", "{out}");
+}

@@ -134,6 +134,8 @@ pub struct Overlay {
     listings: Mutex<HashMap<u64, Arc<DirHandle>>>,
     no_open: bool,
     no_opendir: bool,
+    /// Cached I/O descriptors at most (a quarter of the descriptor limit).
+    max_fds: usize,
     next_fh: AtomicU64,
     tmp_seq: AtomicU64,
 }
@@ -302,6 +304,16 @@ impl Overlay {
             listings: Mutex::new(HashMap::new()),
             no_open: false,
             no_opendir: false,
+            max_fds: {
+                // The hard limit is ours to take.
+                use nix::sys::resource::{getrlimit, setrlimit, Resource};
+                let lim = match getrlimit(Resource::RLIMIT_NOFILE) {
+                    Ok((_, hard)) if setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() => hard,
+                    Ok((soft, _)) => soft,
+                    Err(_) => 1024,
+                };
+                ((lim / 4) as usize).clamp(64, MAX_FDS)
+            },
             next_fh: AtomicU64::new(1),
             tmp_seq: AtomicU64::new(0),
         };
@@ -1038,18 +1050,26 @@ impl Overlay {
             });
         }
         let base = self.layers[layer].as_fd();
+        let open = |flags: OFlag| match open_beneath(base, &path, flags) {
+            Err(libc::EMFILE) | Err(libc::ENFILE) => {
+                // Out of descriptors: let the cache go and try again.
+                lock(&self.fds).clear();
+                open_beneath(base, &path, flags)
+            }
+            r => r,
+        };
         let (file, w) = if layer == UPPER {
-            match open_beneath(base, &path, OFlag::O_RDWR) {
+            match open(OFlag::O_RDWR) {
                 Ok(f) => (f, true),
                 Err(e) if write => return Err(e),
-                Err(_) => (open_beneath(base, &path, OFlag::O_RDONLY)?, false),
+                Err(_) => (open(OFlag::O_RDONLY)?, false),
             }
         } else {
-            (open_beneath(base, &path, OFlag::O_RDONLY)?, false)
+            (open(OFlag::O_RDONLY)?, false)
         };
         let file = Arc::new(File::from(file));
         let mut m = lock(&self.fds);
-        if m.len() >= MAX_FDS {
+        if m.len() >= self.max_fds {
             m.clear();
         }
         m.insert(
