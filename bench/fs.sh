@@ -66,6 +66,8 @@ W=$1 CORACLE=$2 THREADS=$3
 now() { date +%s.%N; }
 t() { s=$(now); "$@" >/dev/null 2>&1 || { echo "FAILED on $fs: $*" >&2; exit 1; }; e=$(now); awk "BEGIN{print $e - $s}"; }
 readall() { find "$1" -type f -print0 | xargs -0 cat >/dev/null; }
+# A failed run must not leave a daemon holding our output open.
+trap 'umount "$W/m" 2>/dev/null || true' EXIT
 # Warm the lower tree's own caches once, for every overlay alike.
 find "$W/lower" >/dev/null; readall "$W/lower"
 for fs in kernel coracle fuse-overlayfs; do
@@ -73,7 +75,7 @@ for fs in kernel coracle fuse-overlayfs; do
     pid=
     case $fs in
     kernel) mount -t overlay overlay -o "userxattr,lowerdir=$W/lower,upperdir=$W/u,workdir=$W/w" "$W/m" ;;
-    coracle) pid=$("$CORACLE" fuse-overlay --threads "$THREADS" --lower "$W/lower" --upper "$W/u" --work "$W/w" "$W/m") ;;
+    coracle) pid=$("$CORACLE" fuse-overlay --watch-pid $$ --threads "$THREADS" --lower "$W/lower" --upper "$W/u" --work "$W/w" "$W/m") ;;
     fuse-overlayfs)
         fuse-overlayfs -o "lowerdir=$W/lower,upperdir=$W/u,workdir=$W/w" "$W/m"
         pid=$(pgrep -n -x fuse-overlayfs || true) ;;
