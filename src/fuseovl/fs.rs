@@ -2460,3 +2460,55 @@ fn empty_attr() -> FileAttr {
         flags: 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn override_stat_is_parsed_in_the_unpackers_format() {
+        let o = parse_override(b"1000:1011:0644:file").unwrap();
+        assert_eq!(
+            (o.uid, o.gid, o.mode, o.kind_override),
+            (1000, 1011, 0o644, Some(libc::S_IFREG))
+        );
+        let o = parse_override(b"0:0:0666:char-1-3").unwrap();
+        assert_eq!(o.kind_override, Some(libc::S_IFCHR));
+        assert_eq!(o.rdev, Some(nix::sys::stat::makedev(1, 3)));
+        // The older three-field form, and junk.
+        assert_eq!(parse_override(b"5:6:4755").unwrap().mode, 0o4755);
+        for bad in [
+            &b""[..],
+            b"x:1:0644",
+            b"1:2",
+            b"1:2:99z",
+            b"\xff\xfe",
+            b"1:2:0644:block-",
+        ] {
+            let r = parse_override(bad);
+            if bad == b"1:2:0644:block-" {
+                assert!(r.is_some_and(|o| o.rdev.is_none()));
+            } else {
+                assert!(r.is_none(), "{bad:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn type_words_round_trip() {
+        for (mode, rdev) in [
+            (libc::S_IFREG, 0),
+            (libc::S_IFDIR, 0),
+            (libc::S_IFIFO, 0),
+            (libc::S_IFCHR, nix::sys::stat::makedev(4, 64)),
+            (libc::S_IFBLK, nix::sys::stat::makedev(8, 1)),
+        ] {
+            let v = format!("1:2:0640:{}", type_word(mode, rdev));
+            let o = parse_override(v.as_bytes()).unwrap();
+            assert_eq!(o.kind_override, Some(mode), "{v}");
+            if rdev != 0 {
+                assert_eq!(o.rdev, Some(rdev), "{v}");
+            }
+        }
+    }
+}
