@@ -6,9 +6,10 @@
 pub mod cli;
 pub mod container;
 pub mod error;
+pub mod fuseovl;
 pub mod image;
-pub mod policy;
 pub mod net;
+pub mod policy;
 pub mod rootpath;
 pub mod runtime;
 pub mod sandbox;
@@ -82,6 +83,9 @@ pub fn run_cli() -> i32 {
         if let (3..=4, Some(id)) = (args.len(), args.get(2).and_then(|a| a.to_str())) {
             return container::health::check_main(id, in_start);
         }
+    }
+    if args.get(1).is_some_and(|a| a == fuseovl::SUBCOMMAND) {
+        return fuseovl::main(&args[2..]);
     }
     let cli = cli::parse();
     storage::set_flag(cli.storage_driver);

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use nix::unistd::Pid;
 
-pub mod net;
 pub mod mountapi;
+pub mod net;
 
 fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
     if ret < 0 {
