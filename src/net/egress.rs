@@ -129,7 +129,9 @@ fn ports(p: &str, rule: &str) -> anyhow::Result<Vec<(u16, u16)>> {
             }
         };
         if b < a {
-            bail!("invalid port range {part:?} in egress rule {rule:?}: the end is below the start");
+            bail!(
+                "invalid port range {part:?} in egress rule {rule:?}: the end is below the start"
+            );
         }
         list.push((a, b));
     }
@@ -240,10 +242,7 @@ pub fn parse(rule: &str) -> anyhow::Result<Vec<Rule>> {
 /// final deny-all. A policy whose default is allow adds nothing (its
 /// allow rules would change nothing). Host names are resolved now; IPv6
 /// destinations are left out (the private network is IPv4).
-pub fn with_policy(
-    cli: Vec<Rule>,
-    policy: &crate::policy::Policy,
-) -> anyhow::Result<Vec<Rule>> {
+pub fn with_policy(cli: Vec<Rule>, policy: &crate::policy::Policy) -> anyhow::Result<Vec<Rule>> {
     let mut out = cli;
     if !policy.egress_deny {
         return Ok(out);
@@ -261,7 +260,9 @@ pub fn with_policy(
                 match a.parse::<std::net::IpAddr>() {
                     Ok(std::net::IpAddr::V4(a)) => (
                         vec![a],
-                        p.parse().with_context(|| format!("policy {}: egress destination {to:?}", policy.name))?,
+                        p.parse().with_context(|| {
+                            format!("policy {}: egress destination {to:?}", policy.name)
+                        })?,
                         None,
                     ),
                     _ => continue,
@@ -331,8 +332,14 @@ mod tests {
         let ip = |s: &str| s.parse::<Ipv4Addr>().unwrap();
         assert!(allowed(&rules, ip("192.0.2.1"), Some((TCP, 80))));
         assert!(allowed(&rules, ip("192.0.2.1"), Some((UDP, 8050))));
-        assert!(!allowed(&rules, ip("192.0.2.9"), Some((TCP, 80))), "first match");
-        assert!(!allowed(&rules, ip("192.0.2.1"), Some((TCP, 22))), "allow-list");
+        assert!(
+            !allowed(&rules, ip("192.0.2.9"), Some((TCP, 80))),
+            "first match"
+        );
+        assert!(
+            !allowed(&rules, ip("192.0.2.1"), Some((TCP, 22))),
+            "allow-list"
+        );
         assert!(!allowed(&rules, ip("198.51.100.1"), Some((TCP, 80))));
         assert!(
             !allowed(&rules, ip("192.0.2.1"), None),
@@ -367,7 +374,10 @@ mod tests {
         let rules = vec![udp, net_tcp];
         let dns = super::super::DNS;
         assert!(allowed(&rules, dns, Some((UDP, 53))));
-        assert!(!allowed(&rules, dns, Some((TCP, 53))), "a udp rule allows no TCP");
+        assert!(
+            !allowed(&rules, dns, Some((TCP, 53))),
+            "a udp rule allows no TCP"
+        );
         let x: Ipv4Addr = "192.0.2.5".parse().unwrap();
         assert!(allowed(&rules, x, Some((TCP, 443))));
         assert!(!allowed(&rules, x, Some((UDP, 443))));
@@ -409,7 +419,10 @@ mod tests {
         assert_eq!(rules[0].to_string(), "deny=0.0.0.0/0 (policy strict)");
         let gw = super::super::GATEWAY;
         assert!(!allowed(&rules, gw, Some((TCP, 80))));
-        assert!(!allowed(&rules, super::super::DNS, Some((UDP, 53))), "no DNS");
+        assert!(
+            !allowed(&rules, super::super::DNS, Some((UDP, 53))),
+            "no DNS"
+        );
         // The flags override.
         let rules = with_policy(one_vec("allow=10.0.2.2:80"), &strict).unwrap();
         assert!(allowed(&rules, gw, Some((TCP, 80))));
@@ -425,7 +438,10 @@ mod tests {
         assert!(!allowed(&rules, gw, Some((TCP, 8081))));
         let ip = |s: &str| s.parse::<Ipv4Addr>().unwrap();
         assert!(allowed(&rules, ip("192.0.2.1"), None));
-        assert!(!allowed(&rules, ip("192.0.2.7"), Some((TCP, 1))), "the flag first");
+        assert!(
+            !allowed(&rules, ip("192.0.2.7"), Some((TCP, 1))),
+            "the flag first"
+        );
         assert!(!allowed(&rules, ip("198.51.100.1"), Some((TCP, 80))));
         // default = "allow": the policy adds nothing.
         let default = crate::policy::load("default").unwrap();
