@@ -479,3 +479,163 @@ fn publish_all_uses_the_images_exposed_ports() {
     )
     .is_some()));
 }
+
+/// A policy file readable by the test user.
+fn policy_file(env: &Env, name: &str, text: &str) -> std::path::PathBuf {
+    let p = env.dir.join(format!("{name}.toml"));
+    env.write_owned(&p, text);
+    p
+}
+
+#[test]
+fn policy_egress_rules_are_enforced() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let open = host_http_server("open\n");
+    let closed = host_http_server("closed\n");
+    let get = |port: u16| format!("wget -q -O - http://10.0.2.2:{port}/");
+    let nc = |port: u16| format!("nc -w 20 10.0.2.2 {port} </dev/null");
+    fn base(policy: &str) -> Vec<&str> {
+        vec![
+            "--add-host",
+            "host.containers.internal:host-gateway",
+            "--policy",
+            policy,
+        ]
+    }
+
+    // strict: nothing leaves; the connection is refused at once (a reset),
+    // counted, and the rule shown in inspect.
+    let mut opts = base("strict");
+    opts.extend(["--tmpfs", "/tmp", "--name", "s"]);
+    env.detached(
+        &opts,
+        &format!("{} 2>/tmp/err; echo done >/tmp/done; sleep 1000", nc(open)),
+    );
+    assert!(wait_until(|| env
+        .coracle(["exec", "s", "cat", "/tmp/done"])
+        .run()
+        .stdout
+        .contains("done")));
+    let err = env.coracle(["exec", "s", "cat", "/tmp/err"]).run();
+    assert!(err.ok().contains("refused"), "{err}");
+    assert_eq!(
+        env.inspect_field("s", "{{.NetworkSettings.EgressDenied}}"),
+        "1"
+    );
+    assert_eq!(
+        env.inspect_field("s", "{{json .HostConfig.Egress}}"),
+        "[\"deny=0.0.0.0/0 (policy strict)\"]"
+    );
+
+    // A policy extending strict with one address and port: that port
+    // answers, another stays refused.
+    let p = policy_file(
+        &env,
+        "one-port",
+        &format!("extends = \"strict\"\n[[egress.allow]]\nto = \"10.0.2.2\"\nports = [{open}]\n"),
+    );
+    let out = env.sh(&base(p.to_str().unwrap()), &get(open));
+    assert_eq!(out.ok(), "open\n", "{out}");
+    let out = env.sh(&base(p.to_str().unwrap()), &nc(closed));
+    assert!(out.stderr.contains("refused"), "{out}");
+
+    // A UDP-only rule does not let TCP through; a TCP one does.
+    for (proto, works) in [("udp", false), ("tcp", true)] {
+        let p = policy_file(
+            &env,
+            proto,
+            &format!(
+                "extends = \"strict\"\n[[egress.allow]]\nto = \"10.0.2.2\"\nports = [{open}]\nprotocol = \"{proto}\"\n"
+            ),
+        );
+        let out = env.sh(&base(p.to_str().unwrap()), &get(open));
+        if works {
+            assert_eq!(out.ok(), "open\n", "{out}");
+        } else {
+            assert!(!out.stdout.contains("open"), "{proto}: {out}");
+            assert!(out.stderr.contains("refused"), "{proto}: {out}");
+        }
+    }
+
+    // A host name, resolved on the host: localhost is the host's loopback,
+    // which the container reaches at the gateway.
+    let p = policy_file(
+        &env,
+        "named",
+        &format!("extends = \"strict\"\n[[egress.allow]]\nto = \"localhost\"\nports = [{open}]\n"),
+    );
+    let out = env.sh(&base(p.to_str().unwrap()), &get(open));
+    assert_eq!(out.ok(), "open\n", "{out}");
+    let out = env.sh(&base(p.to_str().unwrap()), &nc(closed));
+    assert!(out.stderr.contains("refused"), "{out}");
+    // The same with --egress host=NAME.
+    let rule = format!("host=localhost:{open}/tcp");
+    let mut opts = base("strict");
+    opts.extend(["--egress", &rule]);
+    let out = env.sh(&opts, &get(open));
+    assert_eq!(out.ok(), "open\n", "{out}");
+    let out = env.sh(&opts, &nc(closed));
+    assert!(out.stderr.contains("refused"), "{out}");
+    let out = env.sh(&["--egress", "host=no-such-host.invalid"], "true");
+    out.expect_code(125);
+    assert!(out.stderr.contains("no-such-host.invalid"), "{out}");
+
+    // --egress comes first: it overrides the policy both ways.
+    let allow = format!("allow=10.0.2.2:{closed}");
+    let mut opts = base("strict");
+    opts.extend(["--egress", &allow]);
+    let out = env.sh(&opts, &get(closed));
+    assert_eq!(out.ok(), "closed\n", "{out}");
+    let deny = format!("deny=10.0.2.2:{open}");
+    let mut opts = base(p.to_str().unwrap());
+    opts.extend(["--egress", &deny, "--tmpfs", "/tmp", "--name", "o"]);
+    env.detached(&opts, "sleep 1000");
+    let out = env.coracle(["exec", "o", "sh", "-c", &nc(open)]).run();
+    assert!(out.stderr.contains("refused"), "{out}");
+    let rules: Vec<String> =
+        serde_json::from_str(&env.inspect_field("o", "{{json .HostConfig.Egress}}")).unwrap();
+    assert_eq!(
+        rules,
+        [
+            format!("deny=10.0.2.2/32:{open}"),
+            format!("allow=10.0.2.2/32:{open} (host localhost, policy named)"),
+            "deny=0.0.0.0/0 (policy named)".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn the_resolver_is_reachable_under_an_allow_list_only_when_allowed() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let port = test_resolver();
+    let dns = format!("127.0.0.1:{port}");
+    let look = "nslookup -type=a some.name.test";
+    // Without an allow-list the resolver answers, under strict too when
+    // the policy or the flags allow it.
+    let out = env.sh(&["--dns", &dns], look);
+    assert!(out.ok().contains("192.0.2.77"), "{out}");
+    let out = env.sh(
+        &[
+            "--dns",
+            &dns,
+            "--policy",
+            "strict",
+            "--egress",
+            "allow=10.0.2.3:53/udp",
+        ],
+        look,
+    );
+    assert!(out.ok().contains("192.0.2.77"), "{out}");
+    // strict alone: the forwarder is a way out, and closed.
+    let out = env.sh(&["--dns", &dns, "--policy", "strict"], look);
+    assert!(!out.stdout.contains("192.0.2.77"), "{out}");
+    // An allow-list from the flag closes it too.
+    let out = env.sh(&["--dns", &dns, "--egress", "allow=192.0.2.0/24"], look);
+    assert!(!out.stdout.contains("192.0.2.77"), "{out}");
+}

@@ -184,8 +184,11 @@ pub struct RunArgs {
     #[arg(long = "dns", value_name = "IP[:PORT]")]
     pub dns: Vec<String>,
 
-    /// Egress rule of the private network, in order, first match wins: allow=CIDR[:PORTS] or deny=CIDR[:PORTS] (PORTS: 80, 8000-8100, comma lists); with any allow rule the rest is denied
-    #[arg(long = "egress", value_name = "allow|deny=CIDR[:PORTS]")]
+    /// Egress rule of the private network, in order, first match wins, before the policy's: allow=CIDR[:PORTS][/tcp|/udp], deny=CIDR[:PORTS][/tcp|/udp] or host=NAME[:PORTS][/tcp|/udp] (allow NAME's IPv4 addresses, resolved on the host when the container is created; a loopback result is the host, 10.0.2.2) (PORTS: 80, 8000-8100, comma lists); with any allow rule the rest is denied, the resolver 10.0.2.3 too unless allowed (allow=10.0.2.3:53/udp)
+    #[arg(
+        long = "egress",
+        value_name = "allow|deny=CIDR[:PORTS][/PROTO]|host=NAME"
+    )]
     pub egress: Vec<String>,
 
     /// Add a line to /etc/hosts: NAME:IP; NAME:host-gateway is the host (on the private network it also opens the host's loopback to the container)

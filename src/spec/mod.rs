@@ -410,7 +410,8 @@ pub fn resolve(
         (None, NetworkArg::Host) => host.hostname.clone(),
         (None, NetworkArg::None | NetworkArg::Private) => id[..12].to_string(),
     };
-    let net = network_config(args, src, host, state_dir)?;
+    let policy = crate::policy::load(&args.policy)?;
+    let net = network_config(args, src, host, state_dir, &policy)?;
     let extra_hosts = extra_hosts(args)?;
     let mut files = generated_files(args.network.mode, host, &hostname, &extra_hosts);
     if args.network.mode != NetworkArg::Private && !args.dns.is_empty() {
@@ -473,7 +474,6 @@ pub fn resolve(
 
     // Security: the policy, with the flags over it.
     let (planned_mounts, volumes) = user_mounts(args, src)?;
-    let policy = crate::policy::load(&args.policy)?;
     let security = crate::policy::apply::resolve(
         &policy,
         &crate::policy::apply::Flags {
@@ -789,12 +789,14 @@ fn user_mounts(
     Ok((out, volumes))
 }
 
-/// The private network's plan: options, published ports, resolvers.
+/// The private network's plan: options, published ports, resolvers, and
+/// the egress rules: `--egress` first, then `policy`'s.
 fn network_config(
     args: &RunArgs,
     src: &Source,
     host: &HostFacts,
     state_dir: &Path,
+    policy: &crate::policy::Policy,
 ) -> anyhow::Result<Option<crate::net::NetConfig>> {
     use crate::net::{ports, NetConfig};
     let mut maps = Vec::new();
@@ -811,11 +813,10 @@ fn network_config(
         .iter()
         .map(|d| crate::net::parse_dns(d))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let egress = args
-        .egress
-        .iter()
-        .map(|r| crate::net::egress::parse(r))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut egress = Vec::new();
+    for r in &args.egress {
+        egress.extend(crate::net::egress::parse(r)?);
+    }
     if args.network.mode != NetworkArg::Private {
         if !egress.is_empty() {
             bail!("egress rules (--egress) need the private network, which enforces them");
@@ -851,7 +852,7 @@ fn network_config(
         cfg.allow_host_loopback = true;
     }
     cfg.ports_file = Some(state_dir.join(crate::net::PORTS_FILE));
-    cfg.egress = egress;
+    cfg.egress = crate::net::egress::with_policy(egress, policy)?;
     if !cfg.egress.is_empty() {
         cfg.denied_file = Some(state_dir.join(crate::net::DENIED_FILE));
     }

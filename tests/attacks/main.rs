@@ -25,9 +25,7 @@
 //! | AF_ALG (CVE-2017-17806 class), AF_VSOCK sockets | tests/seccomp.rs |
 //! | `strict`: writes outside volumes and tmpfs | tests/policy.rs, `strict_writes_only_to_volumes_and_tmpfs` |
 //! | `strict`: TCP bind to a port not allowed | tests/policy.rs, `strict_denies_tcp_bind_unless_the_port_is_allowed` |
-//!
-//! Not here yet: egress to an address a `strict` policy does not allow
-//! (needs coracle's own network stack, built separately).
+//! | `strict`: egress to an address not allowed | here, `strict_egress_to_an_address_not_allowed_is_refused`; tests/network.rs, `policy_egress_rules_are_enforced` |
 //!
 //! tests/seccomp.rs runs its probe (tests/seccomp/probe.c) for the
 //! system-call attacks; the attacks below that need a system call busybox
@@ -626,4 +624,55 @@ fn i386_entry_is_killed() {
         // A kernel without ia32 emulation has no such entry at all.
         assert_eq!(out.code(), 128 + libc::SIGSEGV, "{out}");
     }
+}
+
+/// `strict`: code in the container calling home — a TCP connection to
+/// an address the policy does not allow (the host's loopback, reachable
+/// through the gateway) — is refused at once by coracle's network stack
+/// and counted (UDP and the resolver: tests/network.rs). The allowed
+/// version: a policy extending strict that lists the address and port
+/// gets through.
+#[test]
+fn strict_egress_to_an_address_not_allowed_is_refused() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let _ = std::io::Write::write_all(&mut s, b"home\n");
+        }
+    });
+    let gw = "host.containers.internal:host-gateway";
+    let call_home = format!("nc -w 10 10.0.2.2 {port} </dev/null 2>&1; echo end");
+    let out = env.sh(&["--add-host", gw, "--policy", "strict"], &call_home);
+    let o = out.ok();
+    assert!(!o.contains("home"), "{out}");
+    assert!(o.contains("refused"), "{out}");
+    // Counted.
+    env.detached(
+        &["--add-host", gw, "--policy", "strict", "--name", "home"],
+        &format!("{call_home}; sleep 1000"),
+    );
+    assert!(
+        wait_until(|| env.inspect_field("home", "{{.NetworkSettings.EgressDenied}}") == "1"),
+        "{}",
+        env.coracle(["logs", "home"]).run()
+    );
+    // Allowed: the same call under a policy listing it.
+    let p = env.dir.join("home.toml");
+    env.write_owned(
+        &p,
+        format!(
+            "extends = \"strict\"\n[[egress.allow]]\nto = \"10.0.2.2\"\nports = [{port}]\nprotocol = \"tcp\"\n"
+        ),
+    );
+    let out = env.sh(
+        &["--add-host", gw, "--policy", p.to_str().unwrap()],
+        &call_home,
+    );
+    assert!(out.ok().contains("home\n"), "{out}");
 }
