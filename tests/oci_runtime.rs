@@ -798,6 +798,43 @@ fn hostname_domainname_and_sysctl_are_set() {
     assert_eq!(lines[3].split_whitespace().collect::<Vec<_>>(), ["0", "0"]);
 }
 
+/// config-linux.md Namespaces (`time`) and "Offset for Time Namespace":
+/// the container's monotonic and boottime clocks run at the offsets
+/// given, in a time namespace of its own; offsets without a new time
+/// namespace, and clocks that cannot be offset, are errors.
+#[test]
+fn a_time_namespace_offsets_the_clocks() {
+    let Some(rt) = Rt::new(Mode::Any) else { return };
+    let mut c = rt.sh_config("cut -d. -f1 /proc/uptime; readlink /proc/self/ns/time");
+    c["linux"]["namespaces"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "time"}));
+    c["linux"]["timeOffsets"] = json!({"boottime": {"secs": 864000, "nanosecs": 0}});
+    let out = rt.run_to_end("tns", &c);
+    let lines: Vec<&str> = out.lines().map(|l| l.trim()).collect();
+    let uptime: u64 = lines[0].parse().unwrap_or_else(|_| panic!("{out}"));
+    assert!(uptime >= 864000, "uptime {uptime} not offset: {out}");
+    let host_ns = std::fs::read_link("/proc/self/ns/time").unwrap();
+    assert_ne!(lines[1], host_ns.to_str().unwrap(), "{out}");
+
+    let mut c = rt.sh_config("true");
+    c["linux"]["timeOffsets"] = json!({"monotonic": {"secs": 5}});
+    rt.write_config(&c);
+    let o = rt.create("tbad");
+    assert_ne!(o.code(), 0);
+    assert!(o.stderr.contains("linux.timeOffsets"), "{o}");
+    c["linux"]["namespaces"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "time"}));
+    c["linux"]["timeOffsets"] = json!({"realtime": {"secs": 5}});
+    rt.write_config(&c);
+    let o = rt.create("tbad2");
+    assert_ne!(o.code(), 0);
+    assert!(o.stderr.contains("realtime"), "{o}");
+}
+
 /// config-linux.md Default Devices: /dev/null, zero, full, random, urandom,
 /// tty "MUST" be supplied; config-linux.md Devices: listed devices are
 /// made available (an unprivileged runtime binds the host's node).

@@ -17,7 +17,15 @@ pub struct Plan {
     pub join: Vec<(LinuxNamespaceType, PathBuf)>,
     /// Namespaces to create (CLONE_NEW* flags).
     pub new_flags: nix::sched::CloneFlags,
+    /// A new time namespace, with its clock offsets (`linux.timeOffsets`
+    /// as /proc/self/timens_offsets lines). The init makes it with
+    /// unshare after the others; its execve enters it.
+    pub new_time: Option<Vec<String>>,
 }
+
+/// CLONE_NEWTIME (linux/sched.h), which nix does not name.
+pub const CLONE_NEWTIME: nix::sched::CloneFlags =
+    nix::sched::CloneFlags::from_bits_retain(0x0000_0080);
 
 /// The devices every container gets (runtime-spec config-linux.md
 /// "Default Devices"), bound from the host: an unprivileged runtime cannot
@@ -41,7 +49,7 @@ pub fn flag_of(t: LinuxNamespaceType) -> nix::sched::CloneFlags {
         LinuxNamespaceType::Ipc => F::CLONE_NEWIPC,
         LinuxNamespaceType::Cgroup => F::CLONE_NEWCGROUP,
         LinuxNamespaceType::Network => F::CLONE_NEWNET,
-        LinuxNamespaceType::Time => F::empty(),
+        LinuxNamespaceType::Time => CLONE_NEWTIME,
     }
 }
 
@@ -173,12 +181,6 @@ pub fn plan(mut spec: Spec, bundle: &Path) -> anyhow::Result<Plan> {
     if linux.personality().is_some() {
         return Err(unsupported("linux.personality", "not supported"));
     }
-    if linux.time_offsets().as_ref().is_some_and(|t| !t.is_empty()) {
-        return Err(unsupported(
-            "linux.timeOffsets",
-            "time namespaces are not supported",
-        ));
-    }
     if linux.net_devices().as_ref().is_some_and(|t| !t.is_empty()) {
         return Err(unsupported("linux.netDevices", "not supported"));
     }
@@ -242,12 +244,6 @@ pub fn plan(mut spec: Spec, bundle: &Path) -> anyhow::Result<Plan> {
             );
         }
         seen.push(t);
-        if t == LinuxNamespaceType::Time {
-            return Err(unsupported(
-                "linux.namespaces",
-                "time namespaces are not supported",
-            ));
-        }
         match n.path() {
             Some(p) => {
                 if !p.is_absolute() {
@@ -266,9 +262,11 @@ pub fn plan(mut spec: Spec, bundle: &Path) -> anyhow::Result<Plan> {
                 }
                 join.push((t, p.clone()));
             }
+            None if t == LinuxNamespaceType::Time => {}
             None => new_flags |= flag_of(t),
         }
     }
+    let new_time = time_namespace(&linux, &seen, &join)?;
     join.sort_by_key(|(t, _)| *t != LinuxNamespaceType::User);
     let has = |t| seen.contains(&t);
     if !has(LinuxNamespaceType::Mount) {
@@ -435,7 +433,41 @@ pub fn plan(mut spec: Spec, bundle: &Path) -> anyhow::Result<Plan> {
         spec,
         join,
         new_flags,
+        new_time,
     })
+}
+
+/// A new time namespace's offsets (config-linux.md "Offset for Time
+/// Namespace"): `linux.timeOffsets` needs a new time namespace, and only
+/// the monotonic and boottime clocks can be offset.
+fn time_namespace(
+    linux: &oci_spec::runtime::Linux,
+    seen: &[LinuxNamespaceType],
+    join: &[(LinuxNamespaceType, PathBuf)],
+) -> anyhow::Result<Option<Vec<String>>> {
+    let joined = join.iter().any(|(t, _)| *t == LinuxNamespaceType::Time);
+    let new = seen.contains(&LinuxNamespaceType::Time) && !joined;
+    let offsets = linux.time_offsets().clone().unwrap_or_default();
+    if !offsets.is_empty() && !new {
+        bail!("linux.timeOffsets: clock offsets need a new time namespace in linux.namespaces ({{\"type\": \"time\"}} without a path)");
+    }
+    if !new {
+        return Ok(None);
+    }
+    let mut lines = Vec::new();
+    let mut clocks: Vec<_> = offsets.into_iter().collect();
+    clocks.sort_by(|a, b| a.0.cmp(&b.0));
+    for (clock, o) in clocks {
+        if clock != "monotonic" && clock != "boottime" {
+            bail!("linux.timeOffsets: clock {clock:?} cannot be offset: use \"monotonic\" or \"boottime\"");
+        }
+        let nanos = o.nanosecs().unwrap_or(0);
+        if nanos >= 1_000_000_000 {
+            bail!("linux.timeOffsets.{clock}.nanosecs: {nanos} is not below one second");
+        }
+        lines.push(format!("{clock} {} {nanos}", o.secs().unwrap_or(0)));
+    }
+    Ok(Some(lines))
 }
 
 /// `coracle-runtime features`: what this runtime implements (runtime-spec
@@ -483,7 +515,7 @@ pub fn features() -> serde_json::Value {
         "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
         "mountOptions": mount_options,
         "linux": {
-            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
+            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
             "capabilities": caps,
             "cgroup": {"v1": false, "v2": false, "systemd": false, "systemdUser": false, "rdma": false},
             "seccomp": {

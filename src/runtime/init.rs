@@ -134,6 +134,17 @@ fn setup(ctx: &Ctx<'_>, sock: &OwnedFd) -> Result<(), SetupError> {
     if !unshare_after.is_empty() {
         nix::sched::unshare(unshare_after).map_err(sys("create the namespaces"))?;
     }
+    if let Some(offsets) = &ctx.plan.new_time {
+        // The new time namespace is for our children and, from the
+        // execve on, for us; its offsets are written before anyone is in it.
+        nix::sched::unshare(super::config::CLONE_NEWTIME)
+            .map_err(sys("linux.namespaces: create the time namespace"))?;
+        if !offsets.is_empty() {
+            std::fs::write("/proc/self/timens_offsets", offsets.join("\n")).map_err(|e| {
+                SetupError::setup(format!("linux.timeOffsets: write the clock offsets: {e}"))
+            })?;
+        }
+    }
     nix::sys::prctl::set_dumpable(false).map_err(sys("make the process non-dumpable"))?;
     let process = spec
         .process()
