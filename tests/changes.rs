@@ -660,9 +660,7 @@ fn cp_copies_files_directories_and_tar_streams_both_ways(driver: Driver) {
     );
     let out = env.coracle(["cp", "/etc/hostname", "/tmp/x"]).run();
     assert!(
-        out.expect_code(1)
-            .stderr
-            .contains("at least one container"),
+        out.expect_code(1).stderr.contains("at least one container"),
         "{out}"
     );
 }
