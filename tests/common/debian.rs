@@ -134,13 +134,27 @@ pub fn tarball() -> Option<PathBuf> {
         let _lock = Flock::lock(file, FlockArg::LockExclusive)
             .map_err(|(_, e)| format!("flock {}: {e}", lock_path.display()))?;
         if !dst.is_file() {
+            // What a killed build left (never used: only the rename
+            // publishes a tarball).
+            for e in fs::read_dir(CACHE_DIR)
+                .map_err(|e| e.to_string())?
+                .flatten()
+            {
+                if e.file_name().to_string_lossy().starts_with("build-") {
+                    let _ = fs::remove_dir_all(e.path());
+                }
+            }
             build(&dst)?;
         }
         Ok(dst)
     });
     match r {
         Ok(p) => Some(p.clone()),
-        Err(e) => panic!("building the Debian test image failed: {e}"),
+        // A mirror that cannot be reached is a missing prerequisite.
+        Err(e) => {
+            require(false, &format!("the Debian test image ({e})"));
+            None
+        }
     }
 }
 
