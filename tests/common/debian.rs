@@ -14,7 +14,7 @@
 //! is never used.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -133,6 +133,11 @@ pub fn tarball() -> Option<PathBuf> {
             .map_err(|e| format!("open {}: {e}", lock_path.display()))?;
         let _lock = Flock::lock(file, FlockArg::LockExclusive)
             .map_err(|(_, e)| format!("flock {}: {e}", lock_path.display()))?;
+        // Only a tarball root made is trusted (the directory is world-readable
+        // and could predate this run).
+        if fs::symlink_metadata(&dst).is_ok_and(|m| !m.is_file() || m.uid() != 0) {
+            fs::remove_file(&dst).map_err(|e| format!("remove {}: {e}", dst.display()))?;
+        }
         if !dst.is_file() {
             // What a killed build left (never used: only the rename
             // publishes a tarball).
