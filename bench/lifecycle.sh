@@ -4,7 +4,7 @@
 #
 # As one unprivileged user, with one busybox-static image imported into
 # both tools, in one hyperfine run:
-#   coracle  run -d IMAGE sleep 1000; exec ID true; rm -f ID
+#   coracle  run -d --network none IMAGE sleep 1000; exec ID true; rm -f ID
 #   podman   run -d --network=none IMAGE sleep 1000; exec ID true; rm -f -t 0 ID
 # then starts IDLE detached `sleep` containers with each tool and measures
 # the memory of what each keeps per container besides the container's own
@@ -79,7 +79,7 @@ tar -C "$ROOTFS" --numeric-owner --owner=0 --group=0 -c . | as_user "${PARGV[@]}
 # A cycle that fails half-way removes what it started.
 as_user tee "$WORK/cycle-coracle.sh" >/dev/null <<EOF
 set -e
-id=\$($C run -d $IMAGE sleep 1000)
+id=\$($C run -d --network none $IMAGE sleep 1000)
 trap '$C rm -f "\$id" >/dev/null 2>&1' EXIT
 $C exec "\$id" true
 $C rm -f "\$id" >/dev/null
@@ -144,7 +144,7 @@ as_user "${PARGV[@]}" rm -a -f -t 0 >/dev/null 2>&1 || true
 step "idle memory: $IDLE detached sleep containers each"
 C_IDS=()
 for ((i = 0; i < IDLE; i++)); do
-    C_IDS+=("$(as_user "$C" run -d "$IMAGE" sleep 1000)")
+    C_IDS+=("$(as_user "$C" run -d --network none "$IMAGE" sleep 1000)")
 done
 P_IDS=()
 for ((i = 0; i < IDLE; i++)); do

@@ -85,6 +85,9 @@ _coracle() {
             coracle,policy)
                 cmd="coracle__subcmd__policy"
                 ;;
+            coracle,port)
+                cmd="coracle__subcmd__port"
+                ;;
             coracle,ps)
                 cmd="coracle__subcmd__ps"
                 ;;
@@ -178,6 +181,9 @@ _coracle() {
             coracle__subcmd__container,pause)
                 cmd="coracle__subcmd__container__subcmd__pause"
                 ;;
+            coracle__subcmd__container,port)
+                cmd="coracle__subcmd__container__subcmd__port"
+                ;;
             coracle__subcmd__container,prune)
                 cmd="coracle__subcmd__container__subcmd__prune"
                 ;;
@@ -252,6 +258,9 @@ _coracle() {
                 ;;
             coracle__subcmd__container__subcmd__help,pause)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__pause"
+                ;;
+            coracle__subcmd__container__subcmd__help,port)
+                cmd="coracle__subcmd__container__subcmd__help__subcmd__port"
                 ;;
             coracle__subcmd__container__subcmd__help,prune)
                 cmd="coracle__subcmd__container__subcmd__help__subcmd__prune"
@@ -349,6 +358,9 @@ _coracle() {
             coracle__subcmd__help,policy)
                 cmd="coracle__subcmd__help__subcmd__policy"
                 ;;
+            coracle__subcmd__help,port)
+                cmd="coracle__subcmd__help__subcmd__port"
+                ;;
             coracle__subcmd__help,ps)
                 cmd="coracle__subcmd__help__subcmd__ps"
                 ;;
@@ -435,6 +447,9 @@ _coracle() {
                 ;;
             coracle__subcmd__help__subcmd__container,pause)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__pause"
+                ;;
+            coracle__subcmd__help__subcmd__container,port)
+                cmd="coracle__subcmd__help__subcmd__container__subcmd__port"
                 ;;
             coracle__subcmd__help__subcmd__container,prune)
                 cmd="coracle__subcmd__help__subcmd__container__subcmd__prune"
@@ -800,12 +815,16 @@ _coracle() {
 
     case "${cmd}" in
         coracle)
-            opts="-h -V --help --version run exec attach ps logs stop kill wait rm inspect start create restart rename top pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check info policy runtime help"
+            opts="-h -V --storage-driver --help --version run exec attach ps logs stop kill wait rm inspect start create restart rename top port pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check info policy runtime help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -814,7 +833,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__attach)
-            opts="-h --no-stdin --sig-proxy --detach-keys --help"
+            opts="-h --no-stdin --sig-proxy --detach-keys --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -826,6 +845,10 @@ _coracle() {
                     ;;
                 --detach-keys)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -836,12 +859,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__check)
-            opts="-h --json --help"
+            opts="-h --json --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -850,7 +877,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__commit)
-            opts="-a -c -m -p -h --author --change --message --pause --help"
+            opts="-a -c -m -p -h --author --change --message --pause --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -888,6 +915,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -896,12 +927,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container)
-            opts="-h --help run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename pause unpause prune diff commit export cp top help"
+            opts="-h --storage-driver --help run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename pause unpause prune diff commit export cp top port help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -910,7 +945,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__attach)
-            opts="-h --no-stdin --sig-proxy --detach-keys --help"
+            opts="-h --no-stdin --sig-proxy --detach-keys --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -924,6 +959,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -932,7 +971,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__commit)
-            opts="-a -c -m -p -h --author --change --message --pause --help"
+            opts="-a -c -m -p -h --author --change --message --pause --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -970,6 +1009,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -978,12 +1021,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__cp)
-            opts="-a -L -h --archive --follow-link --help"
+            opts="-a -L -h --archive --follow-link --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -992,7 +1039,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__create)
-            opts="-e -w -u -h -v -l -i -a -t -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --policy --ulimit --network --userns --pull --platform --help --detach"
+            opts="-e -w -u -h -v -l -i -a -t -p -P -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --policy --ulimit --network --publish --publish-all --dns --egress --add-host --userns --pull --platform --help --detach --storage-driver"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1139,7 +1186,27 @@ _coracle() {
                     return 0
                     ;;
                 --network)
-                    COMPREPLY=($(compgen -W "none host" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --egress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --userns)
@@ -1154,6 +1221,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1162,12 +1233,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__diff)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1176,7 +1251,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__exec)
-            opts="-d -i -t -e -w -u -h --detach --interactive --tty --env --env-file --workdir --user --kill-after --help"
+            opts="-d -i -t -e -w -u -h --detach --interactive --tty --env --env-file --workdir --user --kill-after --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1214,6 +1289,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1222,7 +1301,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__export)
-            opts="-o -h --output --help"
+            opts="-o -h --output --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1236,6 +1315,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1244,7 +1327,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__help)
-            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename pause unpause prune diff commit export cp top help"
+            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename pause unpause prune diff commit export cp top port help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1439,6 +1522,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__container__subcmd__help__subcmd__port)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__container__subcmd__help__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1580,7 +1677,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__inspect)
-            opts="-f -h --format --help"
+            opts="-f -h --format --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1594,6 +1691,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1602,7 +1703,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__kill)
-            opts="-s -h --signal --help"
+            opts="-s -h --signal --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1616,6 +1717,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1624,7 +1729,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__logs)
-            opts="-f -n -t -h --follow --tail --timestamps --since --until --help"
+            opts="-f -n -t -h --follow --tail --timestamps --since --until --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1646,6 +1751,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1654,7 +1763,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__ls)
-            opts="-a -q -l -n -f -h --all --quiet --latest --last --no-trunc --filter --format --help"
+            opts="-a -q -l -n -f -h --all --quiet --latest --last --no-trunc --filter --format --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1680,6 +1789,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1688,12 +1801,34 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__pause)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__container__subcmd__port)
+            opts="-h --storage-driver --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1702,12 +1837,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__prune)
-            opts="-f -h --force --help"
+            opts="-f -h --force --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1716,12 +1855,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__rename)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1730,7 +1873,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__restart)
-            opts="-t -s -h --time --signal --help"
+            opts="-t -s -h --time --signal --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1750,6 +1893,10 @@ _coracle() {
                     ;;
                 -s)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1760,12 +1907,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__rm)
-            opts="-f -v -h --force --volumes --help"
+            opts="-f -v -h --force --volumes --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1774,7 +1925,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__run)
-            opts="-e -w -u -h -v -d -l -i -a -t --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --policy --ulimit --network --userns --pull --platform --help"
+            opts="-e -w -u -h -v -d -l -i -a -t -p -P --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --policy --ulimit --network --publish --publish-all --dns --egress --add-host --userns --pull --platform --help --storage-driver"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1921,7 +2072,27 @@ _coracle() {
                     return 0
                     ;;
                 --network)
-                    COMPREPLY=($(compgen -W "none host" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --egress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --userns)
@@ -1936,6 +2107,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1944,7 +2119,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__start)
-            opts="-a -i -h --attach --interactive --detach-keys --help"
+            opts="-a -i -h --attach --interactive --detach-keys --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1952,6 +2127,10 @@ _coracle() {
             case "${prev}" in
                 --detach-keys)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1962,7 +2141,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__stop)
-            opts="-t -s -h --time --signal --help"
+            opts="-t -s -h --time --signal --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1984,6 +2163,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1992,12 +2175,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__top)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2006,12 +2193,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__unpause)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2020,12 +2211,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__container__subcmd__wait)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2034,12 +2229,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__cp)
-            opts="-a -L -h --archive --follow-link --help"
+            opts="-a -L -h --archive --follow-link --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2048,7 +2247,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__create)
-            opts="-e -w -u -h -v -l -i -a -t -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --policy --ulimit --network --userns --pull --platform --help --detach"
+            opts="-e -w -u -h -v -l -i -a -t -p -P -d --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --policy --ulimit --network --publish --publish-all --dns --egress --add-host --userns --pull --platform --help --detach --storage-driver"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2195,7 +2394,27 @@ _coracle() {
                     return 0
                     ;;
                 --network)
-                    COMPREPLY=($(compgen -W "none host" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --egress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --userns)
@@ -2210,6 +2429,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2218,12 +2441,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__diff)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2232,7 +2459,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__exec)
-            opts="-d -i -t -e -w -u -h --detach --interactive --tty --env --env-file --workdir --user --kill-after --help"
+            opts="-d -i -t -e -w -u -h --detach --interactive --tty --env --env-file --workdir --user --kill-after --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2270,6 +2497,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2278,7 +2509,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__export)
-            opts="-o -h --output --help"
+            opts="-o -h --output --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2292,6 +2523,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2300,7 +2535,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help)
-            opts="run exec attach ps logs stop kill wait rm inspect start create restart rename top pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check policy runtime help"
+            opts="run exec attach ps logs stop kill wait rm inspect start create restart rename top port pause unpause container pull images image volume push login logout tag rmi history save load import diff commit export cp check policy runtime help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2356,7 +2591,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container)
-            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename pause unpause prune diff commit export cp top"
+            opts="run exec attach ls logs stop kill wait rm inspect start create restart rename pause unpause prune diff commit export cp top port"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2524,6 +2759,20 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__container__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__container__subcmd__port)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3125,6 +3374,20 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__help__subcmd__port)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__help__subcmd__ps)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -3616,12 +3879,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__history)
-            opts="-q -h --no-trunc --quiet --help"
+            opts="-q -h --no-trunc --quiet --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3630,12 +3897,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__image)
-            opts="-h --help ls list pull tag rm remove inspect history prune push save load import help"
+            opts="-h --storage-driver --help ls list pull tag rm remove inspect history prune push save load import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3826,12 +4097,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__image__subcmd__history)
-            opts="-q -h --no-trunc --quiet --help"
+            opts="-q -h --no-trunc --quiet --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3840,7 +4115,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__image__subcmd__import)
-            opts="-c -h --change --help"
+            opts="-c -h --change --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3854,6 +4129,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3862,12 +4141,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__image__subcmd__inspect)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3876,7 +4159,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__image__subcmd__load)
-            opts="-i -q -h --input --quiet --help"
+            opts="-i -q -h --input --quiet --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3890,6 +4173,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3898,7 +4185,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__image__subcmd__ls)
-            opts="-a -q -h --all --quiet --digests --no-trunc --format --help"
+            opts="-a -q -h --all --quiet --digests --no-trunc --format --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3906,6 +4193,10 @@ _coracle() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3916,12 +4207,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__image__subcmd__prune)
-            opts="-a -f -h --all --force --help"
+            opts="-a -f -h --all --force --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3930,7 +4225,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__image__subcmd__pull)
-            opts="-q -h --platform --quiet --tls-verify --help"
+            opts="-q -h --platform --quiet --tls-verify --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3944,6 +4239,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3952,7 +4251,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__image__subcmd__push)
-            opts="-q -h --quiet --tls-verify --help"
+            opts="-q -h --quiet --tls-verify --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3960,6 +4259,10 @@ _coracle() {
             case "${prev}" in
                 --tls-verify)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3970,12 +4273,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__image__subcmd__rm)
-            opts="-f -h --force --help"
+            opts="-f -h --force --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3984,7 +4291,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__image__subcmd__save)
-            opts="-o -h --output --format --help"
+            opts="-o -h --output --format --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4002,6 +4309,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "docker-archive oci-archive" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4010,12 +4321,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__image__subcmd__tag)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4024,7 +4339,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__images)
-            opts="-a -q -h --all --quiet --digests --no-trunc --format --help"
+            opts="-a -q -h --all --quiet --digests --no-trunc --format --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4032,6 +4347,10 @@ _coracle() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4042,7 +4361,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__import)
-            opts="-c -h --change --help"
+            opts="-c -h --change --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4056,6 +4375,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4064,7 +4387,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__inspect)
-            opts="-f -h --format --help"
+            opts="-f -h --format --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4078,6 +4401,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4086,7 +4413,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__kill)
-            opts="-s -h --signal --help"
+            opts="-s -h --signal --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4100,6 +4427,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4108,7 +4439,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__load)
-            opts="-i -q -h --input --quiet --help"
+            opts="-i -q -h --input --quiet --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4122,6 +4453,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4130,7 +4465,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__login)
-            opts="-u -p -h --username --password --password-stdin --tls-verify --help"
+            opts="-u -p -h --username --password --password-stdin --tls-verify --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4156,6 +4491,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4164,12 +4503,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__logout)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4178,7 +4521,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__logs)
-            opts="-f -n -t -h --follow --tail --timestamps --since --until --help"
+            opts="-f -n -t -h --follow --tail --timestamps --since --until --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4200,6 +4543,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4208,12 +4555,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__pause)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4222,12 +4573,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__policy)
-            opts="-h --help ls list show check help"
+            opts="-h --storage-driver --help ls list show check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4236,12 +4591,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__policy__subcmd__check)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4320,12 +4679,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__policy__subcmd__ls)
-            opts="-q -h --quiet --help"
+            opts="-q -h --quiet --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4334,12 +4697,34 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__policy__subcmd__show)
-            opts="-h --json --help"
+            opts="-h --json --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__port)
+            opts="-h --storage-driver --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4348,7 +4733,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__ps)
-            opts="-a -q -l -n -f -h --all --quiet --latest --last --no-trunc --filter --format --help"
+            opts="-a -q -l -n -f -h --all --quiet --latest --last --no-trunc --filter --format --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4374,6 +4759,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4382,7 +4771,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__pull)
-            opts="-q -h --platform --quiet --tls-verify --help"
+            opts="-q -h --platform --quiet --tls-verify --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4396,6 +4785,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4404,7 +4797,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__push)
-            opts="-q -h --quiet --tls-verify --help"
+            opts="-q -h --quiet --tls-verify --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4412,6 +4805,10 @@ _coracle() {
             case "${prev}" in
                 --tls-verify)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4422,12 +4819,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__rename)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4436,7 +4837,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__restart)
-            opts="-t -s -h --time --signal --help"
+            opts="-t -s -h --time --signal --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4458,6 +4859,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4466,12 +4871,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__rm)
-            opts="-f -v -h --force --volumes --help"
+            opts="-f -v -h --force --volumes --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4480,12 +4889,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__rmi)
-            opts="-f -h --force --help"
+            opts="-f -h --force --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4494,7 +4907,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__run)
-            opts="-e -w -u -h -v -d -l -i -a -t --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --policy --ulimit --network --userns --pull --platform --help"
+            opts="-e -w -u -h -v -d -l -i -a -t -p -P --rootfs --env --env-file --workdir --user --hostname --volume --mount --tmpfs --read-only --rm --detach --name --label --restart --stop-signal --stop-timeout --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --interactive --attach --tty --init --entrypoint --cap-add --cap-drop --privileged --security-opt --policy --ulimit --network --publish --publish-all --dns --egress --add-host --userns --pull --platform --help --storage-driver"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4641,7 +5054,27 @@ _coracle() {
                     return 0
                     ;;
                 --network)
-                    COMPREPLY=($(compgen -W "none host" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --egress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --userns)
@@ -4656,6 +5089,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4664,7 +5101,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime)
-            opts="-h --root --log --log-format --systemd-cgroup --debug --help create start state kill delete run exec pause resume list ps features spec help"
+            opts="-h --root --log --log-format --systemd-cgroup --debug --storage-driver --help create start state kill delete run exec pause resume list ps features spec help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4682,6 +5119,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4690,7 +5131,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__create)
-            opts="-b -h --bundle --pid-file --console-socket --preserve-fds --no-pivot --no-new-keyring --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-b -h --bundle --pid-file --console-socket --preserve-fds --no-pivot --no-new-keyring --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4728,6 +5169,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4736,7 +5181,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__delete)
-            opts="-f -h --force --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-f -h --force --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4754,6 +5199,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4762,7 +5211,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__exec)
-            opts="-p -e -t -d -u -g -c -h --process --env --cwd --tty --detach --console-socket --pid-file --user --additional-gids --cap --no-new-privs --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-p -e -t -d -u -g -c -h --process --env --cwd --tty --detach --console-socket --pid-file --user --additional-gids --cap --no-new-privs --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4832,6 +5281,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4840,7 +5293,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__features)
-            opts="-h --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-h --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4856,6 +5309,10 @@ _coracle() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5076,7 +5533,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__kill)
-            opts="-a -h --all --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-a -h --all --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5092,6 +5549,10 @@ _coracle() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5102,7 +5563,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__list)
-            opts="-f -q -h --format --quiet --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-f -q -h --format --quiet --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5126,6 +5587,10 @@ _coracle() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5136,7 +5601,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__pause)
-            opts="-h --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-h --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5154,6 +5619,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5162,7 +5631,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__ps)
-            opts="-f -h --format --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-f -h --format --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5188,6 +5657,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5196,7 +5669,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__resume)
-            opts="-h --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-h --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5214,6 +5687,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5222,7 +5699,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__run)
-            opts="-b -d -h --bundle --pid-file --console-socket --preserve-fds --no-pivot --no-new-keyring --detach --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-b -d -h --bundle --pid-file --console-socket --preserve-fds --no-pivot --no-new-keyring --detach --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5260,6 +5737,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5268,7 +5749,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__spec)
-            opts="-b -h --rootless --bundle --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-b -h --rootless --bundle --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5294,6 +5775,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5302,7 +5787,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__start)
-            opts="-h --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-h --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5318,6 +5803,10 @@ _coracle() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5328,7 +5817,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__runtime__subcmd__state)
-            opts="-h --root --log --log-format --systemd-cgroup --debug --help"
+            opts="-h --root --log --log-format --systemd-cgroup --debug --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5346,6 +5835,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5354,7 +5847,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__save)
-            opts="-o -h --output --format --help"
+            opts="-o -h --output --format --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5372,6 +5865,10 @@ _coracle() {
                     COMPREPLY=($(compgen -W "docker-archive oci-archive" -- "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5380,7 +5877,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__start)
-            opts="-a -i -h --attach --interactive --detach-keys --help"
+            opts="-a -i -h --attach --interactive --detach-keys --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5388,6 +5885,10 @@ _coracle() {
             case "${prev}" in
                 --detach-keys)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5398,7 +5899,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__stop)
-            opts="-t -s -h --time --signal --help"
+            opts="-t -s -h --time --signal --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5420,6 +5921,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5428,12 +5933,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__tag)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5442,12 +5951,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__top)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5456,12 +5969,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__unpause)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5470,12 +5987,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__volume)
-            opts="-h --help create ls list inspect rm remove prune help"
+            opts="-h --storage-driver --help create ls list inspect rm remove prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5484,7 +6005,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__volume__subcmd__create)
-            opts="-d -h --driver --label --help"
+            opts="-d -h --driver --label --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5500,6 +6021,10 @@ _coracle() {
                     ;;
                 --label)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5608,7 +6133,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__volume__subcmd__inspect)
-            opts="-f -h --format --help"
+            opts="-f -h --format --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5620,6 +6145,10 @@ _coracle() {
                     ;;
                 -f)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5630,7 +6159,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__volume__subcmd__ls)
-            opts="-q -f -h --quiet --filter --format --help"
+            opts="-q -f -h --quiet --filter --format --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5648,6 +6177,10 @@ _coracle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5656,7 +6189,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__volume__subcmd__prune)
-            opts="-a -f -h --all --filter --force --help"
+            opts="-a -f -h --all --filter --force --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5664,6 +6197,10 @@ _coracle() {
             case "${prev}" in
                 --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5674,12 +6211,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__volume__subcmd__rm)
-            opts="-f -h --force --help"
+            opts="-f -h --force --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -5688,12 +6229,16 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__wait)
-            opts="-h --help"
+            opts="-h --storage-driver --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

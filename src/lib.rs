@@ -6,12 +6,15 @@
 pub mod cli;
 pub mod container;
 pub mod error;
+pub mod fuseovl;
 pub mod image;
+pub mod net;
 pub mod policy;
 pub mod rootpath;
 pub mod runtime;
 pub mod sandbox;
 pub mod spec;
+pub mod storage;
 pub mod sys;
 
 /// Parses the command line, runs it, and returns the process exit status.
@@ -28,6 +31,19 @@ pub fn run_cli() -> i32 {
         use clap::Parser;
         let cli = cli::runtime::RuntimeCli::parse();
         return cli::runtime::main(cli.args);
+    }
+    // The private network's stack helper (spawned by the container's runner).
+    if args.get(1).is_some_and(|a| a == net::HELPER_COMMAND) {
+        let rest: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return net::helper_main(&rest);
+    }
+    // The storage driver's helper (a fresh single-threaded process that
+    // enters a user namespace): internal as well.
+    if args.len() == 2 && args[1] == storage::view::SUBCOMMAND {
+        return storage::view::helper_main();
     }
     if args
         .get(1)
@@ -68,7 +84,11 @@ pub fn run_cli() -> i32 {
             return container::health::check_main(id, in_start);
         }
     }
+    if args.get(1).is_some_and(|a| a == fuseovl::SUBCOMMAND) {
+        return fuseovl::main(&args[2..]);
+    }
     let cli = cli::parse();
+    storage::set_flag(cli.storage_driver);
     let result = match cli.command {
         cli::Command::Run(args) | cli::Command::Container(cli::ContainerCommand::Run(args)) => {
             cli::run::run(*args)
@@ -104,6 +124,9 @@ pub fn run_cli() -> i32 {
             cli::container::inspect(&args)
         }
         cli::Command::Container(cli::ContainerCommand::Prune(args)) => cli::container::prune(&args),
+        cli::Command::Port(args) | cli::Command::Container(cli::ContainerCommand::Port(args)) => {
+            cli::port::port(&args)
+        }
         cli::Command::Top(args) | cli::Command::Container(cli::ContainerCommand::Top(args)) => {
             cli::top::top(&args)
         }

@@ -11,6 +11,82 @@ use common::*;
 
 const MTIME: u64 = 1_700_000_000;
 
+/// The storage drivers every test here runs with.
+#[derive(Clone, Copy)]
+enum Driver {
+    Overlay,
+    Vfs,
+}
+
+/// Makes `driver` the test user's default (`coracle.toml`).
+fn use_driver(env: &Env, driver: Driver) {
+    let dir = env.config.join("coracle");
+    env.mkdir_owned(&dir, 0o755);
+    let name = match driver {
+        Driver::Overlay => "overlay",
+        Driver::Vfs => "vfs",
+    };
+    env.write_owned(
+        &dir.join("coracle.toml"),
+        format!("storage_driver = \"{name}\"\n"),
+    );
+}
+
+/// A container's files as the host sees them: its `rootfs/` copy (vfs),
+/// or its upper layer over its lower layers (overlay, from `inspect`'s
+/// GraphDriver), for checking what a command wrote.
+struct RootFiles {
+    dirs: Vec<PathBuf>,
+}
+
+impl RootFiles {
+    fn of(env: &Env, name: &str) -> Self {
+        let out = env
+            .coracle(["inspect", "-f", "{{json .GraphDriver}}", name])
+            .run();
+        let v: serde_json::Value = serde_json::from_str(out.ok()).unwrap();
+        let dirs = match v["Name"].as_str() {
+            Some("overlay") => std::iter::once(v["Data"]["UpperDir"].as_str().unwrap())
+                .chain(v["Data"]["LowerDir"].as_str().unwrap().split(':'))
+                .map(PathBuf::from)
+                .collect(),
+            _ => vec![container_dir(env, name).join("rootfs")],
+        };
+        Self { dirs }
+    }
+
+    /// Where `rel` is: the first layer that has it (the upper one when none).
+    fn join(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.dirs
+            .iter()
+            .map(|d| d.join(rel.as_ref()))
+            .find(|p| std::fs::symlink_metadata(p).is_ok())
+            .unwrap_or_else(|| self.dirs[0].join(rel.as_ref()))
+    }
+}
+
+macro_rules! with_both_drivers {
+    ($($name:ident),* $(,)?) => {
+        mod overlay {
+            $(#[test] fn $name() { super::$name(super::Driver::Overlay) })*
+        }
+        mod vfs {
+            $(#[test] fn $name() { super::$name(super::Driver::Vfs) })*
+        }
+    };
+}
+
+with_both_drivers!(
+    diff_lists_added_changed_and_deleted_paths,
+    commit_makes_an_image_that_runs_with_the_change,
+    export_writes_the_root_with_its_owners_and_without_volumes,
+    cp_copies_files_directories_and_tar_streams_both_ways,
+    cp_never_follows_a_container_symlink_out_of_the_container,
+    cp_into_a_volume_path_lands_in_the_volume,
+    a_running_container_is_diffed_copied_and_committed,
+    commit_keeps_an_owner_the_container_set_with_chown,
+);
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
@@ -121,11 +197,11 @@ fn to_file(env: &Env, args: &str, file: &Path) -> Out {
     .run()
 }
 
-#[test]
-fn diff_lists_added_changed_and_deleted_paths() {
+fn diff_lists_added_changed_and_deleted_paths(driver: Driver) {
     let Some(env) = Env::new(Mode::Any) else {
         return;
     };
+    use_driver(&env, driver);
     let _c = Cleanup(&env);
     let image = import_base(&env);
     let script = "echo new > /added; echo more >> /etc/passwd; rm /etc/group; \
@@ -189,11 +265,11 @@ fn diff_lists_added_changed_and_deleted_paths() {
         .contains("No such container: nope"));
 }
 
-#[test]
-fn commit_makes_an_image_that_runs_with_the_change() {
+fn commit_makes_an_image_that_runs_with_the_change(driver: Driver) {
     let Some(env) = Env::new(Mode::Any) else {
         return;
     };
+    use_driver(&env, driver);
     let _c = Cleanup(&env);
     let image = import_base(&env);
     env.coracle([
@@ -286,11 +362,11 @@ fn commit_makes_an_image_that_runs_with_the_change() {
     );
 }
 
-#[test]
-fn commit_keeps_an_owner_the_container_set_with_chown() {
+fn commit_keeps_an_owner_the_container_set_with_chown(driver: Driver) {
     let Some(env) = Env::new(Mode::Full) else {
         return;
     };
+    use_driver(&env, driver);
     let _c = Cleanup(&env);
     let image = import_base(&env);
     env.coracle([
@@ -355,11 +431,11 @@ fn commit_keeps_an_owner_the_container_set_with_chown() {
     );
 }
 
-#[test]
-fn export_writes_the_root_with_its_owners_and_without_volumes() {
+fn export_writes_the_root_with_its_owners_and_without_volumes(driver: Driver) {
     let Some(env) = Env::new(Mode::Any) else {
         return;
     };
+    use_driver(&env, driver);
     let _c = Cleanup(&env);
     let image = import_base(&env);
     env.coracle([
@@ -396,11 +472,11 @@ fn export_writes_the_root_with_its_owners_and_without_volumes() {
     assert_eq!(m.len(), m2.len());
 }
 
-#[test]
-fn cp_copies_files_directories_and_tar_streams_both_ways() {
+fn cp_copies_files_directories_and_tar_streams_both_ways(driver: Driver) {
     let Some(env) = Env::new(Mode::Any) else {
         return;
     };
+    use_driver(&env, driver);
     let _c = Cleanup(&env);
     let image = import_base(&env);
     env.coracle([
@@ -414,7 +490,7 @@ fn cp_copies_files_directories_and_tar_streams_both_ways() {
     ])
     .run()
     .ok();
-    let rootfs = container_dir(&env, "c").join("rootfs");
+    let rootfs = RootFiles::of(&env, "c");
     let h = env.home.join("h");
     env.mkdir_owned(&h, 0o755);
 
@@ -591,11 +667,11 @@ fn cp_copies_files_directories_and_tar_streams_both_ways() {
     );
 }
 
-#[test]
-fn cp_never_follows_a_container_symlink_out_of_the_container() {
+fn cp_never_follows_a_container_symlink_out_of_the_container(driver: Driver) {
     let Some(env) = Env::new(Mode::Any) else {
         return;
     };
+    use_driver(&env, driver);
     let _c = Cleanup(&env);
     let image = import_base(&env);
     // A host file the container must never reach, and a host directory it
@@ -612,7 +688,7 @@ fn cp_never_follows_a_container_symlink_out_of_the_container() {
     env.coracle(["run", "--name", "c", &image, "sh", "-c", &script])
         .run()
         .ok();
-    let rootfs = container_dir(&env, "c").join("rootfs");
+    let rootfs = RootFiles::of(&env, "c");
     let h = env.home.join("h");
     env.mkdir_owned(&h, 0o755);
     let stolen = h.join("stolen");
@@ -704,11 +780,11 @@ fn cp_never_follows_a_container_symlink_out_of_the_container() {
     }
 }
 
-#[test]
-fn cp_into_a_volume_path_lands_in_the_volume() {
+fn cp_into_a_volume_path_lands_in_the_volume(driver: Driver) {
     let Some(env) = Env::new(Mode::Any) else {
         return;
     };
+    use_driver(&env, driver);
     let _c = Cleanup(&env);
     let image = import_base(&env);
     env.coracle([
@@ -732,7 +808,7 @@ fn cp_into_a_volume_path_lands_in_the_volume() {
         .ok();
     let vol = env.data.join("coracle/volumes/cpvol/_data");
     assert_eq!(std::fs::read(vol.join("f")).unwrap(), b"to volume\n");
-    let rootfs = container_dir(&env, "c").join("rootfs");
+    let rootfs = RootFiles::of(&env, "c");
     assert!(
         !rootfs.join("data/f").exists(),
         "not in the root underneath"
@@ -778,11 +854,11 @@ fn rootfs_containers_export_and_copy_but_have_no_diff() {
     }
 }
 
-#[test]
-fn a_running_container_is_diffed_copied_and_committed() {
+fn a_running_container_is_diffed_copied_and_committed(driver: Driver) {
     let Some(env) = Env::new(Mode::Any) else {
         return;
     };
+    use_driver(&env, driver);
     let _c = Cleanup(&env);
     let image = import_base(&env);
     let out = env

@@ -97,15 +97,9 @@ fn setup(mode: Mode) -> Option<(Env, String)> {
     Some((env, vol))
 }
 
-/// `coracle run [--rm] OPTS IMAGE bash -c SCRIPT`, with time for the copy.
-/// Full id-map containers are left for the harness to remove (as root):
-/// what dpkg and apt make in them belongs to subordinate ids, and removing
-/// that is the storage tests' subject, not this file's.
+/// `coracle run --rm OPTS IMAGE bash -c SCRIPT`, with time for the copy.
 fn bash(env: &Env, opts: &[&str], script: &str) -> Out {
-    let mut args = vec!["run"];
-    if env.mode != Mode::Full {
-        args.push("--rm");
-    }
+    let mut args = vec!["run", "--rm"];
     args.extend_from_slice(opts);
     args.extend_from_slice(&[IMAGE, "bash", "-c", script]);
     env.coracle(args).timeout(SLOW).run()
@@ -158,9 +152,11 @@ fn dpkg_installs_a_local_deb_with_a_non_root_owner_full_id_map() {
         .timeout(SLOW)
         .run()
         .expect_code(0);
+    env.coracle(["rm", "probe"]).run().expect_code(0);
     let out = env
         .coracle([
             "run",
+            "--rm",
             "localhost/debian-probe:1",
             "bash",
             "-c",

@@ -431,10 +431,7 @@ fn loopback_only(opts: &[&str]) {
     );
 }
 
-#[test]
-fn network_default_is_loopback_only() {
-    loopback_only(&[]);
-}
+// The default, the private network: tests/network.rs.
 
 #[test]
 fn network_none_is_loopback_only() {

@@ -561,7 +561,7 @@ fn ps_value(c: &Container, no_trunc: bool, now: i128) -> Value {
         "Labels": labels.join(","),
         "Mounts": mounts.join(","),
         "Names": c.record.name,
-        "Ports": "",
+        "Ports": crate::net::ports::ps_column(&super::port::bound_ports(c)),
         "RunningFor": format!("{} ago", since(created, now)),
         "State": super::pause::state_name(c),
         "Status": status_text(c, now),
@@ -1088,6 +1088,15 @@ fn ulimits(c: &Container) -> Value {
     }
 }
 
+/// The container's hardware address on the private network.
+fn mac_text() -> String {
+    crate::net::GUEST_MAC
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
 pub fn inspect_value(c: &Container) -> Value {
     let r = &c.record;
     let status = c.status();
@@ -1108,6 +1117,7 @@ pub fn inspect_value(c: &Container) -> Value {
         }
     };
     let mut v = json!({
+        "GraphDriver": crate::storage::graph_driver(&c.dir),
         "Id": r.id,
         "Created": r.created,
         "Path": r.path,
@@ -1140,6 +1150,10 @@ pub fn inspect_value(c: &Container) -> Value {
             "AutoRemove": r.auto_remove,
             "Init": r.init,
             "NetworkMode": r.network_mode,
+            "Egress": r.net.as_ref().map(|n| n.egress.iter().map(|e| e.to_string()).collect::<Vec<_>>()).unwrap_or_default(),
+            "PortBindings": crate::net::ports::inspect_bindings(
+                r.net.as_ref().map(|n| n.ports.as_slice()).unwrap_or_default()
+            ),
             "SecurityOpt": security_opt(c),
             "Ulimits": ulimits(c),
             "RestartPolicy": {
@@ -1157,19 +1171,20 @@ pub fn inspect_value(c: &Container) -> Value {
             } else {
                 String::new()
             },
-            "Ports": {},
-            "Gateway": "",
-            "IPAddress": "",
-            "IPPrefixLen": 0,
-            "MacAddress": "",
+            "Ports": crate::net::ports::inspect_ports(&super::port::bound_ports(c)),
+            "EgressDenied": r.net.as_ref().and_then(|n| n.denied_file.as_ref()).map_or(0, |p| crate::net::read_denied(p)),
+            "Gateway": if r.net.is_some() { crate::net::GATEWAY.to_string() } else { String::new() },
+            "IPAddress": if r.net.is_some() { crate::net::GUEST.to_string() } else { String::new() },
+            "IPPrefixLen": if r.net.is_some() { crate::net::PREFIX } else { 0 },
+            "MacAddress": if r.net.is_some() { mac_text() } else { String::new() },
             "Networks": {
                 r.network_mode.clone(): {
                     "NetworkID": "",
                     "EndpointID": "",
-                    "Gateway": "",
-                    "IPAddress": "",
-                    "IPPrefixLen": 0,
-                    "MacAddress": "",
+                    "Gateway": if r.net.is_some() { crate::net::GATEWAY.to_string() } else { String::new() },
+                    "IPAddress": if r.net.is_some() { crate::net::GUEST.to_string() } else { String::new() },
+                    "IPPrefixLen": if r.net.is_some() { crate::net::PREFIX } else { 0 },
+                    "MacAddress": if r.net.is_some() { mac_text() } else { String::new() },
                 },
             },
         },

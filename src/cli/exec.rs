@@ -139,9 +139,11 @@ pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
         process.set_cwd(crate::rootpath::clean(Path::new(w)));
     }
 
-    let target = join_target(&c).map_err(|e| match e.downcast::<ExitError>() {
-        Ok(x) => x.into(),
-        Err(e) => e.context(format!("find the processes of container {name}")),
+    let target = container::procs::join_target(&c, not_running).map_err(|e| {
+        match e.downcast::<ExitError>() {
+            Ok(x) => x.into(),
+            Err(e) => e.context(format!("find the processes of container {name}")),
+        }
     })?;
     // The pid was read before the pidfd was opened: make sure it is still
     // this run's process (the container did not exit or restart meanwhile).
@@ -189,48 +191,4 @@ pub fn exec(args: &ExecArgs) -> anyhow::Result<i32> {
         })
     };
     sexec::exec(&target, sexec::namespaces_of(&spec), &process, &opts, &hold)
-}
-
-/// A pidfd of a process whose namespaces `exec` may join: the container's
-/// pid 1, or under `--init` (whose pid 1 is coracle's non-dumpable init,
-/// joinable by nobody) its first joinable descendant.
-fn join_target(c: &Container) -> anyhow::Result<OwnedFd> {
-    let pid1 = c.state.pid.ok_or_else(|| not_running(&c.record.name))?;
-    let mut seen = vec![pid1];
-    let mut i = 0;
-    let mut table: Option<Vec<(i32, i32)>> = None;
-    while i < seen.len() {
-        let pid = seen[i];
-        i += 1;
-        let pidfd = match crate::sys::pidfd_open(pid) {
-            Ok(fd) => fd,
-            Err(_) if pid == pid1 => return Err(not_running(&c.record.name)),
-            Err(_) => continue,
-        };
-        // Pinned now: pid 1 must still be the monitor's child, or the pid
-        // was freed (the container ended) and taken by another process.
-        if pid == pid1
-            && c.state.monitor_pid.is_some()
-            && container::procs::parent_of(pid) != c.state.monitor_pid
-        {
-            return Err(not_running(&c.record.name));
-        }
-        // The same check as the kernel's for setns (ptrace read access),
-        // made after the pidfd pins the process.
-        if std::fs::File::open(format!("/proc/{pid}/ns/user")).is_ok()
-            && (pid == pid1 || container::procs::parent_of(pid).is_some_and(|p| seen.contains(&p)))
-        {
-            return Ok(pidfd);
-        }
-        let t = table.get_or_insert_with(|| container::procs::tree(Path::new("/proc")));
-        seen.extend(t.iter().filter(|(_, pp)| *pp == pid).map(|(p, _)| *p));
-    }
-    Err(ExitError::new(
-        EXIT_CORACLE,
-        format!(
-            "container {} has no process to join: its only process is coracle's init",
-            c.record.name
-        ),
-    )
-    .into())
 }

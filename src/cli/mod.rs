@@ -13,6 +13,7 @@ pub mod exec;
 pub mod image;
 pub mod pause;
 pub mod policy;
+pub mod port;
 pub mod restart;
 pub mod run;
 pub mod runtime;
@@ -31,6 +32,11 @@ use clap::{CommandFactory, Parser, Subcommand};
                   no setuid helper of its own. The command line follows Docker's."
 )]
 pub struct Cli {
+    /// Storage driver for new containers: overlay (kernel overlayfs in the
+    /// user namespace) or vfs (a full copy). Default: storage_driver in
+    /// coracle.toml, else overlay where the kernel allows it, else vfs
+    #[arg(long, global = true, value_enum, value_name = "DRIVER")]
+    pub storage_driver: Option<crate::storage::Driver>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -68,6 +74,8 @@ pub enum Command {
     Rename(restart::RenameArgs),
     /// Display the running processes of a container
     Top(top::TopArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(port::PortArgs),
     /// Pause all processes within one or more containers
     Pause(pause::PauseArgs),
     /// Unpause all processes within one or more containers
@@ -170,6 +178,8 @@ pub enum ContainerCommand {
     Cp(changes::CpArgs),
     /// Display the running processes of a container
     Top(top::TopArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(port::PortArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,8 +227,8 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
         "Commands",
         &[
             "attach", "commit", "cp", "create", "diff", "export", "history", "import", "inspect",
-            "kill", "load", "logs", "pause", "rename", "restart", "rm", "rmi", "save", "start",
-            "stop", "tag", "top", "unpause", "wait",
+            "kill", "load", "logs", "pause", "port", "rename", "restart", "rm", "rmi", "save",
+            "start", "stop", "tag", "top", "unpause", "wait",
         ],
     ),
 ];

@@ -164,9 +164,33 @@ pub struct RunArgs {
     #[arg(long = "ulimit", value_name = "NAME=SOFT[:HARD]")]
     pub ulimit: Vec<String>,
 
-    /// Network mode: none (loopback only) or host
-    #[arg(long = "network", alias = "net", value_enum, default_value_t = NetworkArg::None)]
-    pub network: NetworkArg,
+    /// Network: private (default, alias bridge: NATed by coracle's own user-space stack; options as private:mtu=1500,allow_host_loopback=true), none (loopback only) or host
+    #[arg(long = "network", alias = "net", value_name = "MODE[:OPTS]", default_value = "private", value_parser = parse_network)]
+    pub network: NetworkSpec,
+
+    /// Publish a container port on the host: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], ranges as 8000-8002:80-82
+    #[arg(
+        short = 'p',
+        long = "publish",
+        value_name = "[IP:][HOSTPORT:]PORT[/PROTO]"
+    )]
+    pub publish: Vec<String>,
+
+    /// Publish every port the image exposes on a random host port
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+
+    /// DNS server (IPv4, optionally :PORT): the private network's resolver 10.0.2.3 forwards to it (default: the host's resolvers)
+    #[arg(long = "dns", value_name = "IP[:PORT]")]
+    pub dns: Vec<String>,
+
+    /// Egress rule of the private network, in order, first match wins: allow=CIDR[:PORTS] or deny=CIDR[:PORTS] (PORTS: 80, 8000-8100, comma lists); with any allow rule the rest is denied
+    #[arg(long = "egress", value_name = "allow|deny=CIDR[:PORTS]")]
+    pub egress: Vec<String>,
+
+    /// Add a line to /etc/hosts: NAME:IP; NAME:host-gateway is the host (on the private network it also opens the host's loopback to the container)
+    #[arg(long = "add-host", value_name = "NAME:IP")]
+    pub add_host: Vec<String>,
 
     /// User namespace mode: keep-id maps your own uid/gid to the same ids inside
     #[arg(long = "userns", value_enum)]
@@ -191,10 +215,42 @@ pub struct RunArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum NetworkArg {
+    /// A network namespace of its own with a tap device NATed by coracle's stack
+    #[value(alias = "bridge")]
+    Private,
     /// A network namespace of its own with only the loopback interface
     None,
     /// Share the caller's network namespace
     Host,
+}
+
+/// `--network MODE[:OPTS]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSpec {
+    pub mode: NetworkArg,
+    /// `OPT=V,...` after the colon (only the private network takes any).
+    pub options: String,
+}
+
+fn parse_network(s: &str) -> Result<NetworkSpec, String> {
+    let (mode, options) = s.split_once(':').unwrap_or((s, ""));
+    let mode = match mode {
+        "private" | "bridge" | "default" => NetworkArg::Private,
+        "none" => NetworkArg::None,
+        "host" => NetworkArg::Host,
+        _ => {
+            return Err(format!(
+                "unknown network {mode:?}: use private (alias bridge), none or host"
+            ))
+        }
+    };
+    if !options.is_empty() && mode != NetworkArg::Private {
+        return Err(format!("the {s:?} network takes no options"));
+    }
+    Ok(NetworkSpec {
+        mode,
+        options: options.to_string(),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -280,11 +336,11 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
         .ok_or_else(|| anyhow::anyhow!("container {id} is already being created"))?;
     // With an image, the container gets a root of its own (removed with the
     // container); bad input removes it again.
-    let (mut src, image_root, image_info) = match &args.rootfs {
-        Some(_) => (spec::Source::from_rootfs(&args)?, None, None),
+    let (mut src, image_root, image_info, root_view) = match &args.rootfs {
+        Some(_) => (spec::Source::from_rootfs(&args)?, None, None, None),
         None => {
-            let (src, root, info) = image_source(&args, &id)?;
-            (src, Some(root), Some(info))
+            let (src, root, info, view) = image_source(&args, &id)?;
+            (src, Some(root), Some(info), view)
         }
     };
     let cleanup_root = |root: &Option<std::path::PathBuf>| {
@@ -311,8 +367,11 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     // record that names them exists; the volumes lock is held until the
     // record is written, so `volume rm` cannot remove one in between, and
     // a failure removes the new ones again.
-    let (new_volumes, volumes_lock) = match container::volumes::prepare(&plan.volumes, &src.rootfs)
-    {
+    let read_root = src.view.clone().unwrap_or_else(|| src.rootfs.clone());
+    let prepared = container::volumes::prepare(&plan.volumes, &read_root);
+    // The overlay mounted for reading goes before the container mounts its own.
+    drop(root_view);
+    let (new_volumes, volumes_lock) = match prepared {
         Ok(v) => v,
         Err(e) => {
             cleanup_root(&image_root);
@@ -398,6 +457,7 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     let cgroup = container::cgroup::Cgroup::create(&id);
     let mut opts = plan.options.clone();
     opts.cgroup = cgroup.as_ref().map(|c| c.path().to_path_buf());
+    opts.root_overlay = crate::storage::overlay_of(&dir.path)?;
     opts.stdin = opts.stdin && streams.stdin;
     let result = (|| -> anyhow::Result<i32> {
         let record = crate::container::Record::read(&dir.path)?;
@@ -715,11 +775,13 @@ fn make_record(
         stop_timeout: args.stop_timeout,
         restart: Default::default(),
         healthcheck,
-        network_mode: match args.network {
+        network_mode: match args.network.mode {
+            NetworkArg::Private => "private",
             NetworkArg::None => "none",
             NetworkArg::Host => "host",
         }
         .into(),
+        net: plan.options.net.clone(),
         detached: args.detach,
         policy: Some(plan.policy.clone()),
         log_max_size: None,
@@ -729,10 +791,18 @@ fn make_record(
 
 /// Finds (or pulls, by `--pull`) the image named first in the positionals
 /// and builds the container's root from it. Returns the source and the root.
+/// The last value keeps the merged root of an overlay open while `run`
+/// reads it (the source's `view` path names it).
+#[allow(clippy::type_complexity)]
 fn image_source(
     args: &RunArgs,
     id: &str,
-) -> anyhow::Result<(crate::spec::Source, std::path::PathBuf, ImageInfo)> {
+) -> anyhow::Result<(
+    crate::spec::Source,
+    std::path::PathBuf,
+    ImageInfo,
+    Option<crate::storage::view::View>,
+)> {
     use crate::image::store::Store;
     let Some((image, command)) = args.command.split_first() else {
         anyhow::bail!("no image given: use `coracle run IMAGE [COMMAND]` or `coracle run --rootfs DIR [COMMAND]`");
@@ -763,6 +833,7 @@ fn image_source(
         workdir: c.working_dir().clone(),
         user: c.user().clone(),
         volumes: c.volumes().clone().unwrap_or_default(),
+        exposed: c.exposed_ports().clone().unwrap_or_default(),
     };
     let info = ImageInfo {
         id: record.id.to_string(),
@@ -777,24 +848,30 @@ fn image_source(
             .create(&base)
             .map_err(|e| anyhow::anyhow!("create {}: {e}", base.display()))?;
     }
-    let root = base.join("rootfs");
     // `rmi` and `image prune` spare images that a container was made from.
-    if let Err(e) =
-        crate::container::write_atomic(&base.join("image"), record.id.to_string().as_bytes())
-            .and_then(|()| crate::image::rootfs::build(&store, &record, &root))
-    {
-        let _ = crate::image::store::remove(&base);
-        return Err(e);
-    }
+    let made = crate::storage::choose(&store).and_then(|driver| {
+        crate::container::write_atomic(&base.join("image"), record.id.to_string().as_bytes())?;
+        crate::storage::create(&store, &record, &base, driver)
+    });
+    let new_root = match made {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = crate::image::store::remove(&base);
+            return Err(e);
+        }
+    };
+    let root = new_root.path.clone();
     Ok((
         crate::spec::Source {
             rootfs: root.clone(),
+            view: new_root.view.is_some().then(|| new_root.read_path()),
             image: Some(defaults),
             command: command.to_vec(),
             volumes_dir: std::path::PathBuf::new(),
         },
         root,
         info,
+        new_root.view,
     ))
 }
 

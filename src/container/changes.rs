@@ -489,7 +489,7 @@ impl Change {
 pub struct Root {
     /// The container's directory.
     pub dir: PathBuf,
-    pub root: File,
+    pub root: crate::storage::view::View,
     pub map: IdMap,
     /// Mount targets (relative, `var/lib/x`) whose content is not the root's.
     pub excluded: Vec<Vec<u8>>,
@@ -507,8 +507,7 @@ impl Root {
                 c.record.name
             );
         }
-        let rootfs = root_dir(c)?;
-        let root = File::open(&rootfs).with_context(|| format!("open {}", rootfs.display()))?;
+        let root = open_root(c)?;
         let map = IdMap::of_container(&c.dir)?;
         let mut excluded: Vec<Vec<u8>> = c
             .record
@@ -784,10 +783,33 @@ pub fn root_dir(c: &super::Container) -> anyhow::Result<PathBuf> {
     }
 }
 
+/// The container's root, opened as a directory. An overlay container's
+/// root exists only as a mount (`storage::view`): the running container's
+/// own root mount, else the overlay mounted for this process.
+pub fn open_root(c: &super::Container) -> anyhow::Result<crate::storage::view::View> {
+    if c.record.image_id.is_some() {
+        if let Some(l) = crate::storage::overlay_of(&c.dir)? {
+            if c.running() {
+                let not_running = |name: &str| anyhow::anyhow!("container {name} is not running");
+                match super::procs::join_target(c, not_running) {
+                    Ok(pidfd) => return crate::storage::view::join(pidfd.as_fd()),
+                    // It stopped meanwhile: its overlay is free again.
+                    Err(_) if !super::Container::load(&c.record.id)?.running() => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            return crate::storage::view::mount(&l, &crate::storage::view::container_maps(&c.dir)?);
+        }
+    }
+    let dir = root_dir(c)?;
+    File::open(&dir)
+        .map(crate::storage::view::View::plain)
+        .with_context(|| format!("open {}", dir.display()))
+}
+
 /// Exports the container's root (image-made or `--rootfs`) as a tar.
 pub fn export<W: Write>(c: &super::Container, out: W) -> anyhow::Result<W> {
-    let dir = root_dir(c)?;
-    let root = File::open(&dir).with_context(|| format!("open {}", dir.display()))?;
+    let root = open_root(c)?;
     let map = IdMap::of_container(&c.dir)?;
     let mut t = TarOut::new(out);
     walk_tar(&mut t, root.as_fd(), &[], &map, &|_| false)?;
@@ -1130,7 +1152,7 @@ mod tests {
         let mg = nix::unistd::getgid().as_raw();
         let r = Root {
             dir: d.path().to_path_buf(),
-            root: File::open(&root).unwrap(),
+            root: crate::storage::view::View::plain(File::open(&root).unwrap()),
             map: IdMap {
                 uids: vec![(0, me.into(), 1)],
                 gids: vec![(0, mg.into(), 1)],
@@ -1180,7 +1202,7 @@ mod tests {
             crate::image::unpack::apply_layer(l, &clean).unwrap();
         }
         let r2 = Root {
-            root: File::open(&clean).unwrap(),
+            root: crate::storage::view::View::plain(File::open(&clean).unwrap()),
             stamp: None,
             ..r
         };

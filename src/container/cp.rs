@@ -41,7 +41,7 @@ enum Source {
 pub struct ContainerFs {
     name: String,
     dir: PathBuf,
-    root: File,
+    root: crate::storage::view::View,
     map: IdMap,
     /// (target, source), targets clean and absolute.
     mounts: Vec<(PathBuf, Source)>,
@@ -82,8 +82,7 @@ fn not_found(path: &str, container: &str) -> anyhow::Error {
 
 impl ContainerFs {
     pub fn open(c: &super::Container) -> anyhow::Result<Self> {
-        let rootfs = super::changes::root_dir(c)?;
-        let root = File::open(&rootfs).with_context(|| format!("open {}", rootfs.display()))?;
+        let root = super::changes::open_root(c)?;
         let mounts = c
             .record
             .mounts
@@ -881,7 +880,7 @@ mod tests {
         let fs = ContainerFs {
             name: "t".into(),
             dir: d.path().to_path_buf(),
-            root: File::open(&root).unwrap(),
+            root: crate::storage::view::View::plain(File::open(&root).unwrap()),
             map: IdMap::default(),
             mounts: vec![
                 (PathBuf::from("/vol"), Source::Path(vol)),

@@ -323,7 +323,19 @@ pub fn remove_data_dir(data: &Path) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("remove {}", record.display())),
     }
-    crate::image::store::remove(data)
+    // Read first: the removal may take config.json before it fails.
+    let maps = crate::storage::view::container_maps(data);
+    match crate::image::store::remove(data) {
+        Ok(()) => Ok(()),
+        // What the container's users made (owned by subordinate ids) goes
+        // as the container's root, in a user namespace with its id maps.
+        Err(e) => match maps {
+            Ok(m) if m.0.len() > 1 || m.0.first().is_some_and(|e| e.size > 1) => {
+                crate::storage::view::remove_tree(data, &m).map_err(|e2| e.context(e2))
+            }
+            _ => Err(e),
+        },
+    }
 }
 
 /// Removes the data and runtime directories of container `id`, and the

@@ -74,6 +74,50 @@ pub fn members(pid1: i32, tree: &[(i32, i32)], proc: &Path) -> Vec<i32> {
     found.into_iter().collect()
 }
 
+/// A pidfd of a process whose namespaces `exec` (and `storage::view`) may join: the container's
+/// pid 1, or under `--init` (whose pid 1 is coracle's non-dumpable init,
+/// joinable by nobody) its first joinable descendant.
+pub fn join_target(
+    c: &super::Container,
+    not_running: fn(&str) -> anyhow::Error,
+) -> anyhow::Result<std::os::fd::OwnedFd> {
+    let pid1 = c.state.pid.ok_or_else(|| not_running(&c.record.name))?;
+    let mut seen = vec![pid1];
+    let mut i = 0;
+    let mut table: Option<Vec<(i32, i32)>> = None;
+    while i < seen.len() {
+        let pid = seen[i];
+        i += 1;
+        let pidfd = match crate::sys::pidfd_open(pid) {
+            Ok(fd) => fd,
+            Err(_) if pid == pid1 => return Err(not_running(&c.record.name)),
+            Err(_) => continue,
+        };
+        // Pinned now: pid 1 must still be the monitor's child, or the pid
+        // was freed (the container ended) and taken by another process.
+        if pid == pid1 && c.state.monitor_pid.is_some() && parent_of(pid) != c.state.monitor_pid {
+            return Err(not_running(&c.record.name));
+        }
+        // The same check as the kernel's for setns (ptrace read access),
+        // made after the pidfd pins the process.
+        if std::fs::File::open(format!("/proc/{pid}/ns/user")).is_ok()
+            && (pid == pid1 || parent_of(pid).is_some_and(|p| seen.contains(&p)))
+        {
+            return Ok(pidfd);
+        }
+        let t = table.get_or_insert_with(|| tree(Path::new("/proc")));
+        seen.extend(t.iter().filter(|(_, pp)| *pp == pid).map(|(p, _)| *p));
+    }
+    Err(crate::error::ExitError::new(
+        crate::error::EXIT_CORACLE,
+        format!(
+            "container {} has no process to join: its only process is coracle's init",
+            c.record.name
+        ),
+    )
+    .into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

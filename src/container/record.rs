@@ -95,6 +95,9 @@ pub struct Record {
     /// `--network`: `none` (a namespace with loopback only) or `host`.
     #[serde(default = "default_network")]
     pub network_mode: String,
+    /// The private network's plan: options, published ports, resolvers.
+    #[serde(default = "default_net", skip_serializing_if = "Option::is_none")]
+    pub net: Option<crate::net::NetConfig>,
     /// The health check (the image's, changed by `--health-*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<super::health::HealthConfig>,
@@ -108,6 +111,11 @@ pub struct Record {
     /// containers made before policies existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<crate::policy::apply::PolicyRecord>,
+}
+
+/// The private network's plan (`--network private`), for the helper.
+fn default_net() -> Option<crate::net::NetConfig> {
+    None
 }
 
 fn default_network() -> String {
@@ -556,6 +564,7 @@ mod tests {
                 stop_signal: None,
                 healthcheck: None,
                 network_mode: "none".into(),
+                net: None,
                 stop_timeout: None,
                 restart: Default::default(),
                 detached: true,

@@ -1,7 +1,6 @@
 //! A container's root file system from an image, by copying its layers in
-//! order (the "vfs" way: every container gets its own full copy). The
-//! copy-on-write drivers of the storage issue will replace this where the
-//! host allows them.
+//! order (the "vfs" storage driver: every container gets its own full
+//! copy). `storage` uses kernel overlay instead where the host allows it.
 
 use std::path::Path;
 

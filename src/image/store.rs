@@ -8,6 +8,9 @@
 //! locks/HEX.lock          per-blob and per-layer locks (flock: released when
 //!                         the holder dies, so kill -9 never leaves one held)
 //! images.json             images and tags; changed under store.lock, atomically
+//! overlay-layers/         overlay's whiteouts for layers that have some
+//!                         (`storage::layers`)
+//! storage-probe.json      whether kernel overlay works here (`storage::probe`)
 //! ```
 //!
 //! Reference counts are not stored: what an image uses is in its record, and
@@ -375,6 +378,27 @@ impl Store {
             };
             if name.starts_with(".tmp-") || !layers.contains(&d) {
                 let _item = self.lock_item(&d)?;
+                remove(&entry.path())?;
+            }
+        }
+        // The overlay twins of layers (`storage::layers`): `HEX/`,
+        // `HEX.plain`, and `.tmp-HEX-PID-NANOS/` of a run that died.
+        for entry in read_dir(&self.root.join(crate::storage::layers::DIR)).unwrap_or_default() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let stale = match name.strip_prefix(".tmp-") {
+                Some(rest) => rest
+                    .split('-')
+                    .nth(1)
+                    .and_then(|p| p.parse::<u32>().ok())
+                    .is_none_or(|pid| !Path::new(&format!("/proc/{pid}")).exists()),
+                None => {
+                    let hex = name.strip_suffix(".plain").unwrap_or(&name);
+                    format!("sha256:{hex}")
+                        .parse::<Digest>()
+                        .is_ok_and(|d| !layers.contains(&d))
+                }
+            };
+            if stale {
                 remove(&entry.path())?;
             }
         }

@@ -15,6 +15,8 @@ pub enum Msg {
     /// Exec's intermediate -> coracle: the process that joined the
     /// container is `pid` (host pid); its pidfd travels with the message.
     Child { pid: i32 },
+    /// Child -> parent: the private network's tap device travels with it.
+    Tap,
     /// Child -> parent: setup failed; exit with `code`.
     Error { code: i32, message: String },
 }
@@ -23,6 +25,7 @@ pub fn encode(m: &Msg) -> Vec<u8> {
     match m {
         Msg::Go => b"G".to_vec(),
         Msg::Pty => b"P".to_vec(),
+        Msg::Tap => b"T".to_vec(),
         Msg::Child { pid } => {
             let mut v = b"C".to_vec();
             v.extend_from_slice(&pid.to_le_bytes());
@@ -41,6 +44,7 @@ pub fn decode(b: &[u8]) -> Option<Msg> {
     match b.first()? {
         b'G' if b.len() == 1 => Some(Msg::Go),
         b'P' if b.len() == 1 => Some(Msg::Pty),
+        b'T' if b.len() == 1 => Some(Msg::Tap),
         b'C' if b.len() == 5 => Some(Msg::Child {
             pid: i32::from_le_bytes(b[1..5].try_into().ok()?),
         }),

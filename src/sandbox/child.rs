@@ -76,8 +76,16 @@ fn setup_and_exec(
     if has_ns(spec, LinuxNamespaceType::Network) {
         crate::sys::loopback_up()
             .map_err(|e| SetupError::setup(format!("bring up the loopback interface: {e}")))?;
+        if let Some(net) = &opts.net {
+            private_network(sock, net)?;
+        }
     }
 
+    // Overlay storage: the root is assembled here, in the container's
+    // user and mount namespaces.
+    if let Some(l) = &opts.root_overlay {
+        crate::storage::overlay::mount_root(l).map_err(SetupError::setup)?;
+    }
     let rootfd = mounts::prepare_root(spec)?;
     crate::sys::pivot_into(rootfd.as_fd())
         .map_err(|e| SetupError::setup(format!("pivot_root into the root file system: {e}")))?;
@@ -150,6 +158,30 @@ fn setup_and_exec(
         }
     }
     exec(process, filter.as_ref(), ruleset)
+}
+
+/// The private network: a tap device `eth0` in this (new) network
+/// namespace, configured as slirp4netns does, handed to the parent, which
+/// starts the stack helper on it (`crate::net`).
+fn private_network(sock: &OwnedFd, net: &crate::net::NetConfig) -> Result<(), SetupError> {
+    use crate::net::{GATEWAY, GUEST, GUEST_MAC, INTERFACE, PREFIX};
+    let tap = crate::sys::net::create_tap(INTERFACE).map_err(|e| {
+        let hint = match e.raw_os_error() {
+            Some(libc::EACCES | libc::EPERM) => {
+                ": /dev/net/tun must be usable by every user (mode 0666, as Debian and Fedora ship it); or use --network none"
+            }
+            Some(libc::ENOENT | libc::ENODEV) => ": the tun module is missing; or use --network none",
+            _ => "",
+        };
+        SetupError::setup(format!("create the tap device of the private network: {e}{hint}"))
+    })?;
+    crate::sys::net::configure_interface(INTERFACE, GUEST_MAC, GUEST, PREFIX, net.mtu)
+        .map_err(|e| SetupError::setup(format!("configure {INTERFACE}: {e}")))?;
+    crate::sys::net::add_default_route(GATEWAY)
+        .map_err(|e| SetupError::setup(format!("add the default route: {e}")))?;
+    channel::send(sock.as_fd(), &Msg::Tap, Some(tap.as_fd()))
+        .map_err(|e| SetupError::setup(format!("hand the tap device to coracle: {e}")))?;
+    Ok(())
 }
 
 /// Compiles the spec's seccomp profile. With no_new_privs (always, unless

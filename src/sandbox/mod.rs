@@ -153,10 +153,19 @@ pub fn run(
 
     let mut master: Option<OwnedFd> = None;
     let mut failure: Option<(i32, String)> = None;
+    // The private network's stack helper: lives as long as this run.
+    let mut _net_helper: Option<crate::net::Helper> = None;
     loop {
         match channel::recv(psock.as_fd()) {
             Ok(None) => break,
             Ok(Some((Msg::Pty, fd))) => master = fd,
+            Ok(Some((Msg::Tap, fd))) => match start_network(fd, opts) {
+                Ok(h) => _net_helper = Some(h),
+                Err(e) => {
+                    failure = Some((EXIT_CORACLE, format!("{e:#}")));
+                    break;
+                }
+            },
             Ok(Some((Msg::Error { code, message }, _))) => failure = Some((code, message)),
             Ok(Some((Msg::Go | Msg::Child { .. }, _))) => {}
             Err(e) => {
@@ -180,6 +189,18 @@ pub fn run(
         code,
         pid: pid.as_raw(),
     })
+}
+
+/// Starts the private network's stack helper on the tap the child sent.
+fn start_network(
+    tap: Option<OwnedFd>,
+    opts: &SandboxOptions,
+) -> anyhow::Result<crate::net::Helper> {
+    let tap = tap.ok_or_else(|| anyhow::anyhow!("the sandbox sent no tap device"))?;
+    let cfg = opts.net.as_ref().ok_or_else(|| {
+        anyhow::anyhow!("the sandbox sent a tap device without a private network")
+    })?;
+    crate::net::spawn_helper(tap, cfg)
 }
 
 /// Blocks the forwarded signals and SIGCHLD (restored when the guard is

@@ -105,6 +105,12 @@ pub struct SandboxOptions {
     /// (`container::cgroup`): the child is cloned into it. `None`: it stays
     /// in the runner's cgroup.
     pub cgroup: Option<PathBuf>,
+    /// The private network (`--network private`): the child makes a tap
+    /// device and the runner starts the stack helper on it.
+    pub net: Option<crate::net::NetConfig>,
+    /// Overlay storage: the child mounts this overlay on the root before
+    /// it binds and pivots into it (`storage::overlay::mount_root`).
+    pub root_overlay: Option<crate::storage::overlay::Layout>,
 }
 
 /// Files coracle generates for the container and bind-mounts over the
@@ -241,6 +247,10 @@ pub fn new_id() -> anyhow::Result<String> {
 pub struct Source {
     /// The root file system directory the sandbox pivots into.
     pub rootfs: PathBuf,
+    /// Where this process reads the root's content when that is not
+    /// `rootfs` itself (an overlay root, mounted only in the container:
+    /// `/proc/self/fd/N` of the merged root `storage::view` opened).
+    pub view: Option<PathBuf>,
     /// The image's defaults, when the root comes from an image.
     pub image: Option<ImageDefaults>,
     /// The command given on the command line (after IMAGE, or all
@@ -261,6 +271,8 @@ pub struct ImageDefaults {
     /// The image's `Volumes`: paths that get an anonymous volume unless
     /// something else is mounted there.
     pub volumes: Vec<String>,
+    /// The image's `ExposedPorts` (`80/tcp`), published by `-P`.
+    pub exposed: Vec<String>,
 }
 
 impl Source {
@@ -271,6 +283,7 @@ impl Source {
         };
         Ok(Self {
             rootfs: rootfs.clone(),
+            view: None,
             image: None,
             command: args.command.clone(),
             volumes_dir: PathBuf::new(),
@@ -322,8 +335,8 @@ pub fn resolve(
     if !rootfs.is_dir() {
         bail!("root file system {} is not a directory", rootfs.display());
     }
-    let root_dir =
-        std::fs::File::open(&rootfs).with_context(|| format!("open {}", rootfs.display()))?;
+    let root_dir = std::fs::File::open(src.view.as_ref().unwrap_or(&rootfs))
+        .with_context(|| format!("open {}", rootfs.display()))?;
 
     // Id maps.
     let mode = match args.userns {
@@ -392,12 +405,27 @@ pub fn resolve(
     };
 
     // Host name and generated files.
-    let hostname = match (&args.hostname, args.network) {
+    let hostname = match (&args.hostname, args.network.mode) {
         (Some(h), _) => options::hostname(h)?,
         (None, NetworkArg::Host) => host.hostname.clone(),
-        (None, NetworkArg::None) => id[..12].to_string(),
+        (None, NetworkArg::None | NetworkArg::Private) => id[..12].to_string(),
     };
-    let files = generated_files(args.network, host, &hostname);
+    let net = network_config(args, src, host, state_dir)?;
+    let extra_hosts = extra_hosts(args)?;
+    let mut files = generated_files(args.network.mode, host, &hostname, &extra_hosts);
+    if args.network.mode != NetworkArg::Private && !args.dns.is_empty() {
+        // Docker's --dns: the container's resolv.conf names these servers.
+        let mut r: String = files
+            .resolv_conf
+            .lines()
+            .filter(|l| l.split_whitespace().next() != Some("nameserver"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        for d in &args.dns {
+            r.push_str(&format!("nameserver {}\n", crate::net::parse_dns(d)?.ip()));
+        }
+        files.resolv_conf = r;
+    }
 
     // Environment: defaults, then env files, then -e.
     let lookup = |k: &str| host.env.get(k).cloned();
@@ -455,7 +483,7 @@ pub fn resolve(
             security_opt: &args.security_opt,
             read_only: args.read_only,
             ulimit: &args.ulimit,
-            host_network: args.network == NetworkArg::Host,
+            host_network: args.network.mode == NetworkArg::Host,
             writable_mounts: planned_mounts
                 .iter()
                 .filter(|m| m.rw)
@@ -540,7 +568,7 @@ pub fn resolve(
             &["nosuid", "noexec", "nodev"],
         )?,
     ];
-    mounts.push(match args.network {
+    mounts.push(match args.network.mode {
         // sysfs can only be mounted by the owner of the network namespace.
         NetworkArg::Host => mount(
             "/sys",
@@ -548,7 +576,7 @@ pub fn resolve(
             "/sys",
             &["rbind", "nosuid", "noexec", "nodev", "ro"],
         )?,
-        NetworkArg::None => mount(
+        NetworkArg::None | NetworkArg::Private => mount(
             "/sys",
             "sysfs",
             "sysfs",
@@ -605,7 +633,7 @@ pub fn resolve(
         LinuxNamespaceType::Ipc,
         LinuxNamespaceType::Cgroup,
     ];
-    if args.network == NetworkArg::None {
+    if args.network.mode != NetworkArg::Host {
         namespaces.push(LinuxNamespaceType::Network);
     }
     let namespaces = namespaces
@@ -653,6 +681,8 @@ pub fn resolve(
             init: args.init,
             stdin: args.interactive,
             cgroup: None,
+            net,
+            root_overlay: None,
         },
         files,
         single_id: !full,
@@ -759,8 +789,114 @@ fn user_mounts(
     Ok((out, volumes))
 }
 
-fn generated_files(network: NetworkArg, host: &HostFacts, hostname: &str) -> GeneratedFiles {
-    let (hosts, resolv_conf) = match network {
+/// The private network's plan: options, published ports, resolvers.
+fn network_config(
+    args: &RunArgs,
+    src: &Source,
+    host: &HostFacts,
+    state_dir: &Path,
+) -> anyhow::Result<Option<crate::net::NetConfig>> {
+    use crate::net::{ports, NetConfig};
+    let mut maps = Vec::new();
+    for p in &args.publish {
+        maps.extend(ports::parse_publish(p)?);
+    }
+    if args.publish_all {
+        for e in src.image.iter().flat_map(|i| i.exposed.iter()) {
+            maps.extend(ports::parse_exposed(e)?);
+        }
+    }
+    let dns = args
+        .dns
+        .iter()
+        .map(|d| crate::net::parse_dns(d))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let egress = args
+        .egress
+        .iter()
+        .map(|r| crate::net::egress::parse(r))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if args.network.mode != NetworkArg::Private {
+        if !egress.is_empty() {
+            bail!("egress rules (--egress) need the private network, which enforces them");
+        }
+        if !maps.is_empty() {
+            bail!(
+                "published ports (-p, -P) need the private network, not --network {}",
+                if args.network.mode == NetworkArg::Host {
+                    "host"
+                } else {
+                    "none"
+                }
+            );
+        }
+        if let Some(d) = dns.iter().find(|d| d.port() != 53) {
+            bail!("--dns {d}: a port is only possible on the private network");
+        }
+        return Ok(None);
+    }
+    ports::check_privileged(&maps)?;
+    let mut cfg = NetConfig::default();
+    cfg.apply_options(&args.network.options)?;
+    cfg.ports = maps;
+    cfg.dns = if dns.is_empty() {
+        crate::net::resolvers_of(&host.resolv_conf)
+    } else {
+        dns
+    };
+    if args.add_host.iter().any(|h| {
+        h.split_once(':')
+            .is_some_and(|(_, ip)| ip == "host-gateway")
+    }) {
+        cfg.allow_host_loopback = true;
+    }
+    cfg.ports_file = Some(state_dir.join(crate::net::PORTS_FILE));
+    cfg.egress = egress;
+    if !cfg.egress.is_empty() {
+        cfg.denied_file = Some(state_dir.join(crate::net::DENIED_FILE));
+    }
+    Ok(Some(cfg))
+}
+
+/// `--add-host NAME:IP` lines; host-gateway is the host as the container
+/// reaches it (the private network's gateway, or 127.0.0.1 on the host's
+/// own network).
+fn extra_hosts(args: &RunArgs) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for h in &args.add_host {
+        let Some((name, ip)) = h.split_once(':') else {
+            bail!("invalid --add-host {h:?}: use NAME:IP (or NAME:host-gateway)");
+        };
+        if name.is_empty() || name.chars().any(|c| c.is_whitespace()) {
+            bail!("invalid --add-host {h:?}: the name is empty or has blanks");
+        }
+        let ip = match (ip, args.network.mode) {
+            ("host-gateway", NetworkArg::Private) => crate::net::GATEWAY.to_string(),
+            ("host-gateway", NetworkArg::Host) => "127.0.0.1".to_string(),
+            ("host-gateway", NetworkArg::None) => {
+                bail!("--add-host {h}: host-gateway needs a network; --network none has only loopback")
+            }
+            (ip, _) => ip
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .map_err(|_| {
+                    anyhow::anyhow!("invalid --add-host {h:?}: {ip:?} is not an IP address")
+                })?
+                .to_string(),
+        };
+        out.push((name.to_string(), ip));
+    }
+    Ok(out)
+}
+
+fn generated_files(
+    network: NetworkArg,
+    host: &HostFacts,
+    hostname: &str,
+    extra_hosts: &[(String, String)],
+) -> GeneratedFiles {
+    let (mut hosts, resolv_conf) = match network {
         NetworkArg::Host => {
             let mut h = host.hosts.clone();
             if !h.is_empty() && !h.ends_with('\n') {
@@ -787,7 +923,28 @@ fn generated_files(network: NetworkArg, host: &HostFacts, hostname: &str) -> Gen
                 .collect();
             (h, r)
         }
+        NetworkArg::Private => {
+            let h = format!(
+                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{}\t{hostname}\n",
+                crate::net::GUEST
+            );
+            // The resolver is the stack's forwarder; search and options stay.
+            let mut r: String = host
+                .resolv_conf
+                .lines()
+                .filter(|l| {
+                    let w = l.split_whitespace().next();
+                    w == Some("search") || w == Some("domain") || w == Some("options")
+                })
+                .map(|l| format!("{l}\n"))
+                .collect();
+            r.push_str(&format!("nameserver {}\n", crate::net::DNS));
+            (h, r)
+        }
     };
+    for (name, ip) in extra_hosts {
+        hosts.push_str(&format!("{ip}\t{name}\n"));
+    }
     GeneratedFiles {
         hosts,
         hostname: format!("{hostname}\n"),
@@ -877,6 +1034,7 @@ mod tests {
         let t = T::try_parse_from(v).unwrap();
         let src = Source {
             rootfs: r.path().to_path_buf(),
+            view: None,
             image: Some(image),
             command: command.iter().map(|s| s.to_string()).collect(),
             volumes_dir: PathBuf::from("/vols"),
@@ -903,6 +1061,7 @@ mod tests {
             workdir: Some("/srv".into()),
             user: Some("user".into()),
             volumes: vec![],
+            exposed: vec![],
         };
         let p = image_plan(&[], img.clone(), &[]).unwrap();
         assert_eq!(args_of(&p), vec!["/entry", "--flag", "serve"]);
@@ -961,9 +1120,18 @@ mod tests {
             .unwrap();
         assert_eq!(ns.len(), 7);
         assert!(!p.single_id);
+        // The private network (the default): the stack's resolver inside,
+        // which forwards to the host's (loopback ones too: the helper runs
+        // on the host's network).
+        assert!(p.files.resolv_conf.contains("nameserver 10.0.2.3"));
+        let net = p.options.net.as_ref().expect("the private network");
+        assert!(net.dns.contains(&"10.0.0.1:53".parse().unwrap()));
+        assert!(net.dns.contains(&"127.0.0.53:53".parse().unwrap()));
+        let p = plan(&["--network", "none"], true).unwrap();
         assert!(
             p.files.resolv_conf.contains("10.0.0.1") && !p.files.resolv_conf.contains("127.0.0.53")
         );
+        assert!(p.options.net.is_none());
     }
 
     #[test]
@@ -1120,6 +1288,7 @@ mod tests {
         let img = ImageDefaults {
             cmd: vec!["sh".into()],
             volumes: vec!["/data".into(), "/cache/".into()],
+            exposed: vec![],
             ..Default::default()
         };
         let p = image_plan(

@@ -10,6 +10,9 @@ use std::path::Path;
 
 use nix::unistd::Pid;
 
+pub mod mountapi;
+pub mod net;
+
 fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
     if ret < 0 {
         Err(io::Error::last_os_error())
