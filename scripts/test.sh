@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the integration tests use (keep this the only list).
-TEST_PACKAGES=(uidmap fuse3 busybox-static tmux util-linux iproute2 procps docker-registry apache2-utils openssl podman conmon runc slirp4netns gcc libc6-dev)
+TEST_PACKAGES=(uidmap fuse3 busybox-static tmux util-linux iproute2 procps docker-registry apache2-utils openssl podman conmon runc slirp4netns gcc libc6-dev debootstrap)
 
 missing=()
 for pkg in "${TEST_PACKAGES[@]}"; do
