@@ -137,11 +137,18 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
     } else {
         super::cgroup::Cgroup::create(id)
     };
+    // A named network: join its switch (started if need be) for an
+    // address; the connection lives as long as this process (and the
+    // shim it becomes).
+    let mut net = record.net.clone();
+    if let Some(cfg) = net.as_mut() {
+        crate::net::switch::join_container(cfg, &record.name, &record.id, &dir.path)?;
+    }
     let opts = crate::spec::SandboxOptions {
         init: record.init,
         stdin: record.open_stdin && !record.tty,
         cgroup: cgroup.as_ref().map(|c| c.path().to_path_buf()),
-        net: record.net.clone(),
+        net,
         root_overlay: crate::storage::overlay_of(&dir.path)?,
     };
     // Clients attach through a socket in the runtime directory; `start -a`
@@ -582,6 +589,9 @@ impl Observer<'_> {
         }
         args.push("--backoff-ms".into());
         args.push(h.backoff_ms.to_string());
+        // The named network's link stays open in the shim (unnamed: the
+        // shim leaves it alone), so the container stays on the network.
+        kept.extend(crate::net::switch::kept_link());
         let e = (|| -> anyhow::Result<std::convert::Infallible> {
             for fd in &kept {
                 fcntl(*fd, FcntlArg::F_SETFD(FdFlag::empty()))?;

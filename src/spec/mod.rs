@@ -413,6 +413,9 @@ pub fn resolve(
     let net = network_config(args, src, host, state_dir)?;
     let extra_hosts = extra_hosts(args)?;
     let mut files = generated_files(args.network.mode, host, &hostname, &extra_hosts);
+    if let Some(n) = net.as_ref().and_then(|c| c.named.as_ref()) {
+        crate::net::networks::adjust_files(n, &mut files.hosts, &mut files.resolv_conf);
+    }
     if args.network.mode != NetworkArg::Private && !args.dns.is_empty() {
         // Docker's --dns: the container's resolv.conf names these servers.
         let mut r: String = files
@@ -817,6 +820,9 @@ fn network_config(
         .map(|r| crate::net::egress::parse(r))
         .collect::<anyhow::Result<Vec<_>>>()?;
     if args.network.mode != NetworkArg::Private {
+        if !args.network_alias.is_empty() {
+            bail!("--network-alias needs a named network (--network NAME)");
+        }
         if !egress.is_empty() {
             bail!("egress rules (--egress) need the private network, which enforces them");
         }
@@ -851,6 +857,7 @@ fn network_config(
         cfg.allow_host_loopback = true;
     }
     cfg.ports_file = Some(state_dir.join(crate::net::PORTS_FILE));
+    crate::net::networks::plan(&mut cfg, args.network.name.as_deref(), &args.network_alias)?;
     cfg.egress = egress;
     if !cfg.egress.is_empty() {
         cfg.denied_file = Some(state_dir.join(crate::net::DENIED_FILE));
