@@ -520,8 +520,14 @@ _coracle() {
             coracle__subcmd__help__subcmd__image,tag)
                 cmd="coracle__subcmd__help__subcmd__image__subcmd__tag"
                 ;;
+            coracle__subcmd__help__subcmd__network,connect)
+                cmd="coracle__subcmd__help__subcmd__network__subcmd__connect"
+                ;;
             coracle__subcmd__help__subcmd__network,create)
                 cmd="coracle__subcmd__help__subcmd__network__subcmd__create"
+                ;;
+            coracle__subcmd__help__subcmd__network,disconnect)
+                cmd="coracle__subcmd__help__subcmd__network__subcmd__disconnect"
                 ;;
             coracle__subcmd__help__subcmd__network,inspect)
                 cmd="coracle__subcmd__help__subcmd__network__subcmd__inspect"
@@ -676,8 +682,14 @@ _coracle() {
             coracle__subcmd__image__subcmd__help,tag)
                 cmd="coracle__subcmd__image__subcmd__help__subcmd__tag"
                 ;;
+            coracle__subcmd__network,connect)
+                cmd="coracle__subcmd__network__subcmd__connect"
+                ;;
             coracle__subcmd__network,create)
                 cmd="coracle__subcmd__network__subcmd__create"
+                ;;
+            coracle__subcmd__network,disconnect)
+                cmd="coracle__subcmd__network__subcmd__disconnect"
                 ;;
             coracle__subcmd__network,help)
                 cmd="coracle__subcmd__network__subcmd__help"
@@ -700,8 +712,14 @@ _coracle() {
             coracle__subcmd__network,rm)
                 cmd="coracle__subcmd__network__subcmd__rm"
                 ;;
+            coracle__subcmd__network__subcmd__help,connect)
+                cmd="coracle__subcmd__network__subcmd__help__subcmd__connect"
+                ;;
             coracle__subcmd__network__subcmd__help,create)
                 cmd="coracle__subcmd__network__subcmd__help__subcmd__create"
+                ;;
+            coracle__subcmd__network__subcmd__help,disconnect)
+                cmd="coracle__subcmd__network__subcmd__help__subcmd__disconnect"
                 ;;
             coracle__subcmd__network__subcmd__help,help)
                 cmd="coracle__subcmd__network__subcmd__help__subcmd__help"
@@ -3380,7 +3398,7 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__help__subcmd__network)
-            opts="create ls inspect rm prune"
+            opts="create ls inspect rm prune connect disconnect"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3393,7 +3411,35 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__help__subcmd__network__subcmd__connect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__help__subcmd__network__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__help__subcmd__network__subcmd__disconnect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4714,12 +4760,34 @@ _coracle() {
             return 0
             ;;
         coracle__subcmd__network)
-            opts="-h --storage-driver --help create ls list inspect rm remove prune help"
+            opts="-h --storage-driver --help create ls list inspect rm remove prune connect disconnect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__network__subcmd__connect)
+            opts="-h --alias --storage-driver --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --alias)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --storage-driver)
                     COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
                     return 0
@@ -4777,8 +4845,26 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__network__subcmd__disconnect)
+            opts="-f -h --force --storage-driver --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --storage-driver)
+                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__network__subcmd__help)
-            opts="create ls inspect rm prune help"
+            opts="create ls inspect rm prune connect disconnect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4791,7 +4877,35 @@ _coracle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        coracle__subcmd__network__subcmd__help__subcmd__connect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         coracle__subcmd__network__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        coracle__subcmd__network__subcmd__help__subcmd__disconnect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -710,17 +710,19 @@ complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Remove one or more volumes'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove unused volumes (anonymous ones only, unless -a)'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
 vfs\t'A full copy of the image\'s layers per container'"
-complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "create" -d 'Create a network'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "ls" -d 'List networks'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "list" -d 'List networks'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "inspect" -d 'Display detailed information on one or more networks'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "rm" -d 'Remove one or more networks'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "remove" -d 'Remove one or more networks'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "prune" -d 'Remove all networks no container uses'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "create" -d 'Create a network'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "ls" -d 'List networks'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "list" -d 'List networks'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "inspect" -d 'Display detailed information on one or more networks'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "rm" -d 'Remove one or more networks'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "remove" -d 'Remove one or more networks'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "prune" -d 'Remove all networks no container uses'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "connect" -d 'Connect a created or stopped container to a network'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "disconnect" -d 'Disconnect a created or stopped container from a network'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from create" -s d -l driver -d 'Driver (only "bridge": coracle\'s user-space switch)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from create" -l subnet -d 'Subnet in CIDR form (default: the first free 10.89.N.0/24)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from create" -l gateway -d 'The gateway (and DNS) address in the subnet (default: its first address)' -r
@@ -758,11 +760,21 @@ complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen
 vfs\t'A full copy of the image\'s layers per container'"
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from connect" -l alias -d 'Add a name for the container on the network' -r
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from connect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from connect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from disconnect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s f -l force -d 'Accepted for Docker compatibility (the container does not run)'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a network'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List networks'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Display detailed information on one or more networks'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Remove one or more networks'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove all networks no container uses'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "connect" -d 'Connect a created or stopped container to a network'
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "disconnect" -d 'Disconnect a created or stopped container from a network'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand push" -l tls-verify -d 'Allow plain HTTP and unverified registries for this push (like Podman\'s --tls-verify=false)' -r -f -a "true\t''
 false\t''"
@@ -1135,6 +1147,8 @@ complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_su
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from network" -f -a "inspect" -d 'Display detailed information on one or more networks'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from network" -f -a "rm" -d 'Remove one or more networks'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from network" -f -a "prune" -d 'Remove all networks no container uses'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from network" -f -a "connect" -d 'Connect a created or stopped container to a network'
+complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from network" -f -a "disconnect" -d 'Disconnect a created or stopped container from a network'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "ls" -d 'List the policies --policy can name'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "show" -d 'Show a policy and what the running kernel enforces of it'
 complete -c coracle -n "__fish_coracle_using_subcommand help; and __fish_seen_subcommand_from policy" -f -a "check" -d 'Check a policy file and explain its errors (with line numbers)'

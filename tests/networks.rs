@@ -337,3 +337,49 @@ fn concurrent_starts_share_one_switch_and_rm_leaves_none() {
     env.coracle(["rm", "-f", &a]).run().ok();
     assert!(wait_until(|| switches_of(&data).is_empty()));
 }
+
+#[test]
+fn connect_and_disconnect_stopped_containers() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    env.coracle(["network", "create", "--subnet", "10.93.0.0/24", "net1"])
+        .run()
+        .ok();
+    let out = env.sh(
+        &["--name", "c1"],
+        "ip -4 addr show eth1 || echo NOT-ON; grep nameserver /etc/resolv.conf",
+    );
+    assert!(out.ok().contains("NOT-ON"), "{out}");
+    env.coracle(["network", "connect", "--alias", "one", "net1", "c1"])
+        .run()
+        .ok();
+    let again = env.coracle(["network", "connect", "net1", "c1"]).run();
+    assert_ne!(again.code(), 0, "{again}");
+    assert!(again.stderr.contains("already exists"), "{again}");
+    let out = env.coracle(["start", "-a", "c1"]).run();
+    let o = out.ok();
+    assert!(o.contains("inet 10.93.0."), "{out}");
+    assert!(o.contains("nameserver 10.93.0.1"), "{out}");
+    let mode = env.inspect_field("c1", "{{.HostConfig.NetworkMode}}");
+    assert_eq!(mode, "net1");
+    env.coracle(["network", "disconnect", "net1", "c1"])
+        .run()
+        .ok();
+    let out = env.coracle(["start", "-a", "c1"]).run();
+    assert!(out.ok().contains("NOT-ON"), "{out}");
+    assert!(out.ok().contains("nameserver 10.0.2.3"), "{out}");
+    let out = env.coracle(["network", "disconnect", "net1", "c1"]).run();
+    assert!(out.stderr.contains("not connected"), "{out}");
+    // A running container: refused, saying so.
+    let r = env.detached(&["--name", "busy"], "sleep 1000");
+    let out = env.coracle(["network", "connect", "net1", "busy"]).run();
+    assert_ne!(out.code(), 0);
+    assert!(out.stderr.contains("running"), "{out}");
+    env.coracle(["rm", "-f", &r]).run().ok();
+    // Not on --network none.
+    env.sh(&["--name", "c2", "--network", "none"], "true").ok();
+    let out = env.coracle(["network", "connect", "net1", "c2"]).run();
+    assert_ne!(out.code(), 0, "{out}");
+}

@@ -23,6 +23,32 @@ pub enum NetworkCommand {
     Rm(RmArgs),
     /// Remove all networks no container uses
     Prune(PruneArgs),
+    /// Connect a created or stopped container to a network
+    Connect(ConnectArgs),
+    /// Disconnect a created or stopped container from a network
+    Disconnect(DisconnectArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// Add a name for the container on the network
+    #[arg(long = "alias", value_name = "ALIAS")]
+    pub alias: Vec<String>,
+    #[arg(value_name = "NETWORK")]
+    pub network: String,
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DisconnectArgs {
+    /// Accepted for Docker compatibility (the container does not run)
+    #[arg(short = 'f', long = "force")]
+    pub force: bool,
+    #[arg(value_name = "NETWORK")]
+    pub network: String,
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -94,6 +120,14 @@ pub fn run(cmd: NetworkCommand) -> anyhow::Result<i32> {
         NetworkCommand::Inspect(a) => inspect(&a),
         NetworkCommand::Rm(a) => rm(&a),
         NetworkCommand::Prune(a) => prune(&a),
+        NetworkCommand::Connect(a) => {
+            networks::connect(&a.network, &a.container, &a.alias)?;
+            Ok(0)
+        }
+        NetworkCommand::Disconnect(a) => {
+            networks::disconnect(&a.network, &a.container)?;
+            Ok(0)
+        }
     }
 }
 

@@ -339,6 +339,111 @@ pub fn plan(
     Ok(())
 }
 
+/// `network connect NET CONTAINER`: for a container that does not run
+/// (created or stopped; its monitor's lock is taken meanwhile). A
+/// container is on at most one named network besides its private one.
+pub fn connect(net_name: &str, what: &str, aliases: &[String]) -> anyhow::Result<()> {
+    let net = find(net_name)?;
+    change_stopped(what, |record| {
+        let Some(cfg) = record.net.as_mut() else {
+            bail!(
+                "container {} has --network {}: only a container on the private network can join a named network",
+                record.name,
+                record.network_mode
+            );
+        };
+        if let Some(n) = &cfg.named {
+            if n.name == net.name {
+                return Err(ExitError::new(
+                    1,
+                    format!(
+                        "endpoint with name {} already exists in network {}",
+                        record.name, net.name
+                    ),
+                )
+                .into());
+            }
+            bail!(
+                "container {} is on network {} already: coracle puts a container on one named network; disconnect it first",
+                record.name,
+                n.name
+            );
+        }
+        let mut c = cfg.clone();
+        plan(&mut c, Some(&net.name), aliases)?;
+        *cfg = c;
+        record.network_mode = net.name.clone();
+        Ok(())
+    })
+}
+
+/// `network disconnect NET CONTAINER` (not running, as [`connect`]): back
+/// to the private network alone.
+pub fn disconnect(net_name: &str, what: &str) -> anyhow::Result<()> {
+    let net = find(net_name)?;
+    change_stopped(what, |record| match record.net.as_mut() {
+        Some(cfg) if cfg.named.as_ref().is_some_and(|n| n.name == net.name) => {
+            cfg.named = None;
+            record.network_mode = "private".into();
+            Ok(())
+        }
+        _ => Err(ExitError::new(
+            1,
+            format!(
+                "container {} is not connected to network {}",
+                record.name, net.name
+            ),
+        )
+        .into()),
+    })
+}
+
+/// Changes the record of container `what` under its monitor's lock (so it
+/// cannot start meanwhile) and rewrites its resolv.conf and hosts.
+fn change_stopped(
+    what: &str,
+    f: impl FnOnce(&mut crate::container::Record) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let c = crate::container::resolve(what)?;
+    let id = c.record.id.clone();
+    let Some(_lock) = crate::container::try_lock_monitor(&id)? else {
+        bail!(
+            "container {} is running: coracle connects and disconnects networks of created or stopped containers only; stop it first",
+            c.record.name
+        );
+    };
+    let mut record = crate::container::Record::read(&c.dir)?;
+    let old = record.net.as_ref().and_then(|n| n.named.clone());
+    f(&mut record)?;
+    let new = record.net.as_ref().and_then(|n| n.named.clone());
+    // The generated files follow: the resolver is the network's gateway
+    // or the private network's forwarder.
+    let resolv_path = c.dir.join(crate::spec::RESOLV_FILE);
+    if let Ok(r) = std::fs::read_to_string(&resolv_path) {
+        let mut r: String = r
+            .lines()
+            .filter(|l| l.split_whitespace().next() != Some("nameserver"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let ns = new.as_ref().map_or(super::DNS, |n| n.gateway);
+        r.push_str(&format!("nameserver {ns}\n"));
+        crate::runtime::write_atomic(&resolv_path, r.as_bytes())?;
+    }
+    let hosts_path = c.dir.join(crate::spec::HOSTS_FILE);
+    if let Ok(h) = std::fs::read_to_string(&hosts_path) {
+        let internal = |n: &Option<super::switch::NamedNet>| n.as_ref().is_some_and(|n| n.internal);
+        let h = match (internal(&old), internal(&new)) {
+            (false, true) => h.replace(&format!("{}\t", super::GUEST), "127.0.1.1\t"),
+            (true, false) => h.replace("127.0.1.1\t", &format!("{}\t", super::GUEST)),
+            _ => h,
+        };
+        crate::runtime::write_atomic(&hosts_path, h.as_bytes())?;
+    }
+    record.write(&c.dir)?;
+    let _ = std::fs::remove_file(c.dir.join(super::switch::IP_FILE));
+    Ok(())
+}
+
 /// The generated /etc/hosts and resolv.conf on a named network: the
 /// resolver is the network's gateway (which knows the containers' names);
 /// on an internal network the host name is not the private address.
