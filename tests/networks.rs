@@ -334,8 +334,15 @@ fn concurrent_starts_share_one_switch_and_rm_leaves_none() {
     assert!(wait_until(|| switches_of(&data).is_empty()));
     let out = env.sh(&["--rm", "--network", "crowd"], "ip -4 addr show eth1");
     assert!(out.ok().contains("inet 10.89."), "{out}");
+    // A stopped container leaves the network too (its shim held the link).
+    let b = env.detached(&["--network", "crowd"], "sleep 1000");
+    assert!(wait_until(|| switches_of(&data).len() == 1));
+    env.coracle(["stop", "-t", "1", &b]).run().ok();
     env.coracle(["rm", "-f", &a]).run().ok();
-    assert!(wait_until(|| switches_of(&data).is_empty()));
+    assert!(
+        wait_until(|| switches_of(&data).is_empty()),
+        "no switch once its containers stopped"
+    );
 }
 
 #[test]

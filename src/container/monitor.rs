@@ -550,6 +550,12 @@ impl Observer<'_> {
         if let Some(c) = &self.first_client {
             opt(&mut args, "--client", c.as_fd());
         }
+        // The named network's link to its switch: held by the shim while
+        // the container runs, so the container stays on the network.
+        let link = crate::net::switch::kept_link();
+        if let Some(l) = &link {
+            opt(&mut args, "--keep", l.as_fd());
+        }
         args.push("--coracle".into());
         // Replaced on disk meanwhile (an upgrade): the shim execs what is
         // at the path now.
@@ -589,9 +595,6 @@ impl Observer<'_> {
         }
         args.push("--backoff-ms".into());
         args.push(h.backoff_ms.to_string());
-        // The named network's link stays open in the shim (unnamed: the
-        // shim leaves it alone), so the container stays on the network.
-        kept.extend(crate::net::switch::kept_link());
         let e = (|| -> anyhow::Result<std::convert::Infallible> {
             for fd in &kept {
                 fcntl(*fd, FcntlArg::F_SETFD(FdFlag::empty()))?;

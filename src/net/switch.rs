@@ -207,13 +207,14 @@ pub fn join(net: &mut NamedNet, dns: &[SocketAddr]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The descriptor of this process's [`Link`], if any: kept open across
-/// the monitor's exec of the shim.
+/// This process's link to its network's switch (see [`join`]).
 static LINK: std::sync::Mutex<Option<OwnedFd>> = std::sync::Mutex::new(None);
 
-pub fn kept_link() -> Option<i32> {
+/// A duplicate of this process's link to its network's switch, if any
+/// (for the shim to hold).
+pub fn kept_link() -> Option<OwnedFd> {
     let guard = LINK.lock().unwrap_or_else(|e| e.into_inner());
-    guard.as_ref().map(|s| s.as_raw_fd())
+    guard.as_ref().and_then(|s| s.try_clone().ok())
 }
 
 /// Joins a container about to start to its named network, if it has one:
