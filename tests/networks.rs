@@ -73,6 +73,14 @@ fn containers_reach_each_other_by_address_name_and_alias() {
     );
     let ip = ip_on(&env, "front", &web);
     assert!(ip.starts_with("10.89."), "{ip}");
+    assert_eq!(
+        env.inspect_field("web", "{{.NetworkSettings.Networks.front.IPAddress}}"),
+        ip
+    );
+    assert_eq!(
+        env.inspect_field("web", "{{json .NetworkSettings.Networks.front.Aliases}}"),
+        "[\"www\"]"
+    );
 
     // By address, by name, by alias and by short id, with the resolver
     // at the network's gateway.

@@ -172,15 +172,15 @@ fn create(args: &CreateArgs) -> anyhow::Result<i32> {
 }
 
 /// Docker's `network inspect` object.
-pub fn inspect_value(n: &Network, users: &[(String, String)]) -> Value {
+pub fn inspect_value(n: &Network, users: &[networks::User]) -> Value {
     let containers: serde_json::Map<String, Value> = users
         .iter()
-        .map(|(id, name)| {
+        .map(|(id, name, alive)| {
             (
                 id.clone(),
                 json!({
                     "Name": name,
-                    "IPv4Address": running_ip(id, n).map(|a| format!("{a}/{}", n.prefix)).unwrap_or_default(),
+                    "IPv4Address": running_ip(id, n).filter(|_| *alive).map(|a| format!("{a}/{}", n.prefix)).unwrap_or_default(),
                 }),
             )
         })
@@ -203,6 +203,30 @@ pub fn inspect_value(n: &Network, users: &[(String, String)]) -> Value {
         "Containers": containers,
         "Options": {"mtu": n.mtu.to_string()},
         "Labels": n.labels,
+    })
+}
+
+/// A container's `NetworkSettings.Networks` on named network `n`: its
+/// address there while it runs.
+pub fn endpoint(n: &crate::net::switch::NamedNet, dir: &std::path::Path, running: bool) -> Value {
+    let ip = running
+        .then(|| std::fs::read_to_string(dir.join(crate::net::switch::IP_FILE)).ok())
+        .flatten()
+        .and_then(|s| {
+            let (name, ip) = s.trim().split_once(' ')?;
+            (name == n.name).then_some(())?;
+            ip.parse::<std::net::Ipv4Addr>().ok()
+        });
+    json!({
+        n.name.clone(): {
+            "NetworkID": n.id,
+            "EndpointID": "",
+            "Aliases": n.aliases,
+            "Gateway": n.gateway.to_string(),
+            "IPAddress": ip.map(|a| a.to_string()).unwrap_or_default(),
+            "IPPrefixLen": if ip.is_some() { n.prefix } else { 0 },
+            "MacAddress": ip.map(|a| crate::net::switch::mac_of(a).iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")).unwrap_or_default(),
+        }
     })
 }
 

@@ -259,14 +259,19 @@ pub fn create(req: &Request) -> anyhow::Result<Network> {
     Ok(net)
 }
 
-/// Network name -> the containers (id, name) whose records use it.
-pub fn users_of_all() -> anyhow::Result<BTreeMap<String, Vec<(String, String)>>> {
-    let mut m: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+/// A container using a network: id, name, whether it runs.
+pub type User = (String, String, bool);
+
+/// Network name -> the containers whose records use it.
+pub fn users_of_all() -> anyhow::Result<BTreeMap<String, Vec<User>>> {
+    let mut m: BTreeMap<String, Vec<User>> = BTreeMap::new();
     for c in crate::container::list()? {
         if let Some(n) = c.record.net.as_ref().and_then(|n| n.named.as_ref()) {
-            m.entry(n.name.clone())
-                .or_default()
-                .push((c.record.id.clone(), c.record.name.clone()));
+            m.entry(n.name.clone()).or_default().push((
+                c.record.id.clone(),
+                c.record.name.clone(),
+                c.alive,
+            ));
         }
     }
     Ok(m)
@@ -279,7 +284,7 @@ pub fn remove(name: &str) -> anyhow::Result<()> {
     let net = find(name)?;
     let users = users_of_all()?.remove(&net.name).unwrap_or_default();
     if !users.is_empty() {
-        let names: Vec<&str> = users.iter().map(|(_, n)| n.as_str()).collect();
+        let names: Vec<&str> = users.iter().map(|(_, n, _)| n.as_str()).collect();
         return Err(ExitError::new(
             1,
             format!(
