@@ -281,6 +281,7 @@ fn spawn(net: &NamedNet, dns: &[SocketAddr], path: &Path) -> anyhow::Result<()> 
         } else {
             Stdio::null()
         });
+    cmd.current_dir("/");
     let mut child = cmd.spawn().context("start the network's switch")?;
     let out = child.stdout.take().context("the switch's report pipe")?;
     let mut line = String::new();
@@ -858,6 +859,98 @@ mod tests {
         q.extend_from_slice(&qtype.to_be_bytes());
         q.extend_from_slice(&1u16.to_be_bytes());
         q
+    }
+
+    /// Arbitrary frames from a member (garbage, truncations, bit flips of
+    /// a DNS query to the gateway) never panic the switch.
+    #[test]
+    fn garbage_frames_are_survived() {
+        let (a, _b) = nix::sys::socket::socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let (l, _m) = nix::sys::socket::socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let gw = Ipv4Addr::new(10, 89, 0, 1);
+        let me = Ipv4Addr::new(10, 89, 0, 2);
+        let mut s = Switch {
+            cfg: SwitchConfig {
+                name: "t".into(),
+                subnet: Ipv4Addr::new(10, 89, 0, 0),
+                prefix: 24,
+                gateway: gw,
+                internal: true,
+                mtu: 1500,
+                dns: Vec::new(),
+                socket: "/nonexistent".into(),
+                lock: "/nonexistent".into(),
+            },
+            gw_mac: mac_of(gw),
+            listener: l,
+            members: vec![Member {
+                conn: a,
+                ip: Some(me),
+                names: vec!["x".into()],
+                tap: None,
+            }],
+            queries: Vec::new(),
+            buf: Vec::new(),
+        };
+        // A DNS query from the member to the gateway, as a frame.
+        let q = query("x", 1);
+        let udp = UdpRepr {
+            src_port: 4000,
+            dst_port: 53,
+        };
+        let ip = Ipv4Repr {
+            src_addr: me,
+            dst_addr: gw,
+            next_header: IpProtocol::Udp,
+            payload_len: 8 + q.len(),
+            hop_limit: 64,
+        };
+        let eth = EthernetRepr {
+            src_addr: EthernetAddress(mac_of(me)),
+            dst_addr: EthernetAddress(mac_of(gw)),
+            ethertype: EthernetProtocol::Ipv4,
+        };
+        let caps = smoltcp::phy::ChecksumCapabilities::default();
+        let mut f = vec![0u8; VNET_HDR + 14 + 20 + 8 + q.len()];
+        {
+            let mut e = EthernetFrame::new_unchecked(&mut f[VNET_HDR..]);
+            eth.emit(&mut e);
+            let mut p = Ipv4Packet::new_unchecked(e.payload_mut());
+            ip.emit(&mut p, &caps);
+            let mut u = UdpPacket::new_unchecked(p.payload_mut());
+            udp.emit(
+                &mut u,
+                &IpAddress::Ipv4(me),
+                &IpAddress::Ipv4(gw),
+                q.len(),
+                |b| b.copy_from_slice(&q),
+                &caps,
+            );
+        }
+        s.switch(0, &f);
+        let mut seed = 0x1234_5678u32;
+        for n in 0..4000usize {
+            let mut g = f.clone();
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let i = VNET_HDR + (seed as usize >> 8) % (g.len() - VNET_HDR);
+            g[i] ^= (seed >> 3) as u8 | 1;
+            g.truncate(VNET_HDR + 1 + n % (g.len() - VNET_HDR));
+            s.switch(0, &g);
+        }
+        s.switch(0, &vec![0xff; 200]);
+        assert!(s.queries.is_empty(), "an internal network relays nothing");
     }
 
     #[test]
