@@ -949,7 +949,7 @@ mod tests {
             g.truncate(VNET_HDR + 1 + n % (g.len() - VNET_HDR));
             s.switch(0, &g);
         }
-        s.switch(0, &vec![0xff; 200]);
+        s.switch(0, &[0xff; 200]);
         assert!(s.queries.is_empty(), "an internal network relays nothing");
     }
 
