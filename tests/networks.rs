@@ -312,6 +312,10 @@ fn concurrent_starts_share_one_switch_and_rm_leaves_none() {
     ips.dedup();
     assert_eq!(ips.len(), 3, "three addresses: {ips:?}");
     assert_eq!(switches_of(&data).len(), 1, "one switch for the network");
+    // It confined itself (seccomp filter mode).
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", switches_of(&data)[0])).unwrap();
+    assert_eq!(status_field(&status, "Seccomp"), Some("2"), "{status}");
     // They reach each other.
     let out = env
         .coracle(["exec", &ids[0], "ping", "-c", "1", "-W", "5", &ips[1]])
@@ -397,4 +401,61 @@ fn connect_and_disconnect_stopped_containers() {
     env.sh(&["--name", "c2", "--network", "none"], "true").ok();
     let out = env.coracle(["network", "connect", "net1", "c2"]).run();
     assert_ne!(out.code(), 0, "{out}");
+}
+
+/// A DNS server on the host's 127.0.0.1 that answers every A query with
+/// 192.0.2.77; its port.
+fn test_resolver() -> u16 {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = s.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        loop {
+            let Ok((n, from)) = s.recv_from(&mut buf) else {
+                continue;
+            };
+            let q = &buf[..n];
+            if n < 12 {
+                continue;
+            }
+            let mut i = 12;
+            while i < n && q[i] != 0 {
+                i += 1 + q[i] as usize;
+            }
+            if i + 5 > n {
+                continue;
+            }
+            let qend = i + 5;
+            let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
+            let mut r = Vec::new();
+            r.extend_from_slice(&q[..2]);
+            r.extend_from_slice(&[0x81, 0x80, 0, 1, 0, u8::from(qtype == 1), 0, 0, 0, 0]);
+            r.extend_from_slice(&q[12..qend]);
+            if qtype == 1 {
+                r.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 77]);
+            }
+            let _ = s.send_to(&r, from);
+        }
+    });
+    port
+}
+
+#[test]
+fn other_names_are_relayed_to_the_upstream_resolver() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let port = test_resolver();
+    env.coracle(["network", "create", "relay"]).run().ok();
+    // The switch (started by this container) relays to its resolvers; the
+    // container's own short id (its host name) is answered by the switch,
+    // after the relay too.
+    let out = env.sh(
+        &["--network", "relay", "--dns", &format!("127.0.0.1:{port}")],
+        "nslookup -type=a some.name.test; nslookup -type=a $(hostname)",
+    );
+    let o = out.ok();
+    assert!(o.contains("192.0.2.77"), "{out}");
+    assert!(o.contains("10.89."), "{out}");
 }

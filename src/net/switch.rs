@@ -312,6 +312,8 @@ struct Query {
 
 struct Switch {
     cfg: SwitchConfig,
+    /// `networks/NAME.lock`, opened before the switch confines itself.
+    lock: Option<std::fs::File>,
     gw_mac: [u8; 6],
     listener: OwnedFd,
     members: Vec<Member>,
@@ -353,7 +355,18 @@ pub fn switch_main(args: &[String]) -> i32 {
         let _ = nix::unistd::dup2(null.as_raw_fd(), 1);
     }
     let mtu = cfg.mtu as usize;
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&cfg.lock)
+        .ok();
+    if let Err(e) = confine() {
+        eprintln!("coracle network switch: confine: {e:#}");
+        return 1;
+    }
     let mut s = Switch {
+        lock,
         gw_mac: mac_of(cfg.gateway),
         cfg,
         listener,
@@ -461,12 +474,7 @@ impl Switch {
     /// With no members: under the network's lock, exit unless a runner is
     /// already waiting to connect.
     fn may_exit(&mut self) -> bool {
-        let Ok(f) = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&self.cfg.lock)
-        else {
+        let Some(f) = &self.lock else {
             return false;
         };
         if f.lock().is_err() {
@@ -773,6 +781,103 @@ impl Switch {
     }
 }
 
+/// Confines the switch once it listens: no new privileges and a seccomp
+/// allow-list of what its loop needs (unix messages with descriptors,
+/// taps, AF_INET UDP sockets for the DNS relay, flock and unlink of its
+/// own lock and socket at the end; no open, no exec); anything else kills
+/// it.
+fn confine() -> anyhow::Result<()> {
+    use seccompiler::{
+        SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
+    };
+    use std::collections::BTreeMap;
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    let allow = [
+        libc::SYS_read,
+        libc::SYS_write,
+        libc::SYS_readv,
+        libc::SYS_writev,
+        libc::SYS_recvfrom,
+        libc::SYS_sendto,
+        libc::SYS_recvmsg,
+        libc::SYS_sendmsg,
+        libc::SYS_ppoll,
+        libc::SYS_connect,
+        libc::SYS_accept4,
+        libc::SYS_bind,
+        libc::SYS_getsockopt,
+        libc::SYS_setsockopt,
+        libc::SYS_getsockname,
+        libc::SYS_getpeername,
+        libc::SYS_shutdown,
+        libc::SYS_close,
+        libc::SYS_fcntl,
+        libc::SYS_flock,
+        libc::SYS_unlinkat,
+        libc::SYS_clock_gettime,
+        libc::SYS_clock_nanosleep,
+        libc::SYS_mmap,
+        libc::SYS_munmap,
+        libc::SYS_mremap,
+        libc::SYS_madvise,
+        libc::SYS_mprotect,
+        libc::SYS_brk,
+        libc::SYS_futex,
+        libc::SYS_exit,
+        libc::SYS_exit_group,
+        libc::SYS_rt_sigreturn,
+        libc::SYS_rt_sigprocmask,
+        libc::SYS_rt_sigaction,
+        libc::SYS_sigaltstack,
+        libc::SYS_getrandom,
+        libc::SYS_sched_yield,
+        libc::SYS_getpid,
+        libc::SYS_gettid,
+        libc::SYS_tgkill,
+        libc::SYS_restart_syscall,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_poll,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_accept,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_unlink,
+    ];
+    for s in allow {
+        rules.insert(s, vec![]);
+    }
+    let cond = |arg: u8, v: u64| {
+        SeccompCondition::new(arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, v)
+            .map_err(|e| anyhow::anyhow!("seccomp condition: {e}"))
+    };
+    rules.insert(
+        libc::SYS_socket,
+        vec![SeccompRule::new(vec![cond(0, libc::AF_INET as u64)?])
+            .map_err(|e| anyhow::anyhow!("seccomp rule: {e}"))?],
+    );
+    rules.insert(
+        libc::SYS_ioctl,
+        vec![SeccompRule::new(vec![cond(1, libc::FIONBIO)?])
+            .map_err(|e| anyhow::anyhow!("seccomp rule: {e}"))?],
+    );
+    let arch = std::env::consts::ARCH
+        .try_into()
+        .map_err(|e| anyhow::anyhow!("seccomp architecture: {e:?}"))?;
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::KillProcess,
+        SeccompAction::Allow,
+        arch,
+    )
+    .map_err(|e| anyhow::anyhow!("seccomp filter: {e}"))?;
+    let prog: seccompiler::BpfProgram = filter
+        .try_into()
+        .map_err(|e| anyhow::anyhow!("compile the seccomp filter: {e:?}"))?;
+    nix::sys::prctl::set_no_new_privs().context("set no_new_privs")?;
+    seccompiler::apply_filter(&prog)
+        .map_err(|e| anyhow::anyhow!("install the seccomp filter: {e}"))?;
+    Ok(())
+}
+
 fn set_nonblocking(fd: &OwnedFd) -> bool {
     use nix::fcntl::{fcntl, FcntlArg, OFlag};
     let Ok(fl) = fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL) else {
@@ -894,6 +999,7 @@ mod tests {
                 lock: "/nonexistent".into(),
             },
             gw_mac: mac_of(gw),
+            lock: None,
             listener: l,
             members: vec![Member {
                 conn: a,
