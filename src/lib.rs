@@ -40,6 +40,17 @@ pub fn run_cli() -> i32 {
             .collect();
         return net::helper_main(&rest);
     }
+    // A named network's switch (started by the first container joining).
+    if args
+        .get(1)
+        .is_some_and(|a| a == net::switch::SWITCH_COMMAND)
+    {
+        let rest: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return net::switch::switch_main(&rest);
+    }
     // The storage driver's helper (a fresh single-threaded process that
     // enters a user namespace): internal as well.
     if args.len() == 2 && args[1] == storage::view::SUBCOMMAND {
@@ -131,6 +142,7 @@ pub fn run_cli() -> i32 {
             cli::top::top(&args)
         }
         cli::Command::Volume(cmd) => cli::volume::run(cmd),
+        cli::Command::Network(cmd) => cli::network::run(cmd),
         cli::Command::Policy(cmd) => cli::policy::run(cmd),
         cli::Command::Start(args) | cli::Command::Container(cli::ContainerCommand::Start(args)) => {
             cli::container::start(&args)

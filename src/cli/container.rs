@@ -1177,7 +1177,9 @@ pub fn inspect_value(c: &Container) -> Value {
             "IPAddress": if r.net.is_some() { crate::net::GUEST.to_string() } else { String::new() },
             "IPPrefixLen": if r.net.is_some() { crate::net::PREFIX } else { 0 },
             "MacAddress": if r.net.is_some() { mac_text() } else { String::new() },
-            "Networks": {
+            "Networks": if let Some(n) = r.net.as_ref().and_then(|n| n.named.as_ref()) {
+                super::network::endpoint(n, &c.dir, running)
+            } else { json!({
                 r.network_mode.clone(): {
                     "NetworkID": "",
                     "EndpointID": "",
@@ -1186,7 +1188,7 @@ pub fn inspect_value(c: &Container) -> Value {
                     "IPPrefixLen": if r.net.is_some() { crate::net::PREFIX } else { 0 },
                     "MacAddress": if r.net.is_some() { mac_text() } else { String::new() },
                 },
-            },
+            }) },
         },
         "Mounts": r.mounts.iter().map(|m| match m.typ.as_str() {
             "volume" => json!({

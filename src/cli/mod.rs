@@ -11,6 +11,7 @@ pub mod container;
 pub mod docs;
 pub mod exec;
 pub mod image;
+pub mod network;
 pub mod pause;
 pub mod policy;
 pub mod port;
@@ -93,6 +94,9 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     /// Upload an image to a registry
     Push(image::PushArgs),
     /// Log in to a registry
@@ -221,7 +225,14 @@ pub const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     ),
     (
         "Management Commands",
-        &["container", "image", "policy", "volume", "runtime"],
+        &[
+            "container",
+            "image",
+            "network",
+            "policy",
+            "volume",
+            "runtime",
+        ],
     ),
     (
         "Commands",

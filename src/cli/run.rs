@@ -164,9 +164,13 @@ pub struct RunArgs {
     #[arg(long = "ulimit", value_name = "NAME=SOFT[:HARD]")]
     pub ulimit: Vec<String>,
 
-    /// Network: private (default, alias bridge: NATed by coracle's own user-space stack; options as private:mtu=1500,allow_host_loopback=true), none (loopback only) or host
-    #[arg(long = "network", alias = "net", value_name = "MODE[:OPTS]", default_value = "private", value_parser = parse_network)]
+    /// Network: private (default, alias bridge: NATed by coracle's own user-space stack; options as private:mtu=1500,allow_host_loopback=true), none (loopback only), host, or the NAME of a network made by `network create`
+    #[arg(long = "network", alias = "net", value_name = "MODE[:OPTS]|NAME", default_value = "private", value_parser = parse_network)]
     pub network: NetworkSpec,
+
+    /// Add a name for the container on its named network (resolved by the network's DNS)
+    #[arg(long = "network-alias", alias = "net-alias", value_name = "ALIAS")]
+    pub network_alias: Vec<String>,
 
     /// Publish a container port on the host: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], ranges as 8000-8002:80-82
     #[arg(
@@ -233,6 +237,8 @@ pub struct NetworkSpec {
     pub mode: NetworkArg,
     /// `OPT=V,...` after the colon (only the private network takes any).
     pub options: String,
+    /// A named network (`network create`): private mode plus its interface.
+    pub name: Option<String>,
 }
 
 fn parse_network(s: &str) -> Result<NetworkSpec, String> {
@@ -241,9 +247,16 @@ fn parse_network(s: &str) -> Result<NetworkSpec, String> {
         "private" | "bridge" | "default" => NetworkArg::Private,
         "none" => NetworkArg::None,
         "host" => NetworkArg::Host,
+        _ if options.is_empty() && crate::net::networks::check_name(s).is_ok() => {
+            return Ok(NetworkSpec {
+                mode: NetworkArg::Private,
+                options: String::new(),
+                name: Some(s.to_string()),
+            })
+        }
         _ => {
             return Err(format!(
-                "unknown network {mode:?}: use private (alias bridge), none or host"
+                "unknown network {mode:?}: use private (alias bridge), none, host or the name of a network (`network create`)"
             ))
         }
     };
@@ -253,6 +266,7 @@ fn parse_network(s: &str) -> Result<NetworkSpec, String> {
     Ok(NetworkSpec {
         mode,
         options: options.to_string(),
+        name: None,
     })
 }
 
@@ -464,6 +478,11 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     opts.stdin = opts.stdin && streams.stdin;
     let result = (|| -> anyhow::Result<i32> {
         let record = crate::container::Record::read(&dir.path)?;
+        // A named network: join its switch for the life of this run.
+        let mut opts = opts.clone();
+        if let Some(cfg) = opts.net.as_mut() {
+            crate::net::switch::join_container(cfg, &record.name, &record.id, &dir.path)?;
+        }
         // Without a terminal the output goes through pipes: to our stdout
         // and stderr (as far as -a attaches them), to the log (`logs`
         // works for a foreground container too) and to `attach` clients.
@@ -778,10 +797,11 @@ fn make_record(
         stop_timeout: args.stop_timeout,
         restart: Default::default(),
         healthcheck,
-        network_mode: match args.network.mode {
-            NetworkArg::Private => "private",
-            NetworkArg::None => "none",
-            NetworkArg::Host => "host",
+        network_mode: match (&args.network.name, args.network.mode) {
+            (Some(n), _) => n.as_str(),
+            (None, NetworkArg::Private) => "private",
+            (None, NetworkArg::None) => "none",
+            (None, NetworkArg::Host) => "host",
         }
         .into(),
         net: plan.options.net.clone(),

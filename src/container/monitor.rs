@@ -137,11 +137,18 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
     } else {
         super::cgroup::Cgroup::create(id)
     };
+    // A named network: join its switch (started if need be) for an
+    // address; the connection lives as long as this process (and the
+    // shim it becomes).
+    let mut net = record.net.clone();
+    if let Some(cfg) = net.as_mut() {
+        crate::net::switch::join_container(cfg, &record.name, &record.id, &dir.path)?;
+    }
     let opts = crate::spec::SandboxOptions {
         init: record.init,
         stdin: record.open_stdin && !record.tty,
         cgroup: cgroup.as_ref().map(|c| c.path().to_path_buf()),
-        net: record.net.clone(),
+        net,
         root_overlay: crate::storage::overlay_of(&dir.path)?,
     };
     // Clients attach through a socket in the runtime directory; `start -a`
@@ -542,6 +549,12 @@ impl Observer<'_> {
         }
         if let Some(c) = &self.first_client {
             opt(&mut args, "--client", c.as_fd());
+        }
+        // The named network's link to its switch: held by the shim while
+        // the container runs, so the container stays on the network.
+        let link = crate::net::switch::kept_link();
+        if let Some(l) = &link {
+            opt(&mut args, "--keep", l.as_fd());
         }
         args.push("--coracle".into());
         // Replaced on disk meanwhile (an upgrade): the shim execs what is

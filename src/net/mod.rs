@@ -10,8 +10,10 @@
 //! its entry point; [`stack`] is the packet path.
 
 pub mod egress;
+pub mod networks;
 pub mod ports;
 pub mod stack;
+pub mod switch;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -81,6 +83,10 @@ pub struct NetConfig {
     /// Where the helper counts the connections the rules denied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denied_file: Option<PathBuf>,
+    /// A named network (`--network NAME`): its interface besides the
+    /// private one (`eth0`), or, on an internal network, instead of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named: Option<switch::NamedNet>,
 }
 
 impl Default for NetConfig {
@@ -93,6 +99,7 @@ impl Default for NetConfig {
             ports_file: None,
             egress: Vec::new(),
             denied_file: None,
+            named: None,
         }
     }
 }

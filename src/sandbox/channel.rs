@@ -17,6 +17,8 @@ pub enum Msg {
     Child { pid: i32 },
     /// Child -> parent: the private network's tap device travels with it.
     Tap,
+    /// Child -> parent: the named network's tap device travels with it.
+    NetTap,
     /// Child -> parent: setup failed; exit with `code`.
     Error { code: i32, message: String },
 }
@@ -26,6 +28,7 @@ pub fn encode(m: &Msg) -> Vec<u8> {
         Msg::Go => b"G".to_vec(),
         Msg::Pty => b"P".to_vec(),
         Msg::Tap => b"T".to_vec(),
+        Msg::NetTap => b"N".to_vec(),
         Msg::Child { pid } => {
             let mut v = b"C".to_vec();
             v.extend_from_slice(&pid.to_le_bytes());
@@ -45,6 +48,7 @@ pub fn decode(b: &[u8]) -> Option<Msg> {
         b'G' if b.len() == 1 => Some(Msg::Go),
         b'P' if b.len() == 1 => Some(Msg::Pty),
         b'T' if b.len() == 1 => Some(Msg::Tap),
+        b'N' if b.len() == 1 => Some(Msg::NetTap),
         b'C' if b.len() == 5 => Some(Msg::Child {
             pid: i32::from_le_bytes(b[1..5].try_into().ok()?),
         }),

@@ -77,7 +77,12 @@ fn setup_and_exec(
         crate::sys::loopback_up()
             .map_err(|e| SetupError::setup(format!("bring up the loopback interface: {e}")))?;
         if let Some(net) = &opts.net {
-            private_network(sock, net)?;
+            if !net.named.as_ref().is_some_and(|n| n.internal) {
+                private_network(sock, net)?;
+            }
+            if let Some(n) = &net.named {
+                named_network(sock, n)?;
+            }
         }
     }
 
@@ -180,6 +185,28 @@ fn private_network(sock: &OwnedFd, net: &crate::net::NetConfig) -> Result<(), Se
     crate::sys::net::add_default_route(GATEWAY)
         .map_err(|e| SetupError::setup(format!("add the default route: {e}")))?;
     channel::send(sock.as_fd(), &Msg::Tap, Some(tap.as_fd()))
+        .map_err(|e| SetupError::setup(format!("hand the tap device to coracle: {e}")))?;
+    Ok(())
+}
+
+/// A named network's interface (`crate::net::switch`): a tap with the
+/// address the switch gave, handed to the parent, which passes it on to
+/// the switch. No default route: that is the private interface's (an
+/// internal network has none).
+fn named_network(sock: &OwnedFd, n: &crate::net::switch::NamedNet) -> Result<(), SetupError> {
+    let name = n.interface();
+    let (Some(ip), Some(mac)) = (n.ip, n.mac) else {
+        return Err(SetupError::setup(format!(
+            "network {} gave the container no address",
+            n.name
+        )));
+    };
+    let tap = crate::sys::net::create_tap(name).map_err(|e| {
+        SetupError::setup(format!("create the tap device of network {}: {e}", n.name))
+    })?;
+    crate::sys::net::configure_interface(name, mac, ip, n.prefix, n.mtu)
+        .map_err(|e| SetupError::setup(format!("configure {name}: {e}")))?;
+    channel::send(sock.as_fd(), &Msg::NetTap, Some(tap.as_fd()))
         .map_err(|e| SetupError::setup(format!("hand the tap device to coracle: {e}")))?;
     Ok(())
 }

@@ -166,6 +166,18 @@ pub fn run(
                     break;
                 }
             },
+            Ok(Some((Msg::NetTap, fd))) => {
+                let sent = match (fd, opts.net.as_ref().and_then(|n| n.named.as_ref())) {
+                    (Some(tap), Some(n)) => crate::net::switch::send_tap(n, tap.as_fd()),
+                    _ => Err(anyhow::anyhow!(
+                        "the sandbox sent a tap device without a named network"
+                    )),
+                };
+                if let Err(e) = sent {
+                    failure = Some((EXIT_CORACLE, format!("{e:#}")));
+                    break;
+                }
+            }
             Ok(Some((Msg::Error { code, message }, _))) => failure = Some((code, message)),
             Ok(Some((Msg::Go | Msg::Child { .. }, _))) => {}
             Err(e) => {

@@ -97,6 +97,9 @@ struct Args {
     /// interval, start period, start interval.
     health: Option<[Duration; 3]>,
     backoff_ms: u64,
+    /// Descriptors only held open while the shim runs (a named network's
+    /// link to its switch: the container stays on the network).
+    _keep: Vec<OwnedFd>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -121,6 +124,7 @@ fn parse_args() -> Result<Args, String> {
         client: None,
         health: None,
         backoff_ms: 0,
+        _keep: Vec::new(),
     };
     while let Some(k) = it.next() {
         let v = it.next().ok_or_else(|| format!("{k} needs a value"))?;
@@ -160,6 +164,7 @@ fn parse_args() -> Result<Args, String> {
                 a.health = Some(d);
             }
             "--backoff-ms" => a.backoff_ms = num(&v)?,
+            "--keep" => a._keep.push(fd(&v)?),
             _ => return Err(format!("unknown option {k}")),
         }
     }

@@ -414,6 +414,9 @@ pub fn resolve(
     let net = network_config(args, src, host, state_dir, &policy)?;
     let extra_hosts = extra_hosts(args)?;
     let mut files = generated_files(args.network.mode, host, &hostname, &extra_hosts);
+    if let Some(n) = net.as_ref().and_then(|c| c.named.as_ref()) {
+        crate::net::networks::adjust_files(n, &mut files.hosts, &mut files.resolv_conf);
+    }
     if args.network.mode != NetworkArg::Private && !args.dns.is_empty() {
         // Docker's --dns: the container's resolv.conf names these servers.
         let mut r: String = files
@@ -818,6 +821,9 @@ fn network_config(
         egress.extend(crate::net::egress::parse(r)?);
     }
     if args.network.mode != NetworkArg::Private {
+        if !args.network_alias.is_empty() {
+            bail!("--network-alias needs a named network (--network NAME)");
+        }
         if !egress.is_empty() {
             bail!("egress rules (--egress) need the private network, which enforces them");
         }
@@ -852,7 +858,11 @@ fn network_config(
         cfg.allow_host_loopback = true;
     }
     cfg.ports_file = Some(state_dir.join(crate::net::PORTS_FILE));
-    cfg.egress = crate::net::egress::with_policy(egress, policy)?;
+    // The network's own checks see the flags' rules (an internal network
+    // refuses them); the policy's are added after.
+    cfg.egress = egress;
+    crate::net::networks::plan(&mut cfg, args.network.name.as_deref(), &args.network_alias)?;
+    cfg.egress = crate::net::egress::with_policy(std::mem::take(&mut cfg.egress), policy)?;
     if !cfg.egress.is_empty() {
         cfg.denied_file = Some(state_dir.join(crate::net::DENIED_FILE));
     }
