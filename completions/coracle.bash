@@ -822,7 +822,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -848,7 +848,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -866,7 +866,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -916,7 +916,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -934,7 +934,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -960,7 +960,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1010,7 +1010,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1028,7 +1028,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1222,7 +1222,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1240,7 +1240,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1290,7 +1290,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1316,7 +1316,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1692,7 +1692,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1718,7 +1718,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1752,7 +1752,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1790,7 +1790,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1808,7 +1808,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1826,7 +1826,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1844,7 +1844,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1862,7 +1862,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1896,7 +1896,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1914,7 +1914,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2108,7 +2108,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2130,7 +2130,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2164,7 +2164,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2182,7 +2182,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2200,7 +2200,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2218,7 +2218,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2236,7 +2236,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2430,7 +2430,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2448,7 +2448,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2498,7 +2498,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2524,7 +2524,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3886,7 +3886,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3904,7 +3904,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4104,7 +4104,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4130,7 +4130,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4148,7 +4148,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4174,7 +4174,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4196,7 +4196,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4214,7 +4214,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4240,7 +4240,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4262,7 +4262,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4280,7 +4280,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4310,7 +4310,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4328,7 +4328,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4350,7 +4350,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4376,7 +4376,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4402,7 +4402,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4428,7 +4428,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4454,7 +4454,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4492,7 +4492,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4510,7 +4510,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4544,7 +4544,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4562,7 +4562,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4580,7 +4580,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4598,7 +4598,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4686,7 +4686,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4704,7 +4704,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4722,7 +4722,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4760,7 +4760,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4786,7 +4786,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4808,7 +4808,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4826,7 +4826,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4860,7 +4860,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4878,7 +4878,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4896,7 +4896,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5090,7 +5090,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5120,7 +5120,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5170,7 +5170,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5200,7 +5200,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5282,7 +5282,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5312,7 +5312,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5552,7 +5552,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5590,7 +5590,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5620,7 +5620,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5658,7 +5658,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5688,7 +5688,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5738,7 +5738,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5776,7 +5776,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5806,7 +5806,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5836,7 +5836,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5866,7 +5866,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5888,7 +5888,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5922,7 +5922,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5940,7 +5940,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5958,7 +5958,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5976,7 +5976,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5994,7 +5994,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6024,7 +6024,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6148,7 +6148,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6178,7 +6178,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6200,7 +6200,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6218,7 +6218,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6236,7 +6236,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -834,4 +834,69 @@ fn a_killed_fuse_daemon_fails_the_container_and_rm_leaves_nothing() {
         "no daemon is left: {:?}",
         fuse_daemons_under(&dir)
     );
+
+    // A crash of the monitor (the shim, by then) takes the container and
+    // its daemon along.
+    let out = env
+        .coracle([
+            "--storage-driver",
+            "fuse-overlay",
+            "run",
+            "-d",
+            "--name",
+            "m",
+            &image,
+            "sleep",
+            "1000",
+        ])
+        .run();
+    out.ok();
+    let dir = container_path(&env, "m");
+    assert_eq!(fuse_daemons_under(&dir).len(), 1);
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("state.json")).unwrap()).unwrap();
+    let monitor = state["monitor_pid"].as_i64().unwrap() as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(monitor),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert!(
+        wait_until(|| fuse_daemons_under(&dir).is_empty()),
+        "no daemon outlives a killed monitor: {:?}",
+        fuse_daemons_under(&dir)
+    );
+    env.coracle(["rm", "-f", "m"]).run().ok();
+
+    // Restarts get a daemon each, over the same upper layer.
+    let out = env
+        .coracle([
+            "--storage-driver",
+            "fuse-overlay",
+            "run",
+            "-d",
+            "--restart",
+            "on-failure:2",
+            "--name",
+            "re",
+            &image,
+            "sh",
+            "-c",
+            "echo run >> /count; exit 1",
+        ])
+        .run();
+    out.ok();
+    assert!(
+        wait_until(|| env.inspect_field("re", "{{.RestartCount}}") == "2"
+            && env.inspect_field("re", "{{.State.Status}}") == "exited"),
+        "restarted twice"
+    );
+    let dir = container_path(&env, "re");
+    let g = graph_driver(&env, "re");
+    let upper = PathBuf::from(g["Data"]["UpperDir"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read(upper.join("count")).unwrap(),
+        b"run\nrun\nrun\n"
+    );
+    assert!(wait_until(|| fuse_daemons_under(&dir).is_empty()));
 }

@@ -272,6 +272,34 @@ mod tests {
     use std::os::unix::fs::FileTypeExt;
 
     #[test]
+    fn owner_records_name_non_root_owners() {
+        assert!(non_root_owner(b"1000:100:0640:file"));
+        assert!(non_root_owner(b"0:33:0640:file"));
+        assert!(!non_root_owner(b"0:0:4755:file"));
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("d/e")).unwrap();
+        std::fs::write(t.path().join("d/e/f"), b"").unwrap();
+        assert!(!scan_owners(t.path()).unwrap());
+        if xattr::set(
+            t.path().join("d/e/f"),
+            crate::image::unpack::OVERRIDE_STAT_XATTR,
+            b"0:0:4755:file",
+        )
+        .is_err()
+        {
+            return; // no user xattrs on this file system
+        }
+        assert!(!scan_owners(t.path()).unwrap());
+        xattr::set(
+            t.path().join("d/e"),
+            crate::image::unpack::OVERRIDE_STAT_XATTR,
+            b"33:33:0750:dir",
+        )
+        .unwrap();
+        assert!(scan_owners(t.path()).unwrap());
+    }
+
+    #[test]
     fn whiteouts_go_below_and_their_markers_are_hidden_above() {
         let t = tempfile::tempdir().unwrap();
         let src = t.path().join("l");
