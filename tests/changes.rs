@@ -684,11 +684,10 @@ fn cp_copies_files_directories_and_tar_streams_both_ways(driver: Driver) {
             .contains("must be an existing directory"),
         "{out}"
     );
+    // Docker's refusal and exit code (cp between two containers too).
     let out = env.coracle(["cp", "/etc/hostname", "/tmp/x"]).run();
     assert!(
-        out.expect_code(125)
-            .stderr
-            .contains("at least one container"),
+        out.expect_code(1).stderr.contains("at least one container"),
         "{out}"
     );
 }
