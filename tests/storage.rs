@@ -828,6 +828,9 @@ fn a_killed_fuse_daemon_fails_the_container_and_rm_leaves_nothing() {
     out.ok();
     let dir = container_path(&env, "r");
     assert_eq!(fuse_daemons_under(&dir).len(), 1);
+    // `exec` joins the container's mount namespace, where the root is.
+    let out = env.coracle(["exec", "r", "cat", "/l3"]).run();
+    assert_eq!(out.ok(), "three", "{out}");
     env.coracle(["rm", "-f", "r"]).run().ok();
     assert!(
         wait_until(|| fuse_daemons_under(&dir).is_empty()),
