@@ -903,7 +903,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -929,7 +929,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -947,7 +947,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -997,7 +997,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1015,7 +1015,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1041,7 +1041,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1091,7 +1091,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1109,7 +1109,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1307,7 +1307,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1325,7 +1325,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1375,7 +1375,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1401,7 +1401,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1777,7 +1777,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1803,7 +1803,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1837,7 +1837,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1875,7 +1875,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1893,7 +1893,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1911,7 +1911,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1929,7 +1929,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1947,7 +1947,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1981,7 +1981,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1999,7 +1999,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2197,7 +2197,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2219,7 +2219,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2253,7 +2253,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2271,7 +2271,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2289,7 +2289,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2307,7 +2307,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2325,7 +2325,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2523,7 +2523,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2541,7 +2541,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2591,7 +2591,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2617,7 +2617,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4091,7 +4091,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4109,7 +4109,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4309,7 +4309,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4335,7 +4335,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4353,7 +4353,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4379,7 +4379,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4401,7 +4401,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4419,7 +4419,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4445,7 +4445,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4467,7 +4467,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4485,7 +4485,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4515,7 +4515,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4533,7 +4533,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4555,7 +4555,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4581,7 +4581,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4607,7 +4607,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4633,7 +4633,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4659,7 +4659,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4697,7 +4697,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4715,7 +4715,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4749,7 +4749,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4767,7 +4767,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4789,7 +4789,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4835,7 +4835,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4853,7 +4853,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5005,7 +5005,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5031,7 +5031,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5049,7 +5049,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5067,7 +5067,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5085,7 +5085,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5103,7 +5103,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5121,7 +5121,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5209,7 +5209,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5227,7 +5227,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5245,7 +5245,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5283,7 +5283,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5309,7 +5309,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5331,7 +5331,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5349,7 +5349,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5383,7 +5383,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5401,7 +5401,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5419,7 +5419,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5617,7 +5617,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5647,7 +5647,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5697,7 +5697,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5727,7 +5727,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5809,7 +5809,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -5839,7 +5839,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6079,7 +6079,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6117,7 +6117,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6147,7 +6147,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6185,7 +6185,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6215,7 +6215,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6265,7 +6265,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6303,7 +6303,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6333,7 +6333,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6363,7 +6363,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6393,7 +6393,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6415,7 +6415,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6449,7 +6449,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6467,7 +6467,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6485,7 +6485,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6503,7 +6503,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6521,7 +6521,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6551,7 +6551,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6675,7 +6675,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6705,7 +6705,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6727,7 +6727,7 @@ _coracle() {
                     return 0
                     ;;
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6745,7 +6745,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -6763,7 +6763,7 @@ _coracle() {
             fi
             case "${prev}" in
                 --storage-driver)
-                    COMPREPLY=($(compgen -W "overlay vfs" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "overlay vfs fuse-overlay" -- "${cur}"))
                     return 0
                     ;;
                 *)

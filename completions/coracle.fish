@@ -24,8 +24,9 @@ function __fish_coracle_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c coracle -n "__fish_coracle_needs_command" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_needs_command" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_needs_command" -s V -l version -d 'Print version'
 complete -c coracle -n "__fish_coracle_needs_command" -f -a "run" -d 'Create and run a new container'
@@ -109,8 +110,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand run" -l pull -d 'Pull th
 missing\t''
 never\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l platform -d 'Platform of the image to pull: os/arch[/variant] (default: this host\'s)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand run" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand run" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l read-only -d 'Mount the container\'s root file system read-only'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -l rm -d 'Remove the container\'s state when it exits'
 complete -c coracle -n "__fish_coracle_using_subcommand run" -s d -l detach -d 'Run the container in the background under a monitor and print its id'
@@ -126,8 +128,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand exec" -l env-file -d 'Re
 complete -c coracle -n "__fish_coracle_using_subcommand exec" -s w -l workdir -d 'Working directory inside the container (default: the container\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand exec" -s u -l user -d 'User to run as: name|uid[:group|gid] (default: the container\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand exec" -l kill-after -d 'Kill the command after this long (used by health checks)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand exec" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand exec" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand exec" -s d -l detach -d 'Run the command in the background (nothing is attached)'
 complete -c coracle -n "__fish_coracle_using_subcommand exec" -s i -l interactive -d 'Keep standard input open'
 complete -c coracle -n "__fish_coracle_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-terminal'
@@ -135,15 +138,17 @@ complete -c coracle -n "__fish_coracle_using_subcommand exec" -s h -l help -d 'P
 complete -c coracle -n "__fish_coracle_using_subcommand attach" -l sig-proxy -d 'Proxy received signals to the container (without a terminal)' -r -f -a "true\t''
 false\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand attach" -l detach-keys -d 'Key sequence for detaching (default ctrl-p,ctrl-q)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand attach" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand attach" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand attach" -l no-stdin -d 'Do not attach standard input'
 complete -c coracle -n "__fish_coracle_using_subcommand attach" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand ps" -s n -l last -d 'Show the N last created containers (includes all states)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand ps" -s f -l filter -d 'Filter output: status=, name=, label=KEY[=VALUE], ancestor=, id=' -r
 complete -c coracle -n "__fish_coracle_using_subcommand ps" -l format -d 'Output format: table (default), json (one object per line), or a template such as \'{{.ID}}\\t{{.Names}}\' (prefix "table " for a table)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand ps" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand ps" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand ps" -s a -l all -d 'Show all containers (default shows just running)'
 complete -c coracle -n "__fish_coracle_using_subcommand ps" -s q -l quiet -d 'Only display container ids'
 complete -c coracle -n "__fish_coracle_using_subcommand ps" -s l -l latest -d 'Show the latest created container (includes all states)'
@@ -152,35 +157,42 @@ complete -c coracle -n "__fish_coracle_using_subcommand ps" -s h -l help -d 'Pri
 complete -c coracle -n "__fish_coracle_using_subcommand logs" -s n -l tail -d 'Number of lines to show from the end of the logs, or "all"' -r
 complete -c coracle -n "__fish_coracle_using_subcommand logs" -l since -d 'Show logs since a time (RFC 3339, Unix timestamp) or a duration before now (e.g. 10m)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand logs" -l until -d 'Show logs before a time (RFC 3339, Unix timestamp) or a duration before now (e.g. 10m)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand logs" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand logs" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand logs" -s f -l follow -d 'Follow log output until the container exits'
 complete -c coracle -n "__fish_coracle_using_subcommand logs" -s t -l timestamps -d 'Show timestamps'
 complete -c coracle -n "__fish_coracle_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand stop" -s t -l time -d 'Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand stop" -s s -l signal -d 'Signal to send first (default: the container\'s --stop-signal, else the image\'s StopSignal, else SIGTERM)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand stop" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand stop" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand stop" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand kill" -s s -l signal -d 'Signal to send to the container' -r
-complete -c coracle -n "__fish_coracle_using_subcommand kill" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand kill" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand kill" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand wait" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand wait" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand rm" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand rm" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand rm" -s f -l force -d 'Force the removal of a running container (kills it)'
 complete -c coracle -n "__fish_coracle_using_subcommand rm" -s v -l volumes -d 'Remove the anonymous volumes of the container'
 complete -c coracle -n "__fish_coracle_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand inspect" -s f -l format -d 'Format the output: {{.Field.Sub}} and {{json .Field}} fields of the JSON' -r
-complete -c coracle -n "__fish_coracle_using_subcommand inspect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand inspect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand start" -l detach-keys -d 'Key sequence for detaching (default ctrl-p,ctrl-q)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand start" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand start" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand start" -s a -l attach -d 'Attach stdout/stderr (and the terminal) and wait for the container'
 complete -c coracle -n "__fish_coracle_using_subcommand start" -s i -l interactive -d 'Attach stdin (with -a)'
 complete -c coracle -n "__fish_coracle_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -223,8 +235,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand create" -l pull -d 'Pull
 missing\t''
 never\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l platform -d 'Platform of the image to pull: os/arch[/variant] (default: this host\'s)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand create" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand create" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l read-only -d 'Mount the container\'s root file system read-only'
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l rm -d 'Remove the container\'s state when it exits'
 complete -c coracle -n "__fish_coracle_using_subcommand create" -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
@@ -237,26 +250,33 @@ complete -c coracle -n "__fish_coracle_using_subcommand create" -l help -d 'Prin
 complete -c coracle -n "__fish_coracle_using_subcommand create" -s d -l detach -d 'Run the container in the background under a monitor and print its id'
 complete -c coracle -n "__fish_coracle_using_subcommand restart" -s t -l time -d 'Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand restart" -s s -l signal -d 'Signal to send first (default: the container\'s --stop-signal, else the image\'s StopSignal, else SIGTERM)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand restart" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand restart" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand restart" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand rename" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand rename" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand rename" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand top" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand top" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand top" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand port" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand port" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand port" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand pause" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand pause" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand pause" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand unpause" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand unpause" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand unpause" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename pause unpause prune diff commit export cp top port help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename pause unpause prune diff commit export cp top port help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename pause unpause prune diff commit export cp top port help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename pause unpause prune diff commit export cp top port help" -f -a "run" -d 'Create and run a new container'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and not __fish_seen_subcommand_from run exec attach ls ps list logs stop kill wait rm remove inspect start create restart rename pause unpause prune diff commit export cp top port help" -f -a "exec" -d 'Execute a command in a running container'
@@ -324,8 +344,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 missing\t''
 never\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l platform -d 'Platform of the image to pull: os/arch[/variant] (default: this host\'s)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l read-only -d 'Mount the container\'s root file system read-only'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -l rm -d 'Remove the container\'s state when it exits'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from run" -s d -l detach -d 'Run the container in the background under a monitor and print its id'
@@ -341,8 +362,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -s w -l workdir -d 'Working directory inside the container (default: the container\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -s u -l user -d 'User to run as: name|uid[:group|gid] (default: the container\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -l kill-after -d 'Kill the command after this long (used by health checks)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -s d -l detach -d 'Run the command in the background (nothing is attached)'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -s i -l interactive -d 'Keep standard input open'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a pseudo-terminal'
@@ -350,15 +372,17 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from attach" -l sig-proxy -d 'Proxy received signals to the container (without a terminal)' -r -f -a "true\t''
 false\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from attach" -l detach-keys -d 'Key sequence for detaching (default ctrl-p,ctrl-q)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from attach" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from attach" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from attach" -l no-stdin -d 'Do not attach standard input'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from attach" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -s n -l last -d 'Show the N last created containers (includes all states)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter output: status=, name=, label=KEY[=VALUE], ancestor=, id=' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -l format -d 'Output format: table (default), json (one object per line), or a template such as \'{{.ID}}\\t{{.Names}}\' (prefix "table " for a table)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show all containers (default shows just running)'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only display container ids'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ls" -s l -l latest -d 'Show the latest created container (includes all states)'
@@ -367,8 +391,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -s n -l last -d 'Show the N last created containers (includes all states)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -s f -l filter -d 'Filter output: status=, name=, label=KEY[=VALUE], ancestor=, id=' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -l format -d 'Output format: table (default), json (one object per line), or a template such as \'{{.ID}}\\t{{.Names}}\' (prefix "table " for a table)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -s a -l all -d 'Show all containers (default shows just running)'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -s q -l quiet -d 'Only display container ids'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from ps" -s l -l latest -d 'Show the latest created container (includes all states)'
@@ -377,8 +402,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -s n -l last -d 'Show the N last created containers (includes all states)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter output: status=, name=, label=KEY[=VALUE], ancestor=, id=' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -l format -d 'Output format: table (default), json (one object per line), or a template such as \'{{.ID}}\\t{{.Names}}\' (prefix "table " for a table)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -s a -l all -d 'Show all containers (default shows just running)'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only display container ids'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from list" -s l -l latest -d 'Show the latest created container (includes all states)'
@@ -387,40 +413,48 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s n -l tail -d 'Number of lines to show from the end of the logs, or "all"' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -l since -d 'Show logs since a time (RFC 3339, Unix timestamp) or a duration before now (e.g. 10m)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -l until -d 'Show logs before a time (RFC 3339, Unix timestamp) or a duration before now (e.g. 10m)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Follow log output until the container exits'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s t -l timestamps -d 'Show timestamps'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s t -l time -d 'Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s s -l signal -d 'Signal to send first (default: the container\'s --stop-signal, else the image\'s StopSignal, else SIGTERM)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from kill" -s s -l signal -d 'Signal to send to the container' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from kill" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from kill" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from wait" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from wait" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rm" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rm" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rm" -s f -l force -d 'Force the removal of a running container (kills it)'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rm" -s v -l volumes -d 'Remove the anonymous volumes of the container'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from remove" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from remove" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from remove" -s f -l force -d 'Force the removal of a running container (kills it)'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from remove" -s v -l volumes -d 'Remove the anonymous volumes of the container'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Format the output: {{.Field.Sub}} and {{json .Field}} fields of the JSON' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from inspect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from inspect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from start" -l detach-keys -d 'Key sequence for detaching (default ctrl-p,ctrl-q)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from start" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from start" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from start" -s a -l attach -d 'Attach stdout/stderr (and the terminal) and wait for the container'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from start" -s i -l interactive -d 'Attach stdin (with -a)'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -463,8 +497,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 missing\t''
 never\t''"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l platform -d 'Platform of the image to pull: os/arch[/variant] (default: this host\'s)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l read-only -d 'Mount the container\'s root file system read-only'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l rm -d 'Remove the container\'s state when it exits'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
@@ -477,47 +512,58 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from create" -s d -l detach -d 'Run the container in the background under a monitor and print its id'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from restart" -s t -l time -d 'Seconds to wait before killing the container (default: its --stop-timeout, else 10; -1: wait forever)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from restart" -s s -l signal -d 'Signal to send first (default: the container\'s --stop-signal, else the image\'s StopSignal, else SIGTERM)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from restart" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from restart" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rename" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rename" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from pause" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from pause" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from unpause" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from unpause" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from unpause" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from prune" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from prune" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from diff" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from diff" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from commit" -s a -l author -d 'Author (e.g. "Jane Doe <jane@example.com>")' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from commit" -s c -l change -d 'Apply a Dockerfile instruction to the image\'s config (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from commit" -s m -l message -d 'Commit message' -r
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from commit" -s p -l pause -d 'Pause the container during commit (accepted for Docker compatibility; the container\'s files are read as they are)' -r -f -a "true\t''
 false\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from commit" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from commit" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from commit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from export" -s o -l output -d 'Write to a file instead of standard output' -r -F
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from export" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from export" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from cp" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from cp" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from cp" -s a -l archive -d 'Archive mode (copy all uid/gid information)'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from cp" -s L -l follow-link -d 'Always follow symbol link in SRC_PATH'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from cp" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from top" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from top" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from port" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from port" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from port" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "run" -d 'Create and run a new container'
 complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "exec" -d 'Execute a command in a running container'
@@ -546,21 +592,24 @@ complete -c coracle -n "__fish_coracle_using_subcommand container; and __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand pull" -l platform -d 'Platform to pull from a multi-platform image: os/arch[/variant] (default: this host\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand pull" -l tls-verify -d 'Allow plain HTTP and unverified registries for this pull (like Podman\'s --tls-verify=false)' -r -f -a "true\t''
 false\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand pull" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand pull" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand pull" -s q -l quiet -d 'Print only the image name'
 complete -c coracle -n "__fish_coracle_using_subcommand pull" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand images" -l format -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand images" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand images" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand images" -s a -l all -d 'Show all images (coracle keeps no intermediate images, so the same as without)'
 complete -c coracle -n "__fish_coracle_using_subcommand images" -s q -l quiet -d 'Only show image ids'
 complete -c coracle -n "__fish_coracle_using_subcommand images" -l digests -d 'Show digests'
 complete -c coracle -n "__fish_coracle_using_subcommand images" -l no-trunc -d 'Don\'t truncate ids'
 complete -c coracle -n "__fish_coracle_using_subcommand images" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand image; and not __fish_seen_subcommand_from ls list pull tag rm remove inspect history prune push save load import help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and not __fish_seen_subcommand_from ls list pull tag rm remove inspect history prune push save load import help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and not __fish_seen_subcommand_from ls list pull tag rm remove inspect history prune push save load import help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and not __fish_seen_subcommand_from ls list pull tag rm remove inspect history prune push save load import help" -f -a "ls" -d 'List images'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and not __fish_seen_subcommand_from ls list pull tag rm remove inspect history prune push save load import help" -f -a "list" -d 'List images'
@@ -578,8 +627,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand image; and not __fish_se
 complete -c coracle -n "__fish_coracle_using_subcommand image; and not __fish_seen_subcommand_from ls list pull tag rm remove inspect history prune push save load import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -l format -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show all images (coracle keeps no intermediate images, so the same as without)'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only show image ids'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -l digests -d 'Show digests'
@@ -587,8 +637,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_s
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from list" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from list" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from list" -s a -l all -d 'Show all images (coracle keeps no intermediate images, so the same as without)'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only show image ids'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from list" -l digests -d 'Show digests'
@@ -597,54 +648,65 @@ complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_s
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from pull" -l platform -d 'Platform to pull from a multi-platform image: os/arch[/variant] (default: this host\'s)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from pull" -l tls-verify -d 'Allow plain HTTP and unverified registries for this pull (like Podman\'s --tls-verify=false)' -r -f -a "true\t''
 false\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from pull" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from pull" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from pull" -s q -l quiet -d 'Print only the image name'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from pull" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from tag" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from tag" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from tag" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from rm" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from rm" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from rm" -s f -l force -d 'Remove the image even when a container uses it or it has several names'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from remove" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from remove" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from remove" -s f -l force -d 'Remove the image even when a container uses it or it has several names'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from inspect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from inspect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from history" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from history" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from history" -l no-trunc -d 'Don\'t truncate output'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Only show image ids'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from prune" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from prune" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all images no container uses, not just dangling ones'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from push" -l tls-verify -d 'Allow plain HTTP and unverified registries for this push (like Podman\'s --tls-verify=false)' -r -f -a "true\t''
 false\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from push" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from push" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from push" -s q -l quiet -d 'Print only the digest'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from save" -s o -l output -d 'Write to a file instead of standard output' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from save" -l format -d 'Archive format' -r -f -a "docker-archive\t''
 oci-archive\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from save" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from save" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from load" -s i -l input -d 'Read from a file instead of standard input (docker-archive or oci-archive, plain, gzip or zstd)' -r -F
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from load" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from load" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from load" -s q -l quiet -d 'Print only the loaded names'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from load" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from import" -s c -l change -d 'Apply a Dockerfile instruction to the image\'s config (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from import" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from import" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List images'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "pull" -d 'Download an image from a registry'
@@ -658,8 +720,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_s
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "load" -d 'Load images from a tar archive'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "import" -d 'Create an image from a root file system tarball'
 complete -c coracle -n "__fish_coracle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "create" -d 'Create a volume'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "ls" -d 'List volumes'
@@ -671,36 +734,43 @@ complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_s
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from create" -s d -l driver -d 'Volume driver (only "local")' -r
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from create" -l label -d 'Set metadata on the volume (KEY=VALUE)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from create" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from create" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter output: name=, label=KEY[=VALUE], dangling=true|false, driver=local' -r
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from ls" -l format -d 'Output format: table (default), json (one object per line), or a template such as \'{{.Name}}\'' -r
-complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from ls" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from ls" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only display volume names'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter output: name=, label=KEY[=VALUE], dangling=true|false, driver=local' -r
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from list" -l format -d 'Output format: table (default), json (one object per line), or a template such as \'{{.Name}}\'' -r
-complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from list" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from list" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only display volume names'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Format the output: {{.Field}} and {{json .Field}} fields of the JSON' -r
-complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from inspect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from inspect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from rm" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from rm" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from rm" -s f -l force -d 'Do not complain about volumes that do not exist'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from remove" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from remove" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from remove" -s f -l force -d 'Do not complain about volumes that do not exist'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from prune" -l filter -d 'Filter: label=KEY[=VALUE]' -r
-complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from prune" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from prune" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all unused volumes, not only anonymous ones'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -710,8 +780,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Remove one or more volumes'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove unused volumes (anonymous ones only, unless -a)'
 complete -c coracle -n "__fish_coracle_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "create" -d 'Create a network'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "ls" -d 'List networks'
@@ -728,44 +799,53 @@ complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from create" -l gateway -d 'The gateway (and DNS) address in the subnet (default: its first address)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from create" -s o -l opt -d 'Driver options: mtu=N' -r
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from create" -l label -d 'Set metadata on the network (KEY=VALUE)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from create" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from create" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from create" -l internal -d 'No way out: no NAT, no published ports, only the network\'s containers'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter output: name=, id=, driver=bridge' -r
-complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from ls" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from ls" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only display network IDs'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Do not truncate the output'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter output: name=, id=, driver=bridge' -r
-complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from list" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from list" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only display network IDs'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from list" -l no-trunc -d 'Do not truncate the output'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Format the output: {{.Field}} and {{json .Field}} fields of the JSON' -r
-complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from inspect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from inspect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from rm" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from rm" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from rm" -s f -l force -d 'Do not complain about networks that do not exist'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from remove" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from remove" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from remove" -s f -l force -d 'Do not complain about networks that do not exist'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from prune" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from prune" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from connect" -l alias -d 'Add a name for the container on the network' -r
-complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from connect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from connect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from connect" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from disconnect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from disconnect" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s f -l force -d 'Accepted for Docker compatibility (the container does not run)'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a network'
@@ -778,98 +858,118 @@ complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c coracle -n "__fish_coracle_using_subcommand push" -l tls-verify -d 'Allow plain HTTP and unverified registries for this push (like Podman\'s --tls-verify=false)' -r -f -a "true\t''
 false\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand push" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand push" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand push" -s q -l quiet -d 'Print only the digest'
 complete -c coracle -n "__fish_coracle_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand login" -s u -l username -d 'User name' -r
 complete -c coracle -n "__fish_coracle_using_subcommand login" -s p -l password -d 'Password (visible to other users in the process list: prefer --password-stdin)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand login" -l tls-verify -d 'Allow plain HTTP and unverified registries (like Podman\'s --tls-verify=false)' -r -f -a "true\t''
 false\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand login" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand login" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand login" -l password-stdin -d 'Read the password from standard input'
 complete -c coracle -n "__fish_coracle_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand logout" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand logout" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand tag" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand tag" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand tag" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand rmi" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand rmi" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand rmi" -s f -l force -d 'Remove the image even when a container uses it or it has several names'
 complete -c coracle -n "__fish_coracle_using_subcommand rmi" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand history" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand history" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand history" -l no-trunc -d 'Don\'t truncate output'
 complete -c coracle -n "__fish_coracle_using_subcommand history" -s q -l quiet -d 'Only show image ids'
 complete -c coracle -n "__fish_coracle_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand save" -s o -l output -d 'Write to a file instead of standard output' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand save" -l format -d 'Archive format' -r -f -a "docker-archive\t''
 oci-archive\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand save" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand save" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand save" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand load" -s i -l input -d 'Read from a file instead of standard input (docker-archive or oci-archive, plain, gzip or zstd)' -r -F
-complete -c coracle -n "__fish_coracle_using_subcommand load" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand load" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand load" -s q -l quiet -d 'Print only the loaded names'
 complete -c coracle -n "__fish_coracle_using_subcommand load" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand import" -s c -l change -d 'Apply a Dockerfile instruction to the image\'s config (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL)' -r
-complete -c coracle -n "__fish_coracle_using_subcommand import" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand import" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand diff" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand diff" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand commit" -s a -l author -d 'Author (e.g. "Jane Doe <jane@example.com>")' -r
 complete -c coracle -n "__fish_coracle_using_subcommand commit" -s c -l change -d 'Apply a Dockerfile instruction to the image\'s config (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL)' -r
 complete -c coracle -n "__fish_coracle_using_subcommand commit" -s m -l message -d 'Commit message' -r
 complete -c coracle -n "__fish_coracle_using_subcommand commit" -s p -l pause -d 'Pause the container during commit (accepted for Docker compatibility; the container\'s files are read as they are)' -r -f -a "true\t''
 false\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand commit" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand commit" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand commit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand export" -s o -l output -d 'Write to a file instead of standard output' -r -F
-complete -c coracle -n "__fish_coracle_using_subcommand export" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand export" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand cp" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand cp" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand cp" -s a -l archive -d 'Archive mode (copy all uid/gid information)'
 complete -c coracle -n "__fish_coracle_using_subcommand cp" -s L -l follow-link -d 'Always follow symbol link in SRC_PATH'
 complete -c coracle -n "__fish_coracle_using_subcommand cp" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand check" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand check" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand check" -l json -d 'Print the report as JSON'
 complete -c coracle -n "__fish_coracle_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand info" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand info" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand info" -l json -d 'Print the report as JSON'
 complete -c coracle -n "__fish_coracle_using_subcommand info" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -f -a "ls" -d 'List the policies --policy can name'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -f -a "list" -d 'List the policies --policy can name'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -f -a "show" -d 'Show a policy and what the running kernel enforces of it'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -f -a "check" -d 'Check a policy file and explain its errors (with line numbers)'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and not __fish_seen_subcommand_from ls list show check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from ls" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from ls" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only print the names'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from list" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from list" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only print the names'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from show" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from show" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from show" -l json -d 'Print JSON'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from check" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from check" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List the policies --policy can name'
 complete -c coracle -n "__fish_coracle_using_subcommand policy; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a policy and what the running kernel enforces of it'
@@ -879,8 +979,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and not __fish_seen_subcommand_from create start state kill delete run exec pause resume list ps features spec help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -906,8 +1007,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l no-pivot -d 'Do not use pivot_root (move the root onto / and chroot instead)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l no-new-keyring -d 'Accepted for compatibility (no session keyring is created)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from create" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
@@ -917,8 +1019,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -926,8 +1029,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from state" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -935,8 +1039,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -s a -l all -d 'Signal every process of the container'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from kill" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
@@ -945,8 +1050,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -s f -l force -d 'Kill the container first if it is not stopped'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from delete" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
@@ -959,8 +1065,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -l no-pivot -d 'Do not use pivot_root (move the root onto / and chroot instead)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -l no-new-keyring -d 'Accepted for compatibility (no session keyring is created)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from run" -s d -l detach -d 'Return once started'
@@ -979,8 +1086,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a terminal'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -s d -l detach -d 'Do not wait for the process'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from exec" -l no-new-privs -d 'Set no_new_privileges'
@@ -991,8 +1099,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -1000,8 +1109,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -1011,8 +1121,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only ids'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from list" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
@@ -1023,8 +1134,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from ps" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -1032,8 +1144,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from features" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -1042,8 +1155,9 @@ complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -l log -d 'Write errors and warnings to this file (besides stderr)' -r -F
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -l log-format -d 'Format of the --log file' -r -f -a "text\t''
 json\t''"
-complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace) or vfs (a full copy). Default: storage_driver in coracle.toml, else overlay where the kernel allows it, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
-vfs\t'A full copy of the image\'s layers per container'"
+complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -l storage-driver -d 'Storage driver for new containers: overlay (kernel overlayfs in the user namespace), fuse-overlay (coracle\'s FUSE overlay, showing the owners the image records) or vfs (a full copy). Default: storage_driver in coracle.toml, else, where the kernel allows overlay, fuse-overlay for images recording non-root owners and overlay for others, else vfs' -r -f -a "overlay\t'Kernel overlayfs in the container\'s user namespace'
+vfs\t'A full copy of the image\'s layers per container'
+fuse-overlay\t'coracle\'s FUSE overlay (owners as the image records them)'"
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -l rootless -d 'For an unprivileged user: a user namespace mapping your own id'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -l systemd-cgroup -d 'Accepted for compatibility; systemd is not asked for a cgroup (a warning says so)'
 complete -c coracle -n "__fish_coracle_using_subcommand runtime; and __fish_seen_subcommand_from spec" -l debug -d 'Accepted for compatibility (more output on stderr is not implemented)'

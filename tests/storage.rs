@@ -519,3 +519,387 @@ fn rm_removes_a_writable_layer_with_files_of_the_containers_users() {
         assert!(!dir.exists(), "{driver}: {} is left", dir.display());
     }
 }
+
+/// A layer of files with several owners, as a registry image has them:
+/// `/owned/a` 1000:100 0640, `/owned/www/` 33:33 0750, `/owned/www/i`
+/// 33:33 0644.
+fn owners_tar() -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut add = |p: &str, kind: tar::EntryType, uid: u64, gid: u64, mode: u32, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_uid(uid);
+        h.set_gid(gid);
+        h.set_mode(mode);
+        h.set_mtime(1_700_000_000);
+        h.set_size(data.len() as u64);
+        b.append_data(&mut h, p, data).unwrap();
+    };
+    add("owned/", tar::EntryType::Directory, 0, 0, 0o755, b"");
+    add("owned/a", tar::EntryType::Regular, 1000, 100, 0o640, b"a\n");
+    add("owned/www/", tar::EntryType::Directory, 33, 33, 0o750, b"");
+    add(
+        "owned/www/i",
+        tar::EntryType::Regular,
+        33,
+        33,
+        0o644,
+        b"i\n",
+    );
+    b.into_inner().unwrap()
+}
+
+fn multi_owner_image(env: &Env) -> String {
+    load_layers(env, "owners:1", &[root_tar(env, &[]), owners_tar()]);
+    "owners:1".into()
+}
+
+/// Processes running a FUSE overlay daemon for a directory under `dir`.
+fn fuse_daemons_under(dir: &Path) -> Vec<i32> {
+    let want = dir.to_string_lossy().into_owned();
+    let mut pids = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Ok(c) = std::fs::read(e.path().join("cmdline")) {
+            let c = String::from_utf8_lossy(&c).replace('\0', " ");
+            if c.contains(" fuse-overlay ") && c.contains(&want) {
+                pids.push(pid);
+            }
+        }
+    }
+    pids
+}
+
+fn container_path(env: &Env, name: &str) -> PathBuf {
+    let id = env.inspect_field(name, "{{.Id}}");
+    env.data.join("coracle/containers").join(id)
+}
+
+#[test]
+fn fuse_overlay_root_merges_the_layers_in_both_id_modes_and_restarts() {
+    for mode in [Mode::Full, Mode::Single] {
+        let Some(env) = Env::new(mode) else {
+            return;
+        };
+        let _c = Cleanup(&env);
+        let image = layered_image(&env);
+        let out = env
+            .coracle([
+                "--storage-driver",
+                "fuse-overlay",
+                "run",
+                "--name",
+                "f",
+                &image,
+                "sh",
+                "-c",
+                "grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' /proc/self/mountinfo; ls /data; cat /l3 /keep/k; echo; \
+                 test -e /etc/gone || echo gone-is-gone; \
+                 echo w > /w; rm /keep/k; echo more >> /l3",
+            ])
+            .run();
+        let text = out.ok().to_string();
+        let mountinfo = text.lines().next().unwrap();
+        assert!(
+            mountinfo.contains(" - fuse.coracle-overlay "),
+            "{mode:?}: the root is coracle's FUSE overlay\n{out}"
+        );
+        assert!(
+            text.contains("\nn\nthreek\ngone-is-gone\n"),
+            "{mode:?}: the layers merged: opaque /data, deleted /etc/gone\n{out}"
+        );
+        let g = graph_driver(&env, "f");
+        assert_eq!(g["Name"], "fuse-overlay", "{g}");
+        let upper = PathBuf::from(g["Data"]["UpperDir"].as_str().unwrap());
+        assert_eq!(std::fs::read(upper.join("w")).unwrap(), b"w\n");
+        assert_eq!(std::fs::read(upper.join("l3")).unwrap(), b"threemore\n");
+        let wh = std::fs::symlink_metadata(upper.join("keep/k")).unwrap();
+        assert!(
+            wh.file_type().is_char_device() && wh.rdev() == 0,
+            "a 0/0 whiteout"
+        );
+        let dir = container_path(&env, "f");
+        assert!(
+            fuse_daemons_under(&dir).is_empty(),
+            "{mode:?}: the daemon ended with the container"
+        );
+        // A start mounts it again (a new daemon) over the same upper.
+        let out = env.coracle(["start", "-a", "f"]).run();
+        let text = out.ok().to_string();
+        assert!(
+            text.contains(" - fuse.coracle-overlay "),
+            "{mode:?}: started again on the FUSE overlay\n{out}"
+        );
+        let out = env
+            .coracle([
+                "run",
+                "--rm",
+                "--storage-driver",
+                "fuse-overlay",
+                &image,
+                "true",
+            ])
+            .run();
+        out.ok();
+        let out = env.coracle(["diff", "f"]).run();
+        let d = out.ok().to_string();
+        assert!(
+            d.contains("A /w") && d.contains("D /keep/k") && d.contains("C /l3"),
+            "{mode:?}: diff of the stopped container\n{out}"
+        );
+        assert!(fuse_daemons_under(&dir).is_empty(), "{mode:?}");
+        assert!(
+            wait_until(|| fuse_daemons_under(&env.data).is_empty()),
+            "{mode:?}: no daemon outlives its container: {:?}",
+            fuse_daemons_under(&env.data)
+        );
+    }
+}
+
+#[test]
+fn multi_owner_images_use_the_fuse_overlay_and_keep_their_owners() {
+    for mode in [Mode::Full, Mode::Single] {
+        let Some(env) = Env::new(mode) else {
+            return;
+        };
+        let _c = Cleanup(&env);
+        let image = multi_owner_image(&env);
+        let out = env
+            .coracle([
+                "run",
+                "--name",
+                "m",
+                &image,
+                "stat",
+                "-c",
+                "%n %u:%g %a",
+                "/owned/a",
+                "/owned/www",
+                "/owned/www/i",
+            ])
+            .run();
+        let text = out.ok().to_string();
+        // Without subordinate ids the namespace maps root alone: other
+        // owners cannot be shown (the kernel has no id for them) and show
+        // as root; their modes are the image's either way.
+        let (a, www) = match mode {
+            Mode::Single => ("0:0", "0:0"),
+            _ => ("1000:100", "33:33"),
+        };
+        assert_eq!(
+            text,
+            format!("/owned/a {a} 640\n/owned/www {www} 750\n/owned/www/i {www} 644\n"),
+            "{mode:?}\n{out}"
+        );
+        assert_eq!(graph_driver(&env, "m")["Name"], "fuse-overlay", "{mode:?}");
+
+        // A change of owner (a mapped one) or mode inside persists into a
+        // commit and the container made from it; the recorded owners the
+        // container did not touch go along.
+        let script = match mode {
+            Mode::Single => "chmod 604 /owned/a",
+            _ => "chown 5:5 /owned/a && chmod 604 /owned/a",
+        };
+        let out = env
+            .coracle(["run", "--name", "c", &image, "sh", "-c", script])
+            .run();
+        out.ok();
+        env.coracle(["commit", "c", "owners:2"]).run().ok();
+        let out = env
+            .coracle([
+                "run", "--rm", "owners:2", "stat", "-c", "%u:%g %a", "/owned/a",
+            ])
+            .run();
+        let want = match mode {
+            Mode::Single => "0:0 604\n",
+            _ => "5:5 604\n",
+        };
+        assert_eq!(out.ok(), want, "{mode:?}\n{out}");
+        // The tar of the stopped container has the recorded owners.
+        let outdir = env.dir.join(format!("export-{mode:?}"));
+        env.mkdir_owned(&outdir, 0o755);
+        let tarfile = outdir.join("c.tar");
+        let out = env
+            .coracle(["export", "-o", tarfile.to_str().unwrap(), "c"])
+            .run();
+        out.ok();
+        let mut ar = tar::Archive::new(std::fs::File::open(&tarfile).unwrap());
+        let mut owners = BTreeMap::new();
+        for e in ar.entries().unwrap() {
+            let e = e.unwrap();
+            let p = e.path().unwrap().to_string_lossy().into_owned();
+            let h = e.header();
+            owners.insert(
+                p.trim_end_matches('/').to_string(),
+                (
+                    h.uid().unwrap(),
+                    h.gid().unwrap(),
+                    h.mode().unwrap() & 0o7777,
+                ),
+            );
+        }
+        let a_owner = match mode {
+            Mode::Single => (1000, 100, 0o604),
+            _ => (5, 5, 0o604),
+        };
+        assert_eq!(
+            owners.get("owned/a"),
+            Some(&a_owner),
+            "{mode:?}: {owners:?}"
+        );
+        assert_eq!(owners.get("owned/www"), Some(&(33, 33, 0o750)), "{mode:?}");
+        // A storage driver asked for still wins over the rule.
+        let out = env
+            .coracle([
+                "--storage-driver",
+                "vfs",
+                "run",
+                "--name",
+                "v",
+                &image,
+                "true",
+            ])
+            .run();
+        out.ok();
+        assert_eq!(graph_driver(&env, "v")["Name"], "vfs");
+    }
+}
+
+#[test]
+fn a_killed_fuse_daemon_fails_the_container_and_rm_leaves_nothing() {
+    let Some(env) = Env::new(Mode::Any) else {
+        return;
+    };
+    let _c = Cleanup(&env);
+    let image = layered_image(&env);
+    let out = env
+        .coracle([
+            "--storage-driver",
+            "fuse-overlay",
+            "run",
+            "-d",
+            "--name",
+            "k",
+            &image,
+            "sh",
+            "-c",
+            "i=0; while echo $i > /new$i; do i=$((i+1)); sleep 0.1; done; exit 3",
+        ])
+        .run();
+    out.ok();
+    let dir = container_path(&env, "k");
+    let daemons = fuse_daemons_under(&dir);
+    assert_eq!(daemons.len(), 1, "one daemon: {daemons:?}");
+    // Out of the container's pid namespace: its pid 1 is its own.
+    let pid1 = env.inspect_field("k", "{{.State.Pid}}");
+    assert_ne!(pid1, daemons[0].to_string());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(daemons[0]),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert!(
+        wait_until(|| env.inspect_field("k", "{{.State.Status}}") == "exited"),
+        "the container ends when its root goes"
+    );
+    // Its processes fail: ENOTCONN for what is not cached, SIGBUS for
+    // pages of mapped files (the shell's own) not in memory.
+    let code = env.inspect_field("k", "{{.State.ExitCode}}");
+    assert!(code == "3" || code == "135", "exit code {code}");
+    env.coracle(["rm", "-f", "k"]).run().ok();
+    assert!(!dir.exists());
+
+    // rm -f of a running one: no daemon is left.
+    let out = env
+        .coracle([
+            "--storage-driver",
+            "fuse-overlay",
+            "run",
+            "-d",
+            "--name",
+            "r",
+            &image,
+            "sleep",
+            "1000",
+        ])
+        .run();
+    out.ok();
+    let dir = container_path(&env, "r");
+    assert_eq!(fuse_daemons_under(&dir).len(), 1);
+    // `exec` joins the container's mount namespace, where the root is.
+    let out = env.coracle(["exec", "r", "cat", "/l3"]).run();
+    assert_eq!(out.ok(), "three", "{out}");
+    env.coracle(["rm", "-f", "r"]).run().ok();
+    assert!(
+        wait_until(|| fuse_daemons_under(&dir).is_empty()),
+        "no daemon is left: {:?}",
+        fuse_daemons_under(&dir)
+    );
+
+    // A crash of the monitor (the shim, by then) takes the container and
+    // its daemon along.
+    let out = env
+        .coracle([
+            "--storage-driver",
+            "fuse-overlay",
+            "run",
+            "-d",
+            "--name",
+            "m",
+            &image,
+            "sleep",
+            "1000",
+        ])
+        .run();
+    out.ok();
+    let dir = container_path(&env, "m");
+    assert_eq!(fuse_daemons_under(&dir).len(), 1);
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("state.json")).unwrap()).unwrap();
+    let monitor = state["monitor_pid"].as_i64().unwrap() as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(monitor),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert!(
+        wait_until(|| fuse_daemons_under(&dir).is_empty()),
+        "no daemon outlives a killed monitor: {:?}",
+        fuse_daemons_under(&dir)
+    );
+    env.coracle(["rm", "-f", "m"]).run().ok();
+
+    // Restarts get a daemon each, over the same upper layer.
+    let out = env
+        .coracle([
+            "--storage-driver",
+            "fuse-overlay",
+            "run",
+            "-d",
+            "--restart",
+            "on-failure:2",
+            "--name",
+            "re",
+            &image,
+            "sh",
+            "-c",
+            "echo run >> /count; exit 1",
+        ])
+        .run();
+    out.ok();
+    assert!(
+        wait_until(|| env.inspect_field("re", "{{.RestartCount}}") == "2"
+            && env.inspect_field("re", "{{.State.Status}}") == "exited"),
+        "restarted twice"
+    );
+    let dir = container_path(&env, "re");
+    let g = graph_driver(&env, "re");
+    let upper = PathBuf::from(g["Data"]["UpperDir"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read(upper.join("count")).unwrap(),
+        b"run\nrun\nrun\n"
+    );
+    assert!(wait_until(|| fuse_daemons_under(&dir).is_empty()));
+}

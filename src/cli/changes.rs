@@ -229,6 +229,16 @@ pub fn cp(args: &CpArgs) -> anyhow::Result<i32> {
         }
         (None, Some((c, p))) => {
             let c = crate::container::resolve(c)?;
+            if c.running()
+                && crate::storage::StorageRecord::read(&c.dir)?
+                    .is_some_and(|r| r.driver == crate::storage::Driver::FuseOverlay)
+            {
+                anyhow::bail!(
+                    "container {} runs on the fuse-overlay storage driver, whose daemon would not see files copied in while it runs: stop it first (coracle stop {}), or copy from inside it",
+                    c.record.name,
+                    c.record.name
+                );
+            }
             let fs = ContainerFs::open(&c)?;
             cp::copy_in(&fs, &args.src, p, args.archive, args.follow)?;
         }

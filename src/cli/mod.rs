@@ -34,8 +34,11 @@ use clap::{CommandFactory, Parser, Subcommand};
 )]
 pub struct Cli {
     /// Storage driver for new containers: overlay (kernel overlayfs in the
-    /// user namespace) or vfs (a full copy). Default: storage_driver in
-    /// coracle.toml, else overlay where the kernel allows it, else vfs
+    /// user namespace), fuse-overlay (coracle's FUSE overlay, showing the
+    /// owners the image records) or vfs (a full copy). Default:
+    /// storage_driver in coracle.toml, else, where the kernel allows
+    /// overlay, fuse-overlay for images recording non-root owners and
+    /// overlay for others, else vfs
     #[arg(long, global = true, value_enum, value_name = "DRIVER")]
     pub storage_driver: Option<crate::storage::Driver>,
     #[command(subcommand)]

@@ -475,6 +475,7 @@ fn run_as(args: RunArgs, id: &str, create: bool) -> anyhow::Result<i32> {
     let mut opts = plan.options.clone();
     opts.cgroup = cgroup.as_ref().map(|c| c.path().to_path_buf());
     opts.root_overlay = crate::storage::overlay_of(&dir.path)?;
+    opts.root_fuse = crate::storage::fuse_of(&dir.path)?;
     opts.stdin = opts.stdin && streams.stdin;
     let result = (|| -> anyhow::Result<i32> {
         let record = crate::container::Record::read(&dir.path)?;
@@ -872,7 +873,7 @@ fn image_source(
             .map_err(|e| anyhow::anyhow!("create {}: {e}", base.display()))?;
     }
     // `rmi` and `image prune` spare images that a container was made from.
-    let made = crate::storage::choose(&store).and_then(|driver| {
+    let made = crate::storage::choose(&store, &record).and_then(|driver| {
         crate::container::write_atomic(&base.join("image"), record.id.to_string().as_bytes())?;
         crate::storage::create(&store, &record, &base, driver)
     });

@@ -788,6 +788,14 @@ pub fn root_dir(c: &super::Container) -> anyhow::Result<PathBuf> {
 /// own root mount, else the overlay mounted for this process.
 pub fn open_root(c: &super::Container) -> anyhow::Result<crate::storage::view::View> {
     if c.record.image_id.is_some() {
+        let rec = crate::storage::StorageRecord::read(&c.dir)?;
+        if let Some(rec) = rec.filter(|r| r.driver == crate::storage::Driver::FuseOverlay) {
+            return crate::storage::view::mount_fuse_container(
+                &rec,
+                &c.dir,
+                &crate::storage::view::container_maps(&c.dir)?,
+            );
+        }
         if let Some(l) = crate::storage::overlay_of(&c.dir)? {
             if c.running() {
                 let not_running = |name: &str| anyhow::anyhow!("container {name} is not running");

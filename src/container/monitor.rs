@@ -150,6 +150,7 @@ fn run(id: &str, mode: Mode, report: &mut Report) -> anyhow::Result<()> {
         cgroup: cgroup.as_ref().map(|c| c.path().to_path_buf()),
         net,
         root_overlay: crate::storage::overlay_of(&dir.path)?,
+        root_fuse: crate::storage::fuse_of(&dir.path)?,
     };
     // Clients attach through a socket in the runtime directory; `start -a`
     // connects before the container starts so it sees all of its output.

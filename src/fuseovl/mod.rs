@@ -344,6 +344,16 @@ fn serve(a: Args) -> io::Result<()> {
         }
         let ovl = Overlay::open(&a.cfg)?;
         let fd = mount_fuse(&a.mountpoint)?;
+        if a.join_pid.is_some() {
+            // A mount namespace of our own (a copy, with the mount just
+            // made): the container's `pivot_root` changes the root of every
+            // process of its mount namespace whose root is the old one, and
+            // ours would then be our own mount, with the container's /proc.
+            // Still single-threaded here, as unshare(CLONE_NEWNS) needs.
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).map_err(|e| {
+                io::Error::other(format!("leave the container's mount namespace: {e}"))
+            })?;
+        }
         // stdout to /dev/null from here on (the report pipe is kept aside).
         let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
         nix::unistd::dup2(null.as_raw_fd(), 1)?;
@@ -380,7 +390,9 @@ fn serve(a: Args) -> io::Result<()> {
                         nix::poll::poll(&mut fds, nix::poll::PollTimeout::NONE)
                     {
                     }
-                    std::process::exit(0);
+                    // At once: exit()'s handlers may wait for locks the
+                    // request threads hold.
+                    crate::sys::exit_now(0);
                 })?;
         }
         let session = fuser::Session::from_fd(ovl, fd, fuser::SessionACL::All, config)?;

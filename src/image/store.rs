@@ -382,7 +382,8 @@ impl Store {
             }
         }
         // The overlay twins of layers (`storage::layers`): `HEX/`,
-        // `HEX.plain`, and `.tmp-HEX-PID-NANOS/` of a run that died.
+        // `HEX.plain`, `HEX.owners` (`layers::image_records_owners`), and
+        // `.tmp-HEX-PID-NANOS/` of a run that died.
         for entry in read_dir(&self.root.join(crate::storage::layers::DIR)).unwrap_or_default() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let stale = match name.strip_prefix(".tmp-") {
@@ -392,7 +393,10 @@ impl Store {
                     .and_then(|p| p.parse::<u32>().ok())
                     .is_none_or(|pid| !Path::new(&format!("/proc/{pid}")).exists()),
                 None => {
-                    let hex = name.strip_suffix(".plain").unwrap_or(&name);
+                    let hex = name
+                        .strip_suffix(".plain")
+                        .or_else(|| name.strip_suffix(".owners"))
+                        .unwrap_or(&name);
                     format!("sha256:{hex}")
                         .parse::<Digest>()
                         .is_ok_and(|d| !layers.contains(&d))

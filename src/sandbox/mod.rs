@@ -149,6 +149,16 @@ pub fn run(
         let _ = waitpid(pid, None);
         return Err(e);
     }
+    // fuse-overlay storage: the daemon joins the child's user and mount
+    // namespaces while it waits for Go (still dumpable, so its pidfd may
+    // be joined) and mounts the root it will bind; it exits with the child.
+    if let Some(l) = &opts.root_fuse {
+        if let Err(e) = crate::storage::fuse::start(l, pid.as_raw()) {
+            let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            let _ = waitpid(pid, None);
+            return Err(ExitError::new(EXIT_CORACLE, format!("{e:#}")).into());
+        }
+    }
     channel::send(psock.as_fd(), &Msg::Go, None)?;
 
     let mut master: Option<OwnedFd> = None;

@@ -111,6 +111,10 @@ pub struct SandboxOptions {
     /// Overlay storage: the child mounts this overlay on the root before
     /// it binds and pivots into it (`storage::overlay::mount_root`).
     pub root_overlay: Option<crate::storage::overlay::Layout>,
+    /// fuse-overlay storage: the runner starts the FUSE overlay daemon on
+    /// this layout in the child's namespaces before releasing it
+    /// (`storage::fuse::start`).
+    pub root_fuse: Option<crate::storage::overlay::Layout>,
 }
 
 /// Files coracle generates for the container and bind-mounts over the
@@ -686,6 +690,7 @@ pub fn resolve(
             cgroup: None,
             net,
             root_overlay: None,
+            root_fuse: None,
         },
         files,
         single_id: !full,

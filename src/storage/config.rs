@@ -1,7 +1,7 @@
 //! `$XDG_CONFIG_HOME/coracle/coracle.toml`: the user's defaults.
 //!
 //! ```toml
-//! storage_driver = "vfs"   # or "overlay"
+//! storage_driver = "vfs"   # or "overlay", "fuse-overlay"
 //! ```
 
 use std::path::PathBuf;
@@ -22,7 +22,7 @@ fn driver<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Driver>, D::E
     let s = String::deserialize(d)?;
     Driver::parse(&s).map(Some).ok_or_else(|| {
         serde::de::Error::custom(format!(
-            "unknown storage_driver {s:?}: expected \"overlay\" or \"vfs\""
+            "unknown storage_driver {s:?}: expected \"overlay\", \"fuse-overlay\" or \"vfs\""
         ))
     })
 }
@@ -89,6 +89,12 @@ mod tests {
                 .unwrap()
                 .storage_driver,
             Some(Driver::Overlay)
+        );
+        assert_eq!(
+            Config::parse("storage_driver = \"fuse-overlay\"")
+                .unwrap()
+                .storage_driver,
+            Some(Driver::FuseOverlay)
         );
         assert_eq!(Config::parse("").unwrap().storage_driver, None);
         let e = Config::parse("storage_driver = \"zfs\"").unwrap_err();

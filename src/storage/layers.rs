@@ -200,10 +200,104 @@ fn convert(src: &Path, dest: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether any layer of `image` records an owner other than root
+/// (`user.containers.override_stat` with a non-zero uid or gid): such an
+/// image shows its owners only through the FUSE overlay's emulation.
+/// Scanned once per layer, cached in `overlay-layers/HEX.owners`.
+pub fn image_records_owners(
+    store: &Store,
+    image: &crate::image::store::ImageRecord,
+) -> anyhow::Result<bool> {
+    for layer in &image.layers {
+        if layer_records_owners(store, &layer.diff_id)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn layer_records_owners(store: &Store, diff_id: &Digest) -> anyhow::Result<bool> {
+    let base = store.root().join(DIR);
+    let cache = base.join(format!("{}.owners", diff_id.hex()));
+    match fs::read(&cache) {
+        Ok(b) if b == b"1" => return Ok(true),
+        Ok(b) if b == b"0" => return Ok(false),
+        _ => {}
+    }
+    let layer = store.layer_path(diff_id);
+    let found =
+        scan_owners(&layer).with_context(|| format!("read the owners of layer {diff_id}"))?;
+    fs::create_dir_all(&base).with_context(|| format!("create {}", base.display()))?;
+    let _ = crate::container::write_atomic(&cache, if found { b"1" } else { b"0" });
+    Ok(found)
+}
+
+/// Whether an `override_stat` value names a non-root owner.
+fn non_root_owner(value: &[u8]) -> bool {
+    let mut f = value.split(|&b| b == b':');
+    let (uid, gid) = (f.next().unwrap_or(b"0"), f.next().unwrap_or(b"0"));
+    uid != b"0" || gid != b"0"
+}
+
+fn scan_owners(dir: &Path) -> anyhow::Result<bool> {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        if xattr::get(&d, crate::image::unpack::OVERRIDE_STAT_XATTR)
+            .ok()
+            .flatten()
+            .is_some_and(|v| non_root_owner(&v))
+        {
+            return Ok(true);
+        }
+        for e in fs::read_dir(&d).with_context(|| format!("read {}", d.display()))? {
+            let e = e?;
+            let p = e.path();
+            if e.file_type()?.is_dir() {
+                stack.push(p);
+            } else if xattr::get(&p, crate::image::unpack::OVERRIDE_STAT_XATTR)
+                .ok()
+                .flatten()
+                .is_some_and(|v| non_root_owner(&v))
+            {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::fs::FileTypeExt;
+
+    #[test]
+    fn owner_records_name_non_root_owners() {
+        assert!(non_root_owner(b"1000:100:0640:file"));
+        assert!(non_root_owner(b"0:33:0640:file"));
+        assert!(!non_root_owner(b"0:0:4755:file"));
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("d/e")).unwrap();
+        std::fs::write(t.path().join("d/e/f"), b"").unwrap();
+        assert!(!scan_owners(t.path()).unwrap());
+        if xattr::set(
+            t.path().join("d/e/f"),
+            crate::image::unpack::OVERRIDE_STAT_XATTR,
+            b"0:0:4755:file",
+        )
+        .is_err()
+        {
+            return; // no user xattrs on this file system
+        }
+        assert!(!scan_owners(t.path()).unwrap());
+        xattr::set(
+            t.path().join("d/e"),
+            crate::image::unpack::OVERRIDE_STAT_XATTR,
+            b"33:33:0750:dir",
+        )
+        .unwrap();
+        assert!(scan_owners(t.path()).unwrap());
+    }
 
     #[test]
     fn whiteouts_go_below_and_their_markers_are_hidden_above() {

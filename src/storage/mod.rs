@@ -6,17 +6,23 @@
 //!   is needed) over the store's layer directories, with the writable
 //!   layer (`upper/`, `work/`) in the container's directory and the mount
 //!   point `merged/` there. Nothing is copied.
+//! - `fuse-overlay`: coracle's own FUSE overlay (`crate::fuseovl`) over the
+//!   store's layers as they are (OCI whiteouts), same `upper/`, `work/`,
+//!   `merged/`, served by a daemon that joins the container's user and
+//!   mount namespaces from outside its pid namespace ([`fuse`]). Owners
+//!   are emulated from `user.containers.override_stat`.
 //! - `vfs`: a full copy of the layers into `rootfs/` (`image::rootfs`).
 //!
 //! The driver is chosen when the container is created (`--storage-driver`,
 //! else `storage_driver` in `$XDG_CONFIG_HOME/coracle/coracle.toml`, else
-//! `overlay` where a probe found that it works, else `vfs`) and recorded
+//! the default rule of [`choose`]) and recorded
 //! in the container's `storage.json`; it is used for its whole life.
 //! Readers outside the container (`diff`, `commit`, `export`, `cp`, and
 //! `run` itself for `/etc/passwd` and volume copy-up) get the merged root
 //! as a directory fd from [`view`].
 
 pub mod config;
+pub mod fuse;
 pub mod layers;
 pub mod overlay;
 pub mod probe;
@@ -43,6 +49,9 @@ pub enum Driver {
     Overlay,
     /// A full copy of the image's layers per container
     Vfs,
+    /// coracle's FUSE overlay (owners as the image records them)
+    #[serde(rename = "fuse-overlay")]
+    FuseOverlay,
 }
 
 impl Driver {
@@ -50,6 +59,7 @@ impl Driver {
         match self {
             Driver::Overlay => "overlay",
             Driver::Vfs => "vfs",
+            Driver::FuseOverlay => "fuse-overlay",
         }
     }
 
@@ -57,6 +67,7 @@ impl Driver {
         match s {
             "overlay" | "overlay2" => Some(Driver::Overlay),
             "vfs" => Some(Driver::Vfs),
+            "fuse-overlay" | "fuse-overlayfs" => Some(Driver::FuseOverlay),
             _ => None,
         }
     }
@@ -72,9 +83,22 @@ pub fn set_flag(d: Option<Driver>) {
 }
 
 /// The driver for a new container: the flag, else the config file, else
-/// `overlay` where the (cached) probe says kernel overlay works, else
-/// `vfs`. An `overlay` asked for where it does not work is an error.
-pub fn choose(store: &Store) -> anyhow::Result<Driver> {
+/// the default rule:
+///
+/// 1. where the (cached) probe says kernel overlay works: an image whose
+///    layers record non-root owners (the store is written as one user, so
+///    the kernel overlay would show every file as root's, with the modes
+///    the disk could hold) gets `fuse-overlay`, which shows the recorded
+///    owners and modes, where `/dev/fuse` can be used; any other image
+///    gets `overlay`;
+/// 2. else `vfs`.
+///
+/// `fuse-overlay` needs the kernel overlay too: `diff`, `commit`, `export`
+/// and `cp` read a container's root from outside its user namespace, where
+/// a FUSE mount answers EACCES, so they read the same layers and upper
+/// through a kernel overlay ([`view`]). A driver asked for that does not
+/// work here is an error.
+pub fn choose(store: &Store, image: &ImageRecord) -> anyhow::Result<Driver> {
     let asked = match FLAG.get() {
         Some(d) => Some((*d, "--storage-driver".to_string())),
         None => config::Config::load()?
@@ -94,11 +118,30 @@ pub fn choose(store: &Store) -> anyhow::Result<Driver> {
                 )
             }
         }
-        None => Ok(if probe::probe(store).overlay {
-            Driver::Overlay
-        } else {
-            Driver::Vfs
-        }),
+        Some((Driver::FuseOverlay, from)) => {
+            if let Err(e) = fuse::usable() {
+                anyhow::bail!(
+                    "the fuse-overlay storage driver ({from}) does not work here: {e}; use --storage-driver overlay or vfs"
+                )
+            }
+            let p = probe::probe(store);
+            if !p.overlay {
+                anyhow::bail!(
+                    "the fuse-overlay storage driver ({from}) needs the kernel overlay to read containers' roots from outside (diff, commit, export, cp), which does not work here: {}; use --storage-driver vfs",
+                    p.reason
+                )
+            }
+            Ok(Driver::FuseOverlay)
+        }
+        None => {
+            if !probe::probe(store).overlay {
+                return Ok(Driver::Vfs);
+            }
+            if fuse::usable().is_ok() && layers::image_records_owners(store, image)? {
+                return Ok(Driver::FuseOverlay);
+            }
+            Ok(Driver::Overlay)
+        }
     }
 }
 
@@ -106,9 +149,14 @@ pub fn choose(store: &Store) -> anyhow::Result<Driver> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StorageRecord {
     pub driver: Driver,
-    /// Overlay: the lower layer directories, top first.
+    /// Overlay: the lower layer directories, top first. fuse-overlay: the
+    /// store's layer directories, top first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lower: Vec<PathBuf>,
+    /// fuse-overlay: the same layers as kernel overlay lower directories
+    /// (`layers::lower_dirs`), for reading the root from outside.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub view_lower: Vec<PathBuf>,
 }
 
 impl StorageRecord {
@@ -130,6 +178,37 @@ impl StorageRecord {
     pub fn overlay(&self, dir: &Path) -> Option<overlay::Layout> {
         (self.driver == Driver::Overlay).then(|| overlay::Layout::new(dir, self.lower.clone()))
     }
+
+    /// The layout of the container in `dir` with its driver, if it uses
+    /// overlay or fuse-overlay.
+    pub fn layered(&self, dir: &Path) -> Option<(Driver, overlay::Layout)> {
+        matches!(self.driver, Driver::Overlay | Driver::FuseOverlay)
+            .then(|| (self.driver, overlay::Layout::new(dir, self.lower.clone())))
+    }
+
+    /// The kernel overlay that reads the root of the container in `dir`
+    /// from outside it (`storage::view`), if it has layers: overlay's own
+    /// layout, or fuse-overlay's layers and upper with a work directory of
+    /// the view's own (`work`; the daemon may be using the container's).
+    pub fn view_layout(&self, dir: &Path, work: &Path) -> Option<overlay::Layout> {
+        match self.driver {
+            Driver::Overlay => self.overlay(dir),
+            Driver::FuseOverlay => {
+                let mut l = overlay::Layout::new(dir, self.view_lower.clone());
+                l.work = work.to_path_buf();
+                Some(l)
+            }
+            Driver::Vfs => None,
+        }
+    }
+}
+
+/// The FUSE overlay layout of the container in `dir`, if it uses
+/// fuse-overlay.
+pub fn fuse_of(dir: &Path) -> anyhow::Result<Option<overlay::Layout>> {
+    Ok(StorageRecord::read(dir)?
+        .and_then(|r| r.layered(dir))
+        .and_then(|(d, l)| (d == Driver::FuseOverlay).then_some(l)))
 }
 
 /// The overlay layout of the container in `dir`, if it uses overlay.
@@ -140,9 +219,9 @@ pub fn overlay_of(dir: &Path) -> anyhow::Result<Option<overlay::Layout>> {
 /// Docker's `GraphDriver` object of `inspect`.
 pub fn graph_driver(dir: &Path) -> serde_json::Value {
     match StorageRecord::read(dir) {
-        Ok(Some(r)) => match r.overlay(dir) {
-            Some(l) => serde_json::json!({
-                "Name": "overlay",
+        Ok(Some(r)) => match r.layered(dir) {
+            Some((d, l)) => serde_json::json!({
+                "Name": d.name(),
                 "Data": {
                     "LowerDir": l.lower.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":"),
                     "UpperDir": l.upper.display().to_string(),
@@ -200,14 +279,16 @@ pub fn create(
             write_record(&StorageRecord {
                 driver,
                 lower: Vec::new(),
+                view_lower: Vec::new(),
             })?;
             Ok(NewRoot {
                 path: root,
                 view: None,
             })
         }
-        Driver::Overlay => {
+        Driver::Overlay | Driver::FuseOverlay => {
             let mut lower = Vec::new();
+            let mut view_lower = Vec::new();
             for layer in image.layers.iter().rev() {
                 anyhow::ensure!(
                     store.layer_path(&layer.diff_id).is_dir(),
@@ -215,9 +296,14 @@ pub fn create(
                     layer.diff_id,
                     image.id
                 );
-                lower.extend(layers::lower_dirs(store, &layer.diff_id)?);
+                view_lower.extend(layers::lower_dirs(store, &layer.diff_id)?);
+                // The FUSE overlay reads the OCI whiteouts itself.
+                lower.push(store.layer_path(&layer.diff_id));
             }
-            if lower.len() > MAX_LAYERS {
+            if driver == Driver::Overlay {
+                lower = std::mem::take(&mut view_lower);
+            }
+            if lower.len().max(view_lower.len()) > MAX_LAYERS {
                 anyhow::bail!(
                     "image {} needs {} lower directories (its layers with whiteouts take three), more than overlayfs stacks ({MAX_LAYERS}); use --storage-driver vfs",
                     image.id,
@@ -229,12 +315,18 @@ pub fn create(
             write_record(&StorageRecord {
                 driver,
                 lower: layout.lower.clone(),
+                view_lower: view_lower.clone(),
             })?;
             // `diff` compares the content of files whose inode changed
             // after this (copied up by the container).
             let stamp = base.join(crate::container::changes::STAMP_FILE);
             std::fs::write(&stamp, b"").with_context(|| format!("create {}", stamp.display()))?;
-            let view = view::mount_layers(&layout.lower, base)?;
+            let read_lower = if driver == Driver::Overlay {
+                &layout.lower
+            } else {
+                &view_lower
+            };
+            let view = view::mount_layers(read_lower, base)?;
             Ok(NewRoot {
                 path: layout.merged.clone(),
                 view: Some(view),

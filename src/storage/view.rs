@@ -17,6 +17,19 @@
 //!   write through it is seen by the container at once. A second overlay
 //!   over a live upper directory would not be.
 //!
+//! - fuse-overlay container, stopped or running: its FUSE mount answers
+//!   EACCES to every process outside its user namespace (the kernel's
+//!   `allow_other` rule), so the helper mounts a kernel overlay of the
+//!   same layers (`StorageRecord::view_lower`) and upper directory, with a
+//!   work directory of its own, as for a stopped overlay container. The
+//!   daemon writes the upper in this overlay's form and keeps emulated
+//!   owners and modes in `user.containers.override_stat`, which the kernel
+//!   overlay passes through: `diff`, `commit`, `export` and `cp` read
+//!   them. Writes (`cp` into a running container) land in the upper
+//!   directory; the container's daemon sees a new name at once but may
+//!   serve its cached attributes of a changed file until it looks it up
+//!   again.
+//!
 //! The mount lives as long as the fd. Nothing is mounted in the host's
 //! mount namespace and nothing needs unmounting.
 
@@ -160,6 +173,39 @@ pub fn mount_layers(lower: &[PathBuf], dir: &std::path::Path) -> anyhow::Result<
         }
         Err(e) => {
             let _ = crate::image::store::remove(&scratch);
+            Err(e)
+        }
+    }
+}
+
+/// The root of the fuse-overlay container in `dir` (`rec` its record),
+/// stopped or running, through a kernel overlay (see the module's notes).
+pub fn mount_fuse_container(
+    rec: &super::StorageRecord,
+    dir: &std::path::Path,
+    maps: &Maps,
+) -> anyhow::Result<View> {
+    use std::os::unix::fs::DirBuilderExt;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let work = dir.join(format!(".view-work-{}-{nanos}", std::process::id()));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&work)
+        .with_context(|| format!("create {}", work.display()))?;
+    let made = rec
+        .view_layout(dir, &work)
+        .ok_or_else(|| anyhow::anyhow!("{} has no layers", dir.display()))
+        .and_then(|l| mount(&l, maps));
+    match made {
+        Ok(mut v) => {
+            v.scratch.push(work);
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = crate::image::store::remove(&work);
             Err(e)
         }
     }
