@@ -787,95 +787,12 @@ impl Switch {
 /// own lock and socket at the end; no open, no exec); anything else kills
 /// it.
 fn confine() -> anyhow::Result<()> {
-    use seccompiler::{
-        SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
-    };
-    use std::collections::BTreeMap;
-    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-    let allow = [
-        libc::SYS_read,
-        libc::SYS_write,
-        libc::SYS_readv,
-        libc::SYS_writev,
-        libc::SYS_recvfrom,
-        libc::SYS_sendto,
-        libc::SYS_recvmsg,
-        libc::SYS_sendmsg,
-        libc::SYS_ppoll,
-        libc::SYS_connect,
-        libc::SYS_accept4,
-        libc::SYS_bind,
-        libc::SYS_getsockopt,
-        libc::SYS_setsockopt,
-        libc::SYS_getsockname,
-        libc::SYS_getpeername,
-        libc::SYS_shutdown,
-        libc::SYS_close,
-        libc::SYS_fcntl,
+    super::seccomp_confine(&[
         libc::SYS_flock,
         libc::SYS_unlinkat,
-        libc::SYS_clock_gettime,
-        libc::SYS_clock_nanosleep,
-        libc::SYS_mmap,
-        libc::SYS_munmap,
-        libc::SYS_mremap,
-        libc::SYS_madvise,
-        libc::SYS_mprotect,
-        libc::SYS_brk,
-        libc::SYS_futex,
-        libc::SYS_exit,
-        libc::SYS_exit_group,
-        libc::SYS_rt_sigreturn,
-        libc::SYS_rt_sigprocmask,
-        libc::SYS_rt_sigaction,
-        libc::SYS_sigaltstack,
-        libc::SYS_getrandom,
-        libc::SYS_sched_yield,
-        libc::SYS_getpid,
-        libc::SYS_gettid,
-        libc::SYS_tgkill,
-        libc::SYS_restart_syscall,
-        #[cfg(target_arch = "x86_64")]
-        libc::SYS_poll,
-        #[cfg(target_arch = "x86_64")]
-        libc::SYS_accept,
         #[cfg(target_arch = "x86_64")]
         libc::SYS_unlink,
-    ];
-    for s in allow {
-        rules.insert(s, vec![]);
-    }
-    let cond = |arg: u8, v: u64| {
-        SeccompCondition::new(arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, v)
-            .map_err(|e| anyhow::anyhow!("seccomp condition: {e}"))
-    };
-    rules.insert(
-        libc::SYS_socket,
-        vec![SeccompRule::new(vec![cond(0, libc::AF_INET as u64)?])
-            .map_err(|e| anyhow::anyhow!("seccomp rule: {e}"))?],
-    );
-    rules.insert(
-        libc::SYS_ioctl,
-        vec![SeccompRule::new(vec![cond(1, libc::FIONBIO)?])
-            .map_err(|e| anyhow::anyhow!("seccomp rule: {e}"))?],
-    );
-    let arch = std::env::consts::ARCH
-        .try_into()
-        .map_err(|e| anyhow::anyhow!("seccomp architecture: {e:?}"))?;
-    let filter = SeccompFilter::new(
-        rules,
-        SeccompAction::KillProcess,
-        SeccompAction::Allow,
-        arch,
-    )
-    .map_err(|e| anyhow::anyhow!("seccomp filter: {e}"))?;
-    let prog: seccompiler::BpfProgram = filter
-        .try_into()
-        .map_err(|e| anyhow::anyhow!("compile the seccomp filter: {e:?}"))?;
-    nix::sys::prctl::set_no_new_privs().context("set no_new_privs")?;
-    seccompiler::apply_filter(&prog)
-        .map_err(|e| anyhow::anyhow!("install the seccomp filter: {e}"))?;
-    Ok(())
+    ])
 }
 
 fn set_nonblocking(fd: &OwnedFd) -> bool {
