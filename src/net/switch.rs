@@ -160,6 +160,31 @@ fn connect(path: &Path) -> anyhow::Result<OwnedFd> {
 /// connection is kept for the life of this process (the container's
 /// monitor); the tap follows with [`send_tap`] once the container made it.
 pub fn join(net: &mut NamedNet, dns: &[SocketAddr]) -> anyhow::Result<()> {
+    // A switch that ends (its last member left, or it was killed) between
+    // our connect and its answer resets the connection: the second try
+    // finds no switch and starts one.
+    match join_once(net, dns) {
+        Err(e) if is_reset(&e) => join_once(net, dns),
+        r => r,
+    }
+}
+
+/// Whether `e` is a connection the switch reset or closed without an
+/// answer.
+fn is_reset(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof
+            )
+        }) || c
+            .downcast_ref::<nix::Error>()
+            .is_some_and(|n| *n == nix::Error::ECONNRESET)
+    })
+}
+
+fn join_once(net: &mut NamedNet, dns: &[SocketAddr]) -> anyhow::Result<()> {
     let path = socket_path(&net.name)?;
     let link = {
         let _lock = crate::container::lock_data(&format!("networks/{}.lock", net.name))?;
@@ -183,6 +208,12 @@ pub fn join(net: &mut NamedNet, dns: &[SocketAddr]) -> anyhow::Result<()> {
     let mut buf = [0u8; 512];
     let (n, _) = crate::sys::recv_with_fd(link.sock.as_fd(), &mut buf)
         .with_context(|| format!("the switch of network {} did not answer", net.name))?;
+    if n == 0 {
+        return Err(anyhow::Error::new(std::io::Error::from(
+            std::io::ErrorKind::UnexpectedEof,
+        )))
+        .with_context(|| format!("the switch of network {} ended without an answer", net.name));
+    }
     let reply = String::from_utf8_lossy(&buf[..n]).into_owned();
     if let Some(m) = reply.strip_prefix('E') {
         bail!("network {}: {m}", net.name);
@@ -483,6 +514,9 @@ impl Switch {
         let mut fds = [PollFd::new(self.listener.as_fd(), PollFlags::POLLIN)];
         let waiting = matches!(nix::poll::poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0);
         if waiting {
+            // Live on, and let the next runners in: the lock is only held
+            // to decide the end.
+            let _ = f.unlock();
             self.accept();
             return false;
         }
