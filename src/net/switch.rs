@@ -23,7 +23,8 @@
 //! Start and end are serialised by `networks/NAME.lock`: a runner holds it
 //! while it finds (or starts) the switch, connects and asks; a switch with
 //! no members takes it, and exits only if no connection is waiting, after
-//! removing its socket. So a runner never connects to a dying switch and
+//! removing its socket (a runner reset before the answer tries once more,
+//! see `join`). So a runner does not hang on a dying switch and
 //! two never start two switches. A crashed switch leaves a socket nobody
 //! answers: the next runner removes it and starts a new one.
 
