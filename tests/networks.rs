@@ -403,43 +403,6 @@ fn connect_and_disconnect_stopped_containers() {
     assert_ne!(out.code(), 0, "{out}");
 }
 
-/// A DNS server on the host's 127.0.0.1 that answers every A query with
-/// 192.0.2.77; its port.
-fn test_resolver() -> u16 {
-    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port = s.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 1500];
-        loop {
-            let Ok((n, from)) = s.recv_from(&mut buf) else {
-                continue;
-            };
-            let q = &buf[..n];
-            if n < 12 {
-                continue;
-            }
-            let mut i = 12;
-            while i < n && q[i] != 0 {
-                i += 1 + q[i] as usize;
-            }
-            if i + 5 > n {
-                continue;
-            }
-            let qend = i + 5;
-            let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
-            let mut r = Vec::new();
-            r.extend_from_slice(&q[..2]);
-            r.extend_from_slice(&[0x81, 0x80, 0, 1, 0, u8::from(qtype == 1), 0, 0, 0, 0]);
-            r.extend_from_slice(&q[12..qend]);
-            if qtype == 1 {
-                r.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 77]);
-            }
-            let _ = s.send_to(&r, from);
-        }
-    });
-    port
-}
-
 #[test]
 fn other_names_are_relayed_to_the_upstream_resolver() {
     let Some(env) = Env::new(Mode::Any) else {
