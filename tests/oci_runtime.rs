@@ -1031,8 +1031,6 @@ fn process_rlimits() {
 /// is the terminal; `--pid-file` holds the container's pid.
 #[test]
 fn console_socket_and_pid_file() {
-    use std::io::Read;
-    use std::os::fd::{FromRawFd, OwnedFd};
     let Some(rt) = Rt::new(Mode::Any) else { return };
     let sock_dir = rt.shared_dir("sock");
     let sock = sock_dir.join("console.sock");
@@ -1042,27 +1040,7 @@ fn console_socket_and_pid_file() {
     c["process"]["terminal"] = json!(true);
     rt.write_config(&c);
     let pidfile = sock_dir.join("pid");
-    let accept = std::thread::spawn(move || {
-        let (conn, _) = listener.accept().unwrap();
-        let mut buf = [0u8; 256];
-        let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-        let msg = nix::sys::socket::recvmsg::<()>(
-            std::os::fd::AsRawFd::as_raw_fd(&conn),
-            &mut iov,
-            Some(&mut cmsg),
-            nix::sys::socket::MsgFlags::empty(),
-        )
-        .unwrap();
-        let mut fd = None;
-        for m in msg.cmsgs().unwrap() {
-            if let nix::sys::socket::ControlMessageOwned::ScmRights(fds) = m {
-                fd = fds.first().copied();
-            }
-        }
-        // SAFETY: the kernel just gave us this fd.
-        unsafe { OwnedFd::from_raw_fd(fd.expect("no fd in the console message")) }
-    });
+    let accept = std::thread::spawn(move || accept_pty(&listener));
     rt.create_with(
         "tty",
         &[
@@ -1080,20 +1058,8 @@ fn console_socket_and_pid_file() {
         pid.to_string()
     );
     rt.cmd(&["start", "tty"]).ok();
-    let mut f = std::fs::File::from(master);
-    let mut got = Vec::new();
-    let mut buf = [0u8; 256];
-    let end = Instant::now() + Duration::from_secs(10);
-    while !String::from_utf8_lossy(&got).contains("on-a-tty") && Instant::now() < end {
-        match f.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-        }
-    }
-    assert!(
-        String::from_utf8_lossy(&got).contains("on-a-tty"),
-        "{got:?}"
-    );
+    let got = read_pty_until(master, "on-a-tty");
+    assert!(got.contains("on-a-tty"), "{got:?}");
 }
 
 /// Accepts one connection on a console socket and returns the fd it
